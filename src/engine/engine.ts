@@ -1,0 +1,152 @@
+// The coordinator's engine: owns the arena and the step-worker pool, and runs one synchronous
+// data-parallel step as two phases (ARCHITECTURE.md "The data path"):
+//   GRAD   W tasks, each a contiguous range of the batch's micro-shards → gradient slots
+//   REDUCE W tasks, each a contiguous slice of θ: θ_{t+1} = sgd(θ_t, Σ slots / rows)
+// It never computes kernels itself; with 1 worker the same two phases run on that worker.
+import { createMemory, f32View, u32View, u8View } from "../arena/arena.js";
+import { layout as computeLayout, type ArenaLayout } from "../arena/layout.js";
+import type { Dataset } from "../data/dataset.js";
+import { initParams } from "../model/init.js";
+import type { ModelSpec } from "../model/spec.js";
+import { writeEpochOrder } from "../data/order.js";
+import { wasmKernelsFile } from "../paths.js";
+import { StepPool } from "./pool.js";
+import { shardsFor, splitRange, type EvalTask, type GradTask, type KernelSet, type OptimSettings, type ReduceTask } from "./protocol.js";
+
+/** REDUCE slices start on 16-float (64-byte) boundaries: whole SIMD vectors and cache lines. */
+const SLICE_ALIGN = 16;
+
+export interface EngineOptions {
+  spec: ModelSpec;
+  dataset: Dataset;
+  seed: number;
+  batchSize: number;
+  shards: number;
+  workers: number;
+  kernels: KernelSet;
+  optim: OptimSettings;
+  /** rows per EVAL chunk held in scratch at once */
+  evalChunkRows: number;
+}
+
+export interface StepStats {
+  lossSum: number;
+  correct: number;
+  rows: number;
+  /** wall time of the whole step on the coordinator */
+  wallMs: number;
+  /** Σ over phases of the slowest task's kernel time: the step's critical path in kernels */
+  kernelMs: number;
+}
+
+export interface EvalStats {
+  loss: number;
+  accuracy: number;
+  /** [true][pred] counts */
+  confusion: number[][];
+  wallMs: number;
+}
+
+export class Engine {
+  readonly layout: ArenaLayout;
+  readonly memory: WebAssembly.Memory;
+  private readonly pool: StepPool;
+  private readonly trainOrder: Uint32Array;
+
+  private constructor(readonly options: EngineOptions) {
+    const { spec, dataset, shards, workers, batchSize } = options;
+    this.layout = computeLayout({
+      spec, trainCount: dataset.train.count, testCount: dataset.test.count,
+      pixelsPerImage: dataset.rows * dataset.cols, shards, workers,
+      scratchRows: Math.max(Math.ceil(batchSize / Math.min(shards, batchSize)), options.evalChunkRows),
+    });
+    this.memory = createMemory(this.layout);
+    const L = this.layout;
+    u8View(this.memory, L.trainImages).set(dataset.train.images);
+    u8View(this.memory, L.trainLabels).set(dataset.train.labels);
+    u8View(this.memory, L.testImages).set(dataset.test.images);
+    u8View(this.memory, L.testLabels).set(dataset.test.labels);
+    const testOrder = u32View(this.memory, L.testOrder);
+    for (let i = 0; i < testOrder.length; i++) testOrder[i] = i;
+    this.trainOrder = u32View(this.memory, L.trainOrder);
+    initParams(this.paramsBuffer(0), spec, options.seed);
+    this.pool = new StepPool(workers, {
+      memory: this.memory, layout: L, spec, kernels: options.kernels, optim: options.optim, wasmPath: wasmKernelsFile,
+    });
+  }
+
+  static create(options: EngineOptions): Engine {
+    return new Engine(options);
+  }
+
+  get workers(): number {
+    return this.options.workers;
+  }
+
+  /** θ_t lives in buffer t & 1. */
+  paramsBuffer(step: number): Float32Array {
+    return f32View(this.memory, this.layout.params[step & 1]);
+  }
+
+  velocityBuffer(step: number): Float32Array {
+    return f32View(this.memory, this.layout.velocity[step & 1]);
+  }
+
+  /** Writes the epoch's seeded permutation of training rows into the arena. */
+  writeEpochOrder(epoch: number): void {
+    writeEpochOrder(this.trainOrder, this.options.seed, epoch);
+  }
+
+  /** One synchronous step t over trainOrder[batchStart, batchStart+rows): reads θ_t, writes θ_{t+1}. */
+  async step(step: number, batchStart: number, rows: number): Promise<StepStats> {
+    const t0 = performance.now();
+    const W = this.options.workers;
+    const nShards = shardsFor(rows, this.options.shards);
+    const gradTasks: GradTask[] = [];
+    for (let w = 0; w < W; w++) {
+      const [first, end] = splitRange(nShards, W, w);
+      if (end > first) gradTasks.push({ kind: "grad", step, rows: [batchStart, rows], shards: [first, end - first], nShards, scratch: gradTasks.length });
+    }
+    const gradResults = await this.pool.phase(gradTasks);
+    const reduceTasks: ReduceTask[] = [];
+    for (let w = 0; w < W; w++) {
+      const slice = splitRange(this.layout.nParams, W, w, SLICE_ALIGN);
+      if (slice[1] > slice[0]) reduceTasks.push({ kind: "reduce", step, slice, nShards, batchRows: rows });
+    }
+    const reduceResults = await this.pool.phase(reduceTasks);
+    let lossSum = 0;
+    let correct = 0;
+    for (const r of gradResults) {
+      lossSum += r.lossSum;
+      correct += r.correct;
+    }
+    const kernelMs = Math.max(...gradResults.map((r) => r.kernelMs)) + Math.max(...reduceResults.map((r) => r.kernelMs));
+    return { lossSum, correct, rows, wallMs: performance.now() - t0, kernelMs };
+  }
+
+  /** Test-set loss, accuracy and confusion matrix with θ_step, split across the workers. */
+  async evaluate(step: number): Promise<EvalStats> {
+    const t0 = performance.now();
+    const nTest = this.layout.testCount;
+    const tasks: EvalTask[] = [];
+    for (let w = 0; w < this.options.workers; w++) {
+      const rows = splitRange(nTest, this.options.workers, w);
+      if (rows[1] > rows[0]) tasks.push({ kind: "eval", step, rows, scratch: tasks.length });
+    }
+    const results = await this.pool.phase(tasks);
+    const K = this.options.spec.nClasses;
+    const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
+    let lossSum = 0;
+    let correct = 0;
+    for (const r of results) {
+      lossSum += r.lossSum;
+      correct += r.correct;
+      r.confusion.forEach((n, i) => (confusion[Math.floor(i / K)]![i % K]! += n));
+    }
+    return { loss: lossSum / nTest, accuracy: correct / nTest, confusion, wallMs: performance.now() - t0 };
+  }
+
+  close(): Promise<void> {
+    return this.pool.close();
+  }
+}

@@ -1,0 +1,103 @@
+// The single-thread reference training loop: plain Float32Arrays, the TS reference kernels,
+// the whole batch in one forward/backward (mean gradient, gradScale = 1/B), then SGD.
+// No arena, no workers: the oracle the data-parallel engine is checked against.
+import type { Dataset } from "../data/dataset.js";
+import { writeEpochOrder } from "../data/order.js";
+import { tsKernels } from "../kernels/ts/index.js";
+import { argmaxRows } from "../kernels/ts/softmax-ce.js";
+import { backward, forward, type ParamViews, type Workspace } from "../model/graph.js";
+import { initParams } from "../model/init.js";
+import { activationWidths, paramLayout, type ModelSpec } from "../model/spec.js";
+import { learningRateAt, type ScheduleSpec } from "../optim/schedule.js";
+
+export interface ReferenceOptions {
+  spec: ModelSpec;
+  seed: number;
+  batchSize: number;
+  lr: number;
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+  schedule: ScheduleSpec;
+  epochs: number;
+  /** stop after this many steps in all (for equivalence checks) */
+  maxSteps?: number;
+}
+
+export interface ReferenceResult {
+  params: Float32Array;
+  steps: number;
+  trainLoss: number;
+}
+
+export function viewsOf(flat: Float32Array, spec: ModelSpec): ParamViews<Float32Array> {
+  const views: ParamViews<Float32Array> = {};
+  for (const e of paramLayout(spec).entries) views[e.key] = flat.subarray(e.offset, e.offset + e.size);
+  return views;
+}
+
+function workspace(spec: ModelSpec, rows: number): Workspace<Float32Array> {
+  const widths = activationWidths(spec);
+  return { acts: widths.map((w) => new Float32Array(rows * w)), dacts: widths.map((w) => new Float32Array(rows * w)) };
+}
+
+export function trainReference(data: Dataset, o: ReferenceOptions): ReferenceResult {
+  const k = tsKernels<Float32Array>();
+  const { nParams } = paramLayout(o.spec);
+  const params = new Float32Array(nParams);
+  const next = new Float32Array(nParams);
+  const grads = new Float32Array(nParams);
+  const velocity = new Float32Array(nParams);
+  const nextVelocity = new Float32Array(nParams);
+  initParams(params, o.spec, o.seed);
+  const paramViews = viewsOf(params, o.spec);
+  const gradViews = viewsOf(grads, o.spec);
+  const ws = workspace(o.spec, o.batchSize);
+  const labels = new Uint8Array(o.batchSize);
+  const order = new Uint32Array(data.train.count);
+  const stepsPerEpoch = Math.ceil(data.train.count / o.batchSize);
+  const totalSteps = Math.min(o.epochs * stepsPerEpoch, o.maxSteps ?? Infinity);
+  const C = o.spec.nInputs;
+  let step = 0;
+  let lossSum = 0;
+  let rowsSeen = 0;
+  for (let epoch = 0; epoch < o.epochs && step < totalSteps; epoch++) {
+    writeEpochOrder(order, o.seed, epoch);
+    for (let start = 0; start < data.train.count && step < totalSteps; start += o.batchSize, step++) {
+      const B = Math.min(o.batchSize, data.train.count - start);
+      k.gatherRows(ws.acts[0]!, labels, data.train.images, data.train.labels, order, start, B, C);
+      forward(k, o.spec, paramViews, ws, B);
+      lossSum += backward(k, o.spec, paramViews, gradViews, ws, labels, B, 1 / B).lossSum;
+      rowsSeen += B;
+      const lr = learningRateAt(step, o.lr, o.schedule, stepsPerEpoch, totalSteps);
+      // The whole-batch mean gradient is the single "slot" (gradScale 1: already averaged).
+      k.reduceSgdUpdate(next, nextVelocity, params, velocity, grads, nParams, 1, 0, nParams, {
+        gradScale: 1, lr, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weightDecay,
+      });
+      params.set(next);
+      velocity.set(nextVelocity);
+    }
+  }
+  return { params, steps: step, trainLoss: lossSum / rowsSeen };
+}
+
+/** Test accuracy of flat params on the dataset's test split (single thread, TS kernels). */
+export function testAccuracy(data: Dataset, spec: ModelSpec, params: Float32Array, chunkRows = 500): number {
+  const k = tsKernels<Float32Array>();
+  const views = viewsOf(params, spec);
+  const ws = workspace(spec, chunkRows);
+  const labels = new Uint8Array(chunkRows);
+  const preds = new Uint8Array(chunkRows);
+  const order = Uint32Array.from({ length: data.test.count }, (_, i) => i);
+  let correct = 0;
+  for (let start = 0; start < data.test.count; start += chunkRows) {
+    const B = Math.min(chunkRows, data.test.count - start);
+    k.gatherRows(ws.acts[0]!, labels, data.test.images, data.test.labels, order, start, B, C(spec));
+    forward(k, spec, views, ws, B);
+    argmaxRows(preds, ws.acts[ws.acts.length - 1]!, B, spec.nClasses);
+    for (let b = 0; b < B; b++) if (preds[b] === labels[b]) correct++;
+  }
+  return correct / data.test.count;
+}
+
+const C = (spec: ModelSpec) => spec.nInputs;

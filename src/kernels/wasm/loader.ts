@@ -1,0 +1,71 @@
+// Instantiates the AssemblyScript SIMD kernels (dist/kernels.wasm, built from
+// src/kernels/wasm/assembly/) against the arena's shared memory, and adapts their exports to
+// the Kernels interface with F = U8 = U32 = byte offset into the arena.
+import { readFile } from "node:fs/promises";
+import { RESERVED_LOW_BYTES } from "../../arena/layout.js";
+import type { Kernels, LossStats, SgdHyper } from "../kernels.js";
+
+export interface WasmKernelExports {
+  gatherRows(out: number, outLabels: number, images: number, labels: number, rowIndex: number, start: number, B: number, C: number): void;
+  denseForward(out: number, inp: number, weight: number, bias: number, B: number, C: number, OC: number): void;
+  denseBackward(dinp: number, dweight: number, dbias: number, dout: number, inp: number, weight: number, B: number, C: number, OC: number): void;
+  reluForward(out: number, inp: number, N: number): void;
+  reluBackward(dinp: number, dout: number, out: number, N: number): void;
+  softmaxCrossEntropy(dlogits: number, logits: number, labels: number, B: number, K: number, gradScale: number): number;
+  lastCorrect(): number;
+  reduceSgdUpdate(
+    thetaOut: number, velocityOut: number, theta: number, velocity: number,
+    slots: number, slotStride: number, nSlots: number, start: number, end: number,
+    gradScale: number, lr: number, momentum: number, nesterov: number, weightDecay: number,
+  ): void;
+  __heap_base?: WebAssembly.Global;
+}
+
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
+
+async function compile(path: string): Promise<WebAssembly.Module> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch {
+    throw new Error(`${path}: WASM kernels not built; run npm run build (or set engine.kernels: ts)`);
+  }
+  return WebAssembly.compile(bytes);
+}
+
+export async function instantiateWasmKernels(memory: WebAssembly.Memory, path: string): Promise<WasmKernelExports> {
+  if (!compiled.has(path)) compiled.set(path, compile(path));
+  const module = await compiled.get(path)!;
+  const instance = await WebAssembly.instantiate(module, {
+    env: {
+      memory,
+      abort(_msg: number, _file: number, line: number, col: number) {
+        throw new Error(`wasm kernel abort at ${line}:${col}`);
+      },
+    },
+  });
+  const exports = instance.exports as unknown as WasmKernelExports;
+  const heapBase = exports.__heap_base?.value as number | undefined;
+  if (heapBase !== undefined && heapBase > RESERVED_LOW_BYTES) {
+    throw new Error(`${path}: static data ends at ${heapBase}, above the ${RESERVED_LOW_BYTES} bytes the arena reserves for it`);
+  }
+  return exports;
+}
+
+export async function loadWasmKernels(memory: WebAssembly.Memory, path: string): Promise<Kernels<number, number, number>> {
+  const w = await instantiateWasmKernels(memory, path);
+  return {
+    gatherRows: w.gatherRows,
+    denseForward: w.denseForward,
+    denseBackward: (dinp, dweight, dbias, dout, inp, weight, B, C, OC) => w.denseBackward(dinp ?? 0, dweight, dbias, dout, inp, weight, B, C, OC),
+    reluForward: w.reluForward,
+    reluBackward: w.reluBackward,
+    softmaxCrossEntropy(dlogits, logits, labels, B, K, gradScale): LossStats {
+      const lossSum = w.softmaxCrossEntropy(dlogits, logits, labels, B, K, gradScale);
+      return { lossSum, correct: w.lastCorrect() };
+    },
+    reduceSgdUpdate(thetaOut, velocityOut, theta, velocity, slots, slotStride, nSlots, start, end, h: SgdHyper) {
+      w.reduceSgdUpdate(thetaOut, velocityOut, theta, velocity, slots, slotStride, nSlots, start, end, h.gradScale, h.lr, h.momentum, h.nesterov ? 1 : 0, h.weightDecay);
+    },
+  };
+}

@@ -1,0 +1,24 @@
+// Parameter init, deterministic from the seed.
+//   kaiming-uniform (ReLU layers): U(−b, b), b = sqrt(6 / fan_in)          (He et al., gain √2)
+//   xavier-uniform (logits layer): U(−b, b), b = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio)
+//   biases: 0
+import { Rng } from "../rng.js";
+import { paramLayout, type ModelSpec } from "./spec.js";
+
+/** Stream id that separates init randomness from data-order randomness for the same seed. */
+const INIT_STREAM = 0x1417;
+
+/** Writes initial parameters into `params` (one parameter buffer, nParams floats). */
+export function initParams(params: Float32Array, spec: ModelSpec, seed: number): void {
+  const { entries } = paramLayout(spec);
+  const rng = new Rng(seed, INIT_STREAM);
+  params.fill(0);
+  for (const layer of spec.layers) {
+    if (layer.kind !== "dense") continue;
+    const weight = entries.find((e) => e.name === `${layer.name}.weight`)!;
+    const fanIn = layer.inFeatures;
+    const fanOut = layer.outFeatures;
+    const bound = layer.init === "kaiming-uniform" ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));
+    for (let i = 0; i < weight.size; i++) params[weight.offset + i] = (rng.nextFloat() * 2 - 1) * bound;
+  }
+}

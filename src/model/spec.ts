@@ -1,0 +1,101 @@
+// A model is data: a list of layers. Forward walks it, backward walks it reversed (model/graph.ts).
+// Shape letters used across dptrain: B batch rows, C input features, OC output features, K classes.
+
+export type Activation = "relu";
+
+export type Layer =
+  | {
+      kind: "dense";
+      /** PyTorch-style module name, e.g. "fc1"; params are `${name}.weight` (OC, C) and `${name}.bias` (OC) */
+      name: string;
+      inFeatures: number;
+      outFeatures: number;
+      /** kaiming-uniform before a ReLU, xavier-uniform for the logits layer */
+      init: "kaiming-uniform" | "xavier-uniform";
+    }
+  | { kind: "relu"; features: number };
+
+export interface ModelSpec {
+  nInputs: number;
+  nClasses: number;
+  layers: Layer[];
+}
+
+/** mlp([784, 520, 320, 240, 120, 10], "relu"): dense layers fc1..fc5 with ReLU between them. */
+export function mlp(dims: number[], activation: Activation): ModelSpec {
+  if (dims.length < 2) throw new RangeError(`mlp needs at least [inputs, classes], got [${dims.join(", ")}]`);
+  for (const d of dims) if (!Number.isInteger(d) || d < 1) throw new RangeError(`mlp dims must be positive integers, got [${dims.join(", ")}]`);
+  const layers: Layer[] = [];
+  for (let i = 0; i + 1 < dims.length; i++) {
+    const isLast = i + 2 === dims.length;
+    layers.push({
+      kind: "dense",
+      name: `fc${i + 1}`,
+      inFeatures: dims[i]!,
+      outFeatures: dims[i + 1]!,
+      init: isLast ? "xavier-uniform" : "kaiming-uniform",
+    });
+    if (!isLast && activation === "relu") layers.push({ kind: "relu", features: dims[i + 1]! });
+  }
+  return { nInputs: dims[0]!, nClasses: dims[dims.length - 1]!, layers };
+}
+
+/** Softmax regression is the one-layer MLP: fc1 (K, C), then softmax-cross-entropy. */
+export function softmaxRegression(nInputs: number, nClasses: number): ModelSpec {
+  return mlp([nInputs, nClasses], "relu");
+}
+
+export interface ParamEntry {
+  /** PyTorch name, e.g. "fc1.weight" */
+  name: string;
+  /** view name in the arena, e.g. "fc1Weight" */
+  key: string;
+  /** [OC, C] for weights (nn.Linear layout), [OC] for biases */
+  shape: number[];
+  /** offset in floats from the start of a parameter buffer */
+  offset: number;
+  size: number;
+}
+
+export interface ParamLayout {
+  entries: ParamEntry[];
+  /** floats in one parameter buffer, entries padded to PARAM_ALIGN_FLOATS */
+  nParams: number;
+}
+
+/** Each tensor starts on a 64-byte boundary so SIMD rows and cache lines line up. */
+export const PARAM_ALIGN_FLOATS = 16;
+
+export function viewKey(name: string): string {
+  return name.replace(/\.(\w)/g, (_, ch: string) => ch.toUpperCase());
+}
+
+export function paramLayout(spec: ModelSpec): ParamLayout {
+  const entries: ParamEntry[] = [];
+  let offset = 0;
+  const add = (name: string, shape: number[]) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    entries.push({ name, key: viewKey(name), shape, offset, size });
+    offset += Math.ceil(size / PARAM_ALIGN_FLOATS) * PARAM_ALIGN_FLOATS;
+  };
+  for (const layer of spec.layers) {
+    if (layer.kind !== "dense") continue;
+    add(`${layer.name}.weight`, [layer.outFeatures, layer.inFeatures]);
+    add(`${layer.name}.bias`, [layer.outFeatures]);
+  }
+  return { entries, nParams: offset };
+}
+
+/** Width of each activation: widths[0] = inputs, widths[i+1] = output of layer i. */
+export function activationWidths(spec: ModelSpec): number[] {
+  const widths = [spec.nInputs];
+  for (const layer of spec.layers) widths.push(layer.kind === "dense" ? layer.outFeatures : layer.features);
+  return widths;
+}
+
+/** Multiply-adds per row of one forward pass (for FLOP counts: training ≈ 3× forward). */
+export function macsPerRow(spec: ModelSpec): number {
+  let macs = 0;
+  for (const layer of spec.layers) if (layer.kind === "dense") macs += layer.inFeatures * layer.outFeatures;
+  return macs;
+}
