@@ -30,6 +30,8 @@ export interface EngineOptions {
 }
 
 export interface StepStats {
+  /** ‖mean gradient‖² (before weight decay) */
+  gradNormSq: number;
   lossSum: number;
   correct: number;
   rows: number;
@@ -92,6 +94,20 @@ export class Engine {
     return f32View(this.memory, this.layout.velocity[step & 1]);
   }
 
+  /** Puts θ and the momentum buffer of a saved state where step `step` reads them. */
+  loadState(step: number, params: Float32Array, velocity: Float32Array): void {
+    const n = this.layout.nParams;
+    if (params.length !== n || velocity.length !== n) throw new RangeError(`loadState: expected ${n} floats, got ${params.length} params and ${velocity.length} velocity`);
+    this.paramsBuffer(step).set(params);
+    this.velocityBuffer(step).set(velocity);
+  }
+
+  /** Discards step t's update: θ_{t+1} = θ_t, v_{t+1} = v_t (train.onNonFinite: skip-step). */
+  skipStep(step: number): void {
+    this.paramsBuffer(step + 1).set(this.paramsBuffer(step));
+    this.velocityBuffer(step + 1).set(this.velocityBuffer(step));
+  }
+
   /** Writes the epoch's seeded permutation of training rows into the arena. */
   writeEpochOrder(epoch: number): void {
     writeEpochOrder(this.trainOrder, this.options.seed, epoch);
@@ -121,7 +137,8 @@ export class Engine {
       correct += r.correct;
     }
     const kernelMs = Math.max(...gradResults.map((r) => r.kernelMs)) + Math.max(...reduceResults.map((r) => r.kernelMs));
-    return { lossSum, correct, rows, wallMs: performance.now() - t0, kernelMs };
+    const gradNormSq = reduceResults.reduce((sum, r) => sum + r.gradSq, 0);
+    return { gradNormSq, lossSum, correct, rows, wallMs: performance.now() - t0, kernelMs };
   }
 
   /** Test-set loss, accuracy and confusion matrix with θ_step, split across the workers. */

@@ -67,6 +67,8 @@ export interface GradResult {
 }
 
 export interface ReduceResult {
+  /** Σ g² over the slice: the squared gradient norm's share */
+  gradSq: number;
   kernelMs: number;
 }
 

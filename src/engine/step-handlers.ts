@@ -62,12 +62,12 @@ export function makeStepHandlers<F, U8, U32>(
       const t0 = performance.now();
       const p = task.step & 1;
       const lr = learningRateAt(task.step, optim.lr, optim.schedule, optim.stepsPerEpoch, optim.totalSteps);
-      k.reduceSgdUpdate(
+      const gradSq = k.reduceSgdUpdate(
         flat.params[1 - p]!, flat.velocity[1 - p]!, flat.params[p]!, flat.velocity[p]!,
         flat.slots, layout.slotStride, task.nShards, task.slice[0], task.slice[1],
         { gradScale: 1 / task.batchRows, lr, momentum: optim.momentum, nesterov: optim.nesterov, weightDecay: optim.weightDecay },
       );
-      return { kernelMs: performance.now() - t0 };
+      return { gradSq, kernelMs: performance.now() - t0 };
     },
 
     eval(task) {

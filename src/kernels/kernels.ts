@@ -29,9 +29,11 @@ export interface Kernels<F, U8, U32> {
   // dlogits (B, K)  logits (B, K)  labels (B)
   softmaxCrossEntropy(dlogits: F, logits: F, labels: U8, B: number, K: number, gradScale: number): LossStats;
   // thetaOut, velocityOut, theta, velocity (P)  slots (nSlots, slotStride); touches [start, end)
+  // Returns Σ g² over the slice (g = the scaled mean gradient before weight decay), for the
+  // gradient norm and the non-finite check.
   reduceSgdUpdate(
     thetaOut: F, velocityOut: F, theta: F, velocity: F,
     slots: F, slotStride: number, nSlots: number,
     start: number, end: number, hyper: SgdHyper,
-  ): void;
+  ): number;
 }

@@ -15,16 +15,20 @@ export function reduceSgdUpdate<F extends FloatArray>(
   thetaOut: F, velocityOut: F, theta: F, velocity: F,
   slots: F, slotStride: number, nSlots: number,
   start: number, end: number, hyper: SgdHyper,
-): void {
+): number {
   const { gradScale, lr, momentum, nesterov, weightDecay } = hyper;
+  let gradSq = 0;
   for (let i = start; i < end; i++) {
     let g = 0;
     for (let s = 0; s < nSlots; s++) g += slots[s * slotStride + i]!;
-    g = g * gradScale + weightDecay * theta[i]!;
+    g *= gradScale;
+    gradSq += g * g;
+    g += weightDecay * theta[i]!;
     const v = momentum * velocity[i]! + g;
     velocityOut[i] = v;
     thetaOut[i] = theta[i]! - lr * (nesterov ? g + momentum * v : v);
   }
+  return gradSq;
 }
 
 /** Checked once at the edge (config validation also enforces these). */

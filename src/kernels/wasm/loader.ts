@@ -17,8 +17,9 @@ export interface WasmKernelExports {
     thetaOut: number, velocityOut: number, theta: number, velocity: number,
     slots: number, slotStride: number, nSlots: number, start: number, end: number,
     gradScale: number, lr: number, momentum: number, nesterov: number, weightDecay: number,
-  ): void;
-  __heap_base?: WebAssembly.Global;
+  ): number;
+  /** end of the module's static data */
+  heapBase(): number;
 }
 
 const compiled = new Map<string, Promise<WebAssembly.Module>>();
@@ -45,8 +46,8 @@ export async function instantiateWasmKernels(memory: WebAssembly.Memory, path: s
     },
   });
   const exports = instance.exports as unknown as WasmKernelExports;
-  const heapBase = exports.__heap_base?.value as number | undefined;
-  if (heapBase !== undefined && heapBase > RESERVED_LOW_BYTES) {
+  const heapBase = exports.heapBase();
+  if (heapBase > RESERVED_LOW_BYTES) {
     throw new Error(`${path}: static data ends at ${heapBase}, above the ${RESERVED_LOW_BYTES} bytes the arena reserves for it`);
   }
   return exports;
@@ -65,7 +66,7 @@ export async function loadWasmKernels(memory: WebAssembly.Memory, path: string):
       return { lossSum, correct: w.lastCorrect() };
     },
     reduceSgdUpdate(thetaOut, velocityOut, theta, velocity, slots, slotStride, nSlots, start, end, h: SgdHyper) {
-      w.reduceSgdUpdate(thetaOut, velocityOut, theta, velocity, slots, slotStride, nSlots, start, end, h.gradScale, h.lr, h.momentum, h.nesterov ? 1 : 0, h.weightDecay);
+      return w.reduceSgdUpdate(thetaOut, velocityOut, theta, velocity, slots, slotStride, nSlots, start, end, h.gradScale, h.lr, h.momentum, h.nesterov ? 1 : 0, h.weightDecay);
     },
   };
 }

@@ -1,0 +1,192 @@
+// Loads an experiment config: YAML (with line:col for every key and value) → `extends` chain
+// → `--set key.path=value` overrides → one schema validation. Errors are one line naming the
+// file:line:col (or the --set flag), the key path, what was expected and what was found.
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { isMap, isScalar, isSeq, LineCounter, parse as parseYamlValue, parseDocument, stringify, type Node } from "yaml";
+import * as z from "zod";
+import { ConfigSchema, type Config } from "./schema.js";
+import { ConfigError, describeExpected, describeFound, didYouMean } from "./errors.js";
+
+type Plain = Record<string, unknown>;
+
+/** Where each key and value came from: "file:line:col" or "--set k=v". */
+interface Origins {
+  keys: Map<string, string>;
+  values: Map<string, string>;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  /** every file read, the entry file first */
+  files: string[];
+}
+
+export function loadConfig(file: string, sets: string[] = []): LoadedConfig {
+  const origins: Origins = { keys: new Map(), values: new Map() };
+  const files: string[] = [];
+  const merged = readWithExtends(resolve(file), file, origins, files, []);
+  for (const arg of sets) applySet(merged, arg, origins);
+  return { config: validate(merged, origins, file), files };
+}
+
+/** Validates an already-merged plain object (e.g. a checkpoint's stored config). */
+export function parseConfigObject(value: unknown, where: string): Config {
+  return validate(value, { keys: new Map(), values: new Map() }, where);
+}
+
+export function configToYaml(config: Config): string {
+  return stringify(config);
+}
+
+function readWithExtends(absPath: string, shown: string, origins: Origins, files: string[], chain: string[]): Plain {
+  if (chain.includes(absPath)) throw new ConfigError(`${shown}: extends: expected a chain without cycles, found ${[...chain, absPath].join(" → ")}`);
+  files.push(shown);
+  const own = readYamlFile(absPath, shown, origins);
+  const parent = own.extends;
+  delete own.extends;
+  if (parent === undefined) return own;
+  if (typeof parent !== "string" || parent.length === 0) {
+    throw new ConfigError(`${origins.values.get("extends") ?? shown}: extends: expected a file name, found ${describeFound(parent)}`);
+  }
+  const parentAbs = resolve(dirname(absPath), parent);
+  const base = readWithExtends(parentAbs, parent, origins, files, [...chain, absPath]);
+  return deepMerge(base, own);
+}
+
+function readYamlFile(absPath: string, shown: string, origins: Origins): Plain {
+  let text: string;
+  try {
+    text = readFileSync(absPath, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(`${shown}: cannot read config (${code === "ENOENT" ? "file not found" : code ?? (err as Error).message})`);
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const firstError = doc.errors[0];
+  if (firstError) {
+    const pos = firstError.linePos?.[0];
+    const where = pos ? `${shown}:${pos.line}:${pos.col}` : shown;
+    throw new ConfigError(`${where}: YAML syntax error: ${firstError.message.split("\n")[0]}`);
+  }
+  const at = (node: Node | null | undefined) => {
+    const offset = node?.range?.[0];
+    if (offset === undefined) return shown;
+    const { line, col } = lineCounter.linePos(offset);
+    return `${shown}:${line}:${col}`;
+  };
+  if (doc.contents === null) return {};
+  if (!isMap(doc.contents)) throw new ConfigError(`${at(doc.contents)}: (top level): expected a mapping of config keys, found ${describeFound(doc.toJS())}`);
+  recordOrigins(doc.contents, "", at, origins);
+  return doc.toJS() as Plain;
+}
+
+function recordOrigins(node: Node, path: string, at: (n: Node | null | undefined) => string, origins: Origins): void {
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+      const childPath = path ? `${path}.${key}` : key;
+      origins.keys.set(childPath, at(pair.key as Node));
+      origins.values.set(childPath, at((pair.value as Node | null) ?? (pair.key as Node)));
+      if (pair.value) recordOrigins(pair.value as Node, childPath, at, origins);
+    }
+  } else if (isSeq(node)) {
+    node.items.forEach((item, i) => {
+      const childPath = `${path}.${i}`;
+      origins.values.set(childPath, at(item as Node));
+      recordOrigins(item as Node, childPath, at, origins);
+    });
+  }
+}
+
+function isPlainObject(v: unknown): v is Plain {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Mappings merge key by key; lists and scalars from `over` replace those of `base`. */
+function deepMerge(base: Plain, over: Plain): Plain {
+  const out: Plain = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    out[key] = isPlainObject(value) && isPlainObject(out[key]) ? deepMerge(out[key] as Plain, value) : value;
+  }
+  return out;
+}
+
+function applySet(target: Plain, arg: string, origins: Origins): void {
+  const where = `--set ${arg}`;
+  const eq = arg.indexOf("=");
+  if (eq <= 0) throw new ConfigError(`${where}: expected key.path=value, found no "="`);
+  const path = arg.slice(0, eq).trim();
+  const raw = arg.slice(eq + 1);
+  if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/.test(path)) throw new ConfigError(`${where}: expected a dotted key path like train.lr, found ${JSON.stringify(path)}`);
+  let value: unknown;
+  try {
+    value = raw.trim() === "" ? "" : parseYamlValue(raw);
+  } catch {
+    value = raw; // not YAML: keep the text, the schema says whether a string is wanted
+  }
+  const keys = path.split(".");
+  let node = target;
+  keys.slice(0, -1).forEach((key, i) => {
+    if (!isPlainObject(node[key])) {
+      if (node[key] !== undefined) throw new ConfigError(`${where}: ${keys.slice(0, i + 1).join(".")}: expected a mapping to set a key in, found ${describeFound(node[key])}`);
+      node[key] = {};
+    }
+    node = node[key] as Plain;
+  });
+  node[keys[keys.length - 1]!] = value;
+  origins.keys.set(path, where);
+  origins.values.set(path, where);
+  // A --set replaces the whole value: forget locations of what it replaced below it.
+  for (const map of [origins.keys, origins.values]) for (const k of [...map.keys()]) if (k.startsWith(`${path}.`)) map.set(k, where);
+}
+
+function validate(value: unknown, origins: Origins, file: string): Config {
+  const result = ConfigSchema.safeParse(value, { reportInput: true });
+  if (result.success) return result.data;
+  throw new ConfigError(formatIssue(result.error.issues[0]!, origins, file));
+}
+
+function formatIssue(issue: z.core.$ZodIssue, origins: Origins, file: string): string {
+  const path = issue.path.map(String);
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0]!;
+    const keyPath = [...path, key].join(".");
+    const known = knownKeys(path);
+    const hint = didYouMean(key, known);
+    const where = origins.keys.get(keyPath) ?? locate(path, origins, file);
+    return `${where}: ${keyPath}: unknown key (expected one of ${known.join(", ")})${hint ? `; did you mean "${hint}"?` : ""}`;
+  }
+  const keyPath = path.join(".") || "(top level)";
+  const where = locate(path, origins, file);
+  const found = "input" in issue ? describeFound(issue.input) : "nothing";
+  return `${where}: ${keyPath}: expected ${describeExpected(issue)}, found ${found}`;
+}
+
+/** The origin of the value at path, else of its nearest ancestor, else the file. */
+function locate(path: string[], origins: Origins, file: string): string {
+  for (let n = path.length; n > 0; n--) {
+    const hit = origins.values.get(path.slice(0, n).join("."));
+    if (hit) return hit;
+  }
+  return file;
+}
+
+/** The keys the schema allows in the mapping at path. */
+function knownKeys(path: string[]): string[] {
+  let schema: unknown = ConfigSchema;
+  for (const key of [...path, null]) {
+    // Unwrap default/prefault/optional wrappers down to the object schema.
+    for (;;) {
+      const def = (schema as { _zod?: { def?: { innerType?: unknown } } })._zod?.def;
+      if (def?.innerType) schema = def.innerType;
+      else break;
+    }
+    const shape = (schema as { shape?: Record<string, unknown> }).shape;
+    if (!shape) return [];
+    if (key === null) return Object.keys(shape);
+    schema = shape[key];
+  }
+  return [];
+}

@@ -1,0 +1,100 @@
+// The one config schema: source of the TypeScript type, the defaults and the validation.
+// Every object is strict (unknown keys are errors). Nested sections use .prefault({}) so an
+// omitted section is parsed through its own defaults.
+import * as z from "zod";
+
+const int = () => z.number().int();
+
+export const ScheduleSchema = z.strictObject({
+  type: z.enum(["constant", "step", "cosine"]).default("constant"),
+  /** linear warmup length in epochs (fractions allowed) */
+  warmupEpochs: z.number().min(0).default(0),
+  /** step schedule: multiply the lr by gamma every stepEpochs epochs */
+  stepEpochs: z.number().positive().default(1),
+  gamma: z.number().positive().max(1).default(0.1),
+  /** cosine schedule: the lr at the last step */
+  minLr: z.number().min(0).default(0),
+});
+
+export const ConfigSchema = z
+  .strictObject({
+    name: z.string().min(1).regex(/^[\w.-]+$/, "letters, digits, '_', '-' or '.'").default("experiment"),
+    seed: int().min(0).max(2 ** 32 - 1).default(42),
+    data: z
+      .strictObject({
+        dataset: z.enum(["mnist", "fashion-mnist", "idx", "mnist-dataset-cache"]).default("mnist"),
+        dir: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    model: z
+      .strictObject({
+        type: z.enum(["softmax", "mlp"]).default("mlp"),
+        /** hidden layer widths of the mlp (ignored by softmax) */
+        hidden: z.array(int().min(1).max(65536)).min(1).max(32).default([520, 320, 240, 120]),
+        activation: z.enum(["relu"]).default("relu"),
+      })
+      .prefault({}),
+    train: z
+      .strictObject({
+        epochs: int().min(1).max(100000).default(10),
+        /** stop after this many steps in all (overrides epochs when smaller) */
+        maxSteps: int().min(1).optional(),
+        batchSize: int().min(1).max(65536).default(64),
+        onNonFinite: z.enum(["stop", "skip-step"]).default("stop"),
+      })
+      .prefault({}),
+    optim: z
+      .strictObject({
+        type: z.enum(["sgd"]).default("sgd"),
+        lr: z.number().positive().max(1e6).default(0.01),
+        momentum: z.number().min(0).lt(1).default(0),
+        nesterov: z.boolean().default(false),
+        /** L2 penalty added to the gradient (torch.optim.SGD semantics) */
+        weightDecay: z.number().min(0).max(1).default(0),
+        schedule: ScheduleSchema.prefault({}),
+      })
+      .prefault({}),
+    engine: z
+      .strictObject({
+        workers: z.union([int().min(1).max(256), z.literal("auto")]).default("auto"),
+        shards: int().min(1).max(1024).default(8),
+        kernels: z.enum(["wasm", "ts"]).default("wasm"),
+        /** a phase that takes longer than this is treated as a hung worker */
+        stepTimeoutMs: int().min(100).default(60000),
+        /** consecutive failed attempts of one step before training stops */
+        maxRetries: int().min(0).max(100).default(3),
+      })
+      .prefault({}),
+    eval: z
+      .strictObject({
+        /** evaluate on the test set every N epochs (and after the last); 0 = only after the last */
+        every: int().min(0).default(1),
+        /** test rows a worker holds in scratch at once */
+        batchSize: int().min(1).max(65536).default(500),
+      })
+      .prefault({}),
+    output: z
+      .strictObject({
+        /** run directory; default runs/<name>/<yyyymmdd-hhmmss> */
+        dir: z.string().min(1).optional(),
+        /** write checkpoint.safetensors every N epochs (0 = only at the end) */
+        checkpointEvery: int().min(0).default(1),
+      })
+      .prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    if (c.optim.nesterov && c.optim.momentum === 0) {
+      ctx.addIssue({ code: "custom", path: ["optim", "nesterov"], message: "nesterov: true needs optim.momentum > 0", input: true });
+    }
+    if (c.data.dataset === "idx" && c.data.dir === undefined) {
+      ctx.addIssue({ code: "custom", path: ["data", "dir"], message: "a directory of IDX files (data.dataset is idx)", input: undefined });
+    }
+  });
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** Every defaulted config (useful for docs and for `dptrain train --help`). */
+export function defaultConfig(): Config {
+  return ConfigSchema.parse({});
+}

@@ -1,0 +1,37 @@
+// Library entry: test-set loss, accuracy and confusion matrix of given weights, computed by the
+// engine's EVAL phase split across workers.
+import type { Config } from "../config/schema.js";
+import { loadDataset, type Dataset } from "../data/dataset.js";
+import { specFromConfig } from "../model/build.js";
+import { paramLayout } from "../model/spec.js";
+import { Engine, type EvalStats } from "./engine.js";
+import { resolveWorkers } from "./trainer.js";
+
+export interface EvaluateOptions {
+  dataset?: Dataset;
+}
+
+/** params: tensors by PyTorch name ("fc1.weight" (OC, C), …), e.g. TrainResult.params or a loaded model file. */
+export async function evaluate(config: Config, params: Record<string, Float32Array>, options: EvaluateOptions = {}): Promise<EvalStats> {
+  const dataset = options.dataset ?? (await loadDataset(config.data.dataset, config.data.dir));
+  const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses);
+  const { entries, nParams } = paramLayout(spec);
+  const flat = new Float32Array(nParams);
+  for (const e of entries) {
+    const tensor = params[e.name];
+    if (!tensor) throw new RangeError(`evaluate: missing tensor ${e.name} [${e.shape}]`);
+    if (tensor.length !== e.size) throw new RangeError(`evaluate: ${e.name}: expected ${e.size} values [${e.shape}], found ${tensor.length}`);
+    flat.set(tensor, e.offset);
+  }
+  const engine = Engine.create({
+    spec, dataset, seed: config.seed, batchSize: config.train.batchSize, shards: config.engine.shards,
+    workers: resolveWorkers(config.engine.workers), kernels: config.engine.kernels, evalChunkRows: config.eval.batchSize,
+    optim: { ...config.optim, stepsPerEpoch: 1, totalSteps: 1 },
+  });
+  try {
+    engine.loadState(0, flat, new Float32Array(nParams));
+    return await engine.evaluate(0);
+  } finally {
+    await engine.close();
+  }
+}

@@ -1,0 +1,198 @@
+// The step loop: epochs of seeded batches through the engine, evaluation, metrics, checkpoint
+// hooks, graceful stop at a step boundary, and the non-finite guard. Library entry: train().
+import { availableParallelism } from "node:os";
+import type { Config } from "../config/schema.js";
+import { loadDataset, type Dataset } from "../data/dataset.js";
+import { specFromConfig } from "../model/build.js";
+import type { ModelSpec, ParamEntry } from "../model/spec.js";
+import { Engine, type EvalStats } from "./engine.js";
+
+export interface EpochMetrics {
+  /** 1-based epoch number */
+  epoch: number;
+  /** global steps done after this epoch */
+  step: number;
+  train_loss: number;
+  train_acc: number;
+  test_loss: number | null;
+  test_acc: number | null;
+  samples_per_s: number;
+  /** training wall time of the epoch (steps only, not eval) */
+  seconds: number;
+  /** share of step time spent in kernels (the rest is dispatch and waiting) */
+  kernel_fraction: number;
+  /** false for an epoch cut short by train.maxSteps */
+  complete: boolean;
+}
+
+export interface StepInfo {
+  step: number;
+  totalSteps: number;
+  /** 0-based epoch */
+  epoch: number;
+  epochs: number;
+  /** rows of this epoch done so far, and in all */
+  rowsDone: number;
+  rowsInEpoch: number;
+  /** mean loss of this batch */
+  loss: number;
+  /** running mean loss of the epoch */
+  epochLoss: number;
+  samplesPerSec: number;
+}
+
+/** Everything needed to continue training exactly where it stopped. */
+export interface TrainState {
+  /** global steps done */
+  step: number;
+  /** 0-based epoch the next step belongs to */
+  epoch: number;
+  params: Float32Array;
+  velocity: Float32Array;
+  /** partial-epoch accumulators, so a resumed epoch reports the same metrics */
+  epochLossSum: number;
+  epochCorrect: number;
+  epochRows: number;
+  epochMs: number;
+  epochKernelMs: number;
+}
+
+export type CheckpointReason = "epoch" | "stop" | "end";
+
+export interface TrainOptions {
+  onStep?(info: StepInfo): void;
+  onEpoch?(metrics: EpochMetrics, evaluation: EvalStats | null): void | Promise<void>;
+  onCheckpoint?(state: TrainState, reason: CheckpointReason): void | Promise<void>;
+  /** abort = graceful stop: the current step finishes, then a "stop" checkpoint is offered */
+  signal?: AbortSignal;
+  /** a dataset already in memory (else config.data is loaded) */
+  dataset?: Dataset;
+  /** continue from a saved state */
+  resume?: TrainState;
+}
+
+export interface TrainResult {
+  history: EpochMetrics[];
+  /** named copies of the final parameters in nn.Linear layout: params["fc1.weight"] (520, 784) */
+  params: Record<string, Float32Array>;
+  state: TrainState;
+  /** the last test-set evaluation, if any */
+  evaluation: EvalStats | null;
+  /** true when stopped by the signal before the end */
+  stopped: boolean;
+  spec: ModelSpec;
+  workers: number;
+}
+
+export class NonFiniteError extends Error {
+  constructor(readonly step: number, what: string, lr: number) {
+    super(`step ${step}: ${what} is not finite; training diverged. Lower optim.lr (now ${lr}), e.g. --set optim.lr=${lr / 10}`);
+    this.name = "NonFiniteError";
+  }
+}
+
+export function resolveWorkers(workers: Config["engine"]["workers"]): number {
+  return workers === "auto" ? availableParallelism() : workers;
+}
+
+export function stepsPerEpoch(config: Config, nTrain: number): number {
+  return Math.ceil(nTrain / config.train.batchSize);
+}
+
+export function totalSteps(config: Config, nTrain: number): number {
+  return Math.min(config.train.epochs * stepsPerEpoch(config, nTrain), config.train.maxSteps ?? Infinity);
+}
+
+export function namedParams(flat: Float32Array, entries: ParamEntry[]): Record<string, Float32Array> {
+  const out: Record<string, Float32Array> = {};
+  for (const e of entries) out[e.name] = flat.slice(e.offset, e.offset + e.size);
+  return out;
+}
+
+export async function train(config: Config, options: TrainOptions = {}): Promise<TrainResult> {
+  const dataset = options.dataset ?? (await loadDataset(config.data.dataset, config.data.dir));
+  const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses);
+  const nTrain = dataset.train.count;
+  const B = config.train.batchSize;
+  const perEpoch = stepsPerEpoch(config, nTrain);
+  const total = totalSteps(config, nTrain);
+  const workers = resolveWorkers(config.engine.workers);
+  const engine = Engine.create({
+    spec, dataset, seed: config.seed, batchSize: B, shards: config.engine.shards, workers,
+    kernels: config.engine.kernels, evalChunkRows: config.eval.batchSize,
+    optim: { ...config.optim, stepsPerEpoch: perEpoch, totalSteps: total },
+  });
+  try {
+    return await runLoop();
+  } finally {
+    await engine.close();
+  }
+
+  async function runLoop(): Promise<TrainResult> {
+    const history: EpochMetrics[] = [];
+    let evaluation: EvalStats | null = null;
+    const r = options.resume;
+    let step = r?.step ?? 0;
+    if (r) engine.loadState(step, r.params, r.velocity);
+    let epoch = r?.epoch ?? 0;
+    let acc = { lossSum: r?.epochLossSum ?? 0, correct: r?.epochCorrect ?? 0, rows: r?.epochRows ?? 0, ms: r?.epochMs ?? 0, kernelMs: r?.epochKernelMs ?? 0 };
+    let stopped = false;
+    const snapshot = (): TrainState => ({
+      step, epoch, params: engine.paramsBuffer(step).slice(), velocity: engine.velocityBuffer(step).slice(),
+      epochLossSum: acc.lossSum, epochCorrect: acc.correct, epochRows: acc.rows, epochMs: acc.ms, epochKernelMs: acc.kernelMs,
+    });
+
+    while (step < total && !stopped) {
+      engine.writeEpochOrder(epoch);
+      for (let batch = step - epoch * perEpoch; batch < perEpoch && step < total; batch++) {
+        const start = batch * B;
+        const rows = Math.min(B, nTrain - start);
+        const s = await engine.step(step, start, rows);
+        if (!Number.isFinite(s.lossSum) || !Number.isFinite(s.gradNormSq)) {
+          const what = Number.isFinite(s.lossSum) ? "the gradient norm" : "the loss";
+          if (config.train.onNonFinite === "stop") throw new NonFiniteError(step, what, config.optim.lr);
+          engine.skipStep(step);
+        } else {
+          acc.lossSum += s.lossSum;
+          acc.correct += s.correct;
+        }
+        acc.rows += rows;
+        acc.ms += s.wallMs;
+        acc.kernelMs += s.kernelMs;
+        step++;
+        options.onStep?.({
+          step, totalSteps: total, epoch, epochs: config.train.epochs, rowsDone: acc.rows, rowsInEpoch: nTrain,
+          loss: s.lossSum / rows, epochLoss: acc.lossSum / acc.rows, samplesPerSec: (acc.rows / acc.ms) * 1000,
+        });
+        if (options.signal?.aborted) {
+          stopped = step < total;
+          break;
+        }
+      }
+      const epochDone = step === (epoch + 1) * perEpoch;
+      if (stopped && !epochDone) break;
+      const last = step >= total;
+      const evalNow = last || (config.eval.every > 0 && (epoch + 1) % config.eval.every === 0);
+      evaluation = evalNow ? await engine.evaluate(step) : null;
+      const metrics: EpochMetrics = {
+        epoch: epoch + 1, step,
+        train_loss: acc.lossSum / acc.rows, train_acc: acc.correct / acc.rows,
+        test_loss: evaluation?.loss ?? null, test_acc: evaluation?.accuracy ?? null,
+        samples_per_s: (acc.rows / acc.ms) * 1000, seconds: acc.ms / 1000,
+        kernel_fraction: acc.kernelMs / acc.ms, complete: epochDone,
+      };
+      history.push(metrics);
+      await options.onEpoch?.(metrics, evaluation);
+      if (epochDone) {
+        epoch++;
+        acc = { lossSum: 0, correct: 0, rows: 0, ms: 0, kernelMs: 0 };
+      }
+      const every = config.output.checkpointEvery;
+      if (!last && !stopped && epochDone && every > 0 && epoch % every === 0) await options.onCheckpoint?.(snapshot(), "epoch");
+      if (last) break;
+    }
+    const state = snapshot();
+    await options.onCheckpoint?.(state, stopped ? "stop" : "end");
+    return { history, params: namedParams(state.params, engine.layout.paramEntries), state, evaluation, stopped, spec, workers };
+  }
+}

@@ -1,0 +1,10 @@
+// dptrain library API.
+export { train, NonFiniteError, type TrainOptions, type TrainResult, type TrainState, type EpochMetrics, type StepInfo } from "./engine/trainer.js";
+export { evaluate, type EvaluateOptions } from "./engine/evaluator.js";
+export type { EvalStats } from "./engine/engine.js";
+export { loadConfig, parseConfigObject, configToYaml } from "./config/load.js";
+export { ConfigSchema, defaultConfig, type Config, type ConfigInput } from "./config/schema.js";
+export { ConfigError } from "./config/errors.js";
+export { loadDataset, type Dataset } from "./data/dataset.js";
+export { DataError } from "./data/errors.js";
+export { mlp, softmaxRegression, paramLayout, type ModelSpec } from "./model/spec.js";

@@ -1,0 +1,100 @@
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createHash } from "node:crypto";
+import { loadDataset, type Dataset } from "../../src/data/dataset.js";
+import { Engine, type EngineOptions } from "../../src/engine/engine.js";
+import { trainReference } from "../../src/engine/reference-loop.js";
+import { mlp, softmaxRegression, type ModelSpec } from "../../src/model/spec.js";
+import type { KernelSet } from "../../src/engine/protocol.js";
+import { normRelError } from "../helpers.js";
+
+const schedule = { type: "constant" as const, warmupEpochs: 0, stepEpochs: 1, gamma: 0.1, minLr: 0 };
+let data: Dataset;
+const open: Engine[] = [];
+
+beforeAll(async () => {
+  data = await loadDataset("mnist");
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((e) => e.close()));
+});
+
+function engine(spec: ModelSpec, o: Partial<EngineOptions> & { workers: number; kernels: KernelSet; batchSize: number }): Engine {
+  const e = Engine.create({
+    spec, dataset: data, seed: 7, shards: 8, evalChunkRows: 500,
+    optim: { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4, schedule, stepsPerEpoch: 1000, totalSteps: 10000 },
+    ...o,
+  });
+  open.push(e);
+  return e;
+}
+
+/** 30 steps: full batches, then a short batch (rows < B) and a tiny one (rows < shards). */
+async function run30(e: Engine, B: number): Promise<string> {
+  e.writeEpochOrder(0);
+  for (let s = 0; s < 28; s++) await e.step(s, s * B, B);
+  await e.step(28, data.train.count - 13, 13);
+  await e.step(29, 100, 3);
+  return createHash("sha256").update(e.paramsBuffer(30)).digest("hex");
+}
+
+const seedMlp = mlp([784, 520, 320, 240, 120, 10], "relu");
+const softmax = softmaxRegression(784, 10);
+
+describe("bitwise determinism across worker counts (30 steps)", () => {
+  for (const kernels of ["wasm", "ts"] as const) {
+    for (const [name, spec, B] of [["mlp", seedMlp, kernels === "ts" ? 24 : 64], ["softmax", softmax, 256]] as const) {
+      it(`${name}, ${kernels} kernels: W = 1, 2, 3, 4 give identical parameter bytes`, async () => {
+        const hashes: string[] = [];
+        for (const workers of [1, 2, 3, 4]) {
+          const e = engine(spec, { workers, kernels, batchSize: B });
+          hashes.push(await run30(e, B));
+          await e.close();
+        }
+        expect(new Set(hashes).size).toBe(1);
+      }, 120_000);
+    }
+  }
+
+  it("the two kernel sets agree closely (not bitwise: different summation order)", async () => {
+    const a = engine(seedMlp, { workers: 2, kernels: "wasm", batchSize: 32 });
+    const b = engine(seedMlp, { workers: 2, kernels: "ts", batchSize: 32 });
+    for (const e of [a, b]) {
+      e.writeEpochOrder(0);
+      for (let s = 0; s < 3; s++) await e.step(s, s * 32, 32);
+    }
+    expect(normRelError(a.paramsBuffer(3), b.paramsBuffer(3))).toBeLessThan(1e-5);
+  }, 60_000);
+});
+
+describe("equivalence with the single-thread reference loop", () => {
+  for (const [name, spec] of [["mlp", seedMlp], ["softmax", softmax]] as const) {
+    it(`${name}: 5 parallel steps (W=2, S=8) match 5 whole-batch reference steps within 1e-6`, async () => {
+      const B = 40;
+      const e = engine(spec, { workers: 2, kernels: "ts", batchSize: B, optim: { lr: 0.05, momentum: 0.5, nesterov: false, weightDecay: 0, schedule, stepsPerEpoch: 1500, totalSteps: 15000 } });
+      e.writeEpochOrder(0);
+      for (let s = 0; s < 5; s++) await e.step(s, s * B, B);
+      const ref = trainReference(data, { spec, seed: 7, batchSize: B, lr: 0.05, momentum: 0.5, nesterov: false, weightDecay: 0, schedule, epochs: 1, maxSteps: 5 });
+      expect(normRelError(e.paramsBuffer(5), ref.params)).toBeLessThan(1e-6);
+    }, 60_000);
+  }
+});
+
+describe("evaluation", () => {
+  it("splits the test set across workers: same loss, accuracy and confusion for W = 1 and 3", async () => {
+    const results = [];
+    for (const workers of [1, 3]) {
+      const e = engine(softmax, { workers, kernels: "wasm", batchSize: 256 });
+      e.writeEpochOrder(0);
+      for (let s = 0; s < 20; s++) await e.step(s, s * 256, 256);
+      results.push(await e.evaluate(20));
+    }
+    const [a, b] = results as [Awaited<ReturnType<Engine["evaluate"]>>, Awaited<ReturnType<Engine["evaluate"]>>];
+    expect(b.accuracy).toBe(a.accuracy);
+    expect(b.confusion).toEqual(a.confusion);
+    expect(Math.abs(b.loss - a.loss)).toBeLessThan(1e-9);
+    expect(a.confusion.flat().reduce((x, y) => x + y, 0)).toBe(10000);
+    const diagonal = a.confusion.reduce((sum, row, i) => sum + row[i]!, 0);
+    expect(diagonal / 10000).toBe(a.accuracy);
+    expect(a.accuracy).toBeGreaterThan(0.8);
+  }, 60_000);
+});
