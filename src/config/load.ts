@@ -11,7 +11,7 @@ import { ConfigError, describeExpected, describeFound, didYouMean } from "./erro
 type Plain = Record<string, unknown>;
 
 /** Where each key and value came from: "file:line:col" or "--set k=v". */
-interface Origins {
+export interface Origins {
   keys: Map<string, string>;
   values: Map<string, string>;
 }
@@ -54,7 +54,7 @@ function readWithExtends(absPath: string, shown: string, origins: Origins, files
   return deepMerge(base, own);
 }
 
-function readYamlFile(absPath: string, shown: string, origins: Origins): Plain {
+export function readYamlFile(absPath: string, shown: string, origins: Origins): Plain {
   let text: string;
   try {
     text = readFileSync(absPath, "utf8");
@@ -148,12 +148,12 @@ function validate(value: unknown, origins: Origins, file: string): Config {
   throw new ConfigError(formatIssue(result.error.issues[0]!, origins, file));
 }
 
-function formatIssue(issue: z.core.$ZodIssue, origins: Origins, file: string): string {
+export function formatIssue(issue: z.core.$ZodIssue, origins: Origins, file: string, schema: unknown = ConfigSchema): string {
   const path = issue.path.map(String);
   if (issue.code === "unrecognized_keys") {
     const key = issue.keys[0]!;
     const keyPath = [...path, key].join(".");
-    const known = knownKeys(path);
+    const known = knownKeys(schema, path);
     const hint = didYouMean(key, known);
     const where = origins.keys.get(keyPath) ?? locate(path, origins, file);
     return `${where}: ${keyPath}: unknown key (expected one of ${known.join(", ")})${hint ? `; did you mean "${hint}"?` : ""}`;
@@ -174,8 +174,8 @@ function locate(path: string[], origins: Origins, file: string): string {
 }
 
 /** The keys the schema allows in the mapping at path. */
-function knownKeys(path: string[]): string[] {
-  let schema: unknown = ConfigSchema;
+function knownKeys(root: unknown, path: string[]): string[] {
+  let schema: unknown = root;
   for (const key of [...path, null]) {
     // Unwrap default/prefault/optional wrappers down to the object schema.
     for (;;) {

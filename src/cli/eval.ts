@@ -1,0 +1,42 @@
+// dptrain eval --model FILE [-c FILE] [--set k=v]… [--json]
+import type { Command } from "commander";
+import { evaluate } from "../engine/evaluator.js";
+import { loadModelFile } from "../engine/checkpoint.js";
+import { classNames } from "../report/class-names.js";
+import { collect, configForModel } from "./options.js";
+
+interface EvalFlags {
+  model: string;
+  config?: string;
+  set: string[];
+  json: boolean;
+}
+
+export function registerEval(program: Command): void {
+  program
+    .command("eval")
+    .description("test loss, accuracy and confusion matrix of a saved model")
+    .requiredOption("--model <file>", "model.safetensors (or checkpoint.safetensors)")
+    .option("-c, --config <file>", "config naming the data and engine (default: the config.yaml beside the model, else defaults)")
+    .option("--set <key=value>", "override a config key (repeatable)", collect, [])
+    .option("--json", "print one JSON object { test_loss, test_acc, confusion }", false)
+    .action(async (flags: EvalFlags) => {
+      const loaded = loadModelFile(flags.model);
+      const config = { ...configForModel(flags.model, flags.config, flags.set), model: loaded.model };
+      const stats = await evaluate(config, loaded.named);
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ test_loss: stats.loss, test_acc: stats.accuracy, confusion: stats.confusion })}\n`);
+        return;
+      }
+      const names = classNames(config.data.dataset, loaded.spec.nClasses);
+      const width = Math.max(5, ...names.map((n) => n.length)) + 1;
+      const pad = (s: string | number) => String(s).padStart(width);
+      const lines = [
+        `${config.data.dataset} test set: loss ${stats.loss.toFixed(4)}, accuracy ${(stats.accuracy * 100).toFixed(2)}%`,
+        "confusion matrix (rows: true, columns: predicted)",
+        pad("") + names.map(pad).join(""),
+        ...stats.confusion.map((row, i) => pad(names[i]!) + row.map(pad).join("")),
+      ];
+      process.stdout.write(`${lines.join("\n")}\n`);
+    });
+}

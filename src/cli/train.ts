@@ -1,0 +1,88 @@
+// dptrain train -c FILE [--set k=v]… [--out DIR] [--resume DIR] [--force]
+import type { Command } from "commander";
+import { join } from "node:path";
+import { loadConfig } from "../config/load.js";
+import { startSession } from "../engine/session-client.js";
+import { createProgress } from "../report/progress.js";
+import { RUN_FILES } from "../run/run-dir.js";
+import { EXIT, reportError, UsageError } from "./exit.js";
+import { collect } from "./options.js";
+
+interface TrainFlags {
+  config?: string;
+  set: string[];
+  out?: string;
+  resume?: string;
+  force: boolean;
+}
+
+export function registerTrain(program: Command): void {
+  program
+    .command("train")
+    .description("train a model from a YAML experiment config; writes a run directory")
+    .option("-c, --config <file>", "experiment config (YAML); with --resume, defaults to DIR/config.yaml")
+    .option("--set <key=value>", "override a config key, e.g. --set optim.lr=0.05 (repeatable)", collect, [])
+    .option("--out <dir>", "run directory (default: output.dir, else runs/<name>/<yyyymmdd-hhmmss>)")
+    .option("--resume <dir>", "continue the run in <dir> from its checkpoint.safetensors")
+    .option("--force", "overwrite a run directory that already holds a run", false)
+    .action(async (flags: TrainFlags, cmd: Command) => {
+      process.exitCode = await trainCommand(flags, cmd.optsWithGlobals<{ verbose: boolean }>().verbose);
+    });
+}
+
+async function trainCommand(flags: TrainFlags, verbose: boolean): Promise<number> {
+  const configFile = flags.config ?? (flags.resume ? join(flags.resume, RUN_FILES.config) : undefined);
+  if (!configFile) throw new UsageError("train: expected -c FILE (or --resume DIR), found neither");
+  if (flags.resume && flags.out) throw new UsageError("train: --out and --resume both name the run directory; pass one");
+  const { config } = loadConfig(configFile, flags.set);
+  const progress = createProgress();
+  const handle = startSession();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    interrupts++;
+    if (interrupts === 1) {
+      progress.log(`${signal}: finishing the current step and writing a checkpoint… (again to quit at once)`);
+      void handle.session.stop();
+    } else {
+      // Every file is written atomically (temp + rename), so quitting now corrupts nothing.
+      progress.stop();
+      process.stderr.write(`${signal}: quitting at once\n`);
+      process.exit(EXIT.interrupted);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  let runDir = flags.resume ?? "";
+  try {
+    const summary = await handle.session.run(
+      { config, ...(flags.out ? { outDir: flags.out } : {}), ...(flags.resume ? { resumeDir: flags.resume } : {}), force: flags.force },
+      handle.events({
+        onStart: (info) => {
+          runDir = info.runDir;
+          const resumed = info.resumedAtStep === null ? "" : `, resuming at step ${info.resumedAtStep}`;
+          progress.log(`dptrain: ${config.name} → ${info.runDir} (${info.totalSteps} steps, ${info.workers} workers, ${config.engine.kernels} kernels${resumed})`);
+        },
+        onStep: (info) => progress.step(info),
+        onEpoch: (m) => progress.epoch(m, config.train.epochs),
+      }),
+    );
+    progress.stop();
+    if (summary.stopped) {
+      process.stdout.write(`Stopped at step ${summary.step}; checkpoint written. Resume with:\n  dptrain train --resume ${summary.runDir}\n`);
+      return EXIT.interrupted;
+    }
+    const acc = summary.testAccuracy === null ? "" : `, test accuracy ${(summary.testAccuracy * 100).toFixed(2)}%`;
+    process.stdout.write(`Done: ${summary.step} steps${acc}. Report: ${join(summary.runDir, "report.html")}\n`);
+    return EXIT.ok;
+  } catch (err) {
+    progress.stop();
+    if (runDir && interrupts === 0 && (err as Error).name === "NonFiniteError") {
+      process.stderr.write(`dptrain: the last good checkpoint (if any) is in ${runDir}\n`);
+    }
+    return reportError(err, verbose);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await handle.close();
+  }
+}

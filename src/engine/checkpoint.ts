@@ -1,0 +1,179 @@
+// Checkpoint and model files (safetensors).
+//   model.safetensors       params only, PyTorch nn.Linear names and layout: fc1.weight (520, 784), fc1.bias (520), …
+//                           metadata: format "dptrain-model", model (JSON: type, hidden, activation), inputs, classes
+//   checkpoint.safetensors  params + momentum buffers ("momentum_buffer.fc1.weight", …)
+//                           metadata: format "dptrain-checkpoint", step, epoch, the resolved config (JSON),
+//                           the data-order RNG (xoshiro128** state of this epoch's stream) and the partial-epoch sums
+// Loading checks every tensor's presence and shape against the model, and the config against the run.
+import { readFileSync } from "node:fs";
+import type { Config } from "../config/schema.js";
+import { epochRng } from "../data/order.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { decodeSafetensors, encodeSafetensors, SafetensorsError, type SafetensorsFile, type Tensor } from "../io/safetensors.js";
+import { specFromConfig } from "../model/build.js";
+import { paramLayout, type ModelSpec } from "../model/spec.js";
+import type { TrainState } from "./trainer.js";
+
+export const MODEL_FORMAT = "dptrain-model";
+export const CHECKPOINT_FORMAT = "dptrain-checkpoint";
+const MOMENTUM_PREFIX = "momentum_buffer.";
+
+export class CheckpointError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CheckpointError";
+  }
+}
+
+function tensorsOf(flat: Float32Array, spec: ModelSpec, prefix = ""): [string, Tensor][] {
+  return paramLayout(spec).entries.map((e) => [`${prefix}${e.name}`, { shape: e.shape, data: flat.subarray(e.offset, e.offset + e.size) }]);
+}
+
+function modelMetadata(config: Config, spec: ModelSpec): Record<string, string> {
+  const { type, hidden, activation } = config.model;
+  return { format: MODEL_FORMAT, model: JSON.stringify(type === "softmax" ? { type } : { type, hidden, activation }), inputs: String(spec.nInputs), classes: String(spec.nClasses) };
+}
+
+export function encodeModel(params: Float32Array, config: Config, spec: ModelSpec): Uint8Array {
+  return encodeSafetensors(tensorsOf(params, spec), modelMetadata(config, spec));
+}
+
+export function encodeCheckpoint(state: TrainState, config: Config, spec: ModelSpec): Uint8Array {
+  const rng = epochRng(config.seed, state.epoch);
+  const metadata: Record<string, string> = {
+    ...modelMetadata(config, spec),
+    format: CHECKPOINT_FORMAT,
+    version: "1",
+    step: String(state.step),
+    epoch: String(state.epoch),
+    config: JSON.stringify(config),
+    rng: JSON.stringify({ algorithm: "xoshiro128**", seed: config.seed, stream: `data-order/epoch-${state.epoch}`, state: rng.state() }),
+    epoch_sums: JSON.stringify({ lossSum: state.epochLossSum, correct: state.epochCorrect, rows: state.epochRows, ms: state.epochMs, kernelMs: state.epochKernelMs }),
+  };
+  return encodeSafetensors([...tensorsOf(state.params, spec), ...tensorsOf(state.velocity, spec, MOMENTUM_PREFIX)], metadata);
+}
+
+export function saveModel(path: string, params: Float32Array, config: Config, spec: ModelSpec): void {
+  writeFileAtomic(path, encodeModel(params, config, spec));
+}
+
+export function saveCheckpoint(path: string, state: TrainState, config: Config, spec: ModelSpec): void {
+  writeFileAtomic(path, encodeCheckpoint(state, config, spec));
+}
+
+export function readSafetensors(path: string): SafetensorsFile {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CheckpointError(`${path}: ${code === "ENOENT" ? "file not found" : `cannot read (${code})`}`);
+  }
+  try {
+    return decodeSafetensors(bytes, path);
+  } catch (err) {
+    if (err instanceof SafetensorsError) throw new CheckpointError(err.message);
+    throw err;
+  }
+}
+
+/** Gathers the tensors named like the model's params (with prefix) into one flat buffer. */
+function flatFrom(file: SafetensorsFile, spec: ModelSpec, path: string, prefix = ""): Float32Array {
+  const { entries, nParams } = paramLayout(spec);
+  const flat = new Float32Array(nParams);
+  for (const e of entries) {
+    const name = `${prefix}${e.name}`;
+    const t = file.tensors.get(name);
+    if (!t) throw new CheckpointError(`${path}: tensor ${name} is missing: expected shape [${e.shape}]`);
+    if (t.shape.join(",") !== e.shape.join(",")) throw new CheckpointError(`${path}: tensor ${name}: expected shape [${e.shape}] for this model, found [${t.shape}]`);
+    flat.set(t.data, e.offset);
+  }
+  const expected = new Set(entries.map((e) => `${prefix}${e.name}`));
+  for (const name of file.tensors.keys()) {
+    if (name.startsWith(prefix) && (prefix !== "" || !name.startsWith(MOMENTUM_PREFIX)) && !expected.has(name)) {
+      throw new CheckpointError(`${path}: unexpected tensor ${name}: this model has ${[...expected].join(", ")}`);
+    }
+  }
+  return flat;
+}
+
+export interface LoadedModel {
+  model: Config["model"];
+  spec: ModelSpec;
+  /** flat params in the ParamLayout of spec */
+  params: Float32Array;
+  /** by PyTorch name */
+  named: Record<string, Float32Array>;
+}
+
+/** A model.safetensors (or a checkpoint): the model it describes and its params. */
+export function loadModelFile(path: string): LoadedModel {
+  const file = readSafetensors(path);
+  const format = file.metadata.format;
+  if (format !== MODEL_FORMAT && format !== CHECKPOINT_FORMAT) {
+    throw new CheckpointError(`${path}: __metadata__.format: expected "${MODEL_FORMAT}" or "${CHECKPOINT_FORMAT}", found ${format === undefined ? "nothing" : JSON.stringify(format)}`);
+  }
+  let model: Config["model"];
+  try {
+    const m = JSON.parse(file.metadata.model ?? "null") as Partial<Config["model"]>;
+    model = { type: m.type ?? "mlp", hidden: m.hidden ?? [520, 320, 240, 120], activation: m.activation ?? "relu" };
+  } catch {
+    throw new CheckpointError(`${path}: __metadata__.model: expected JSON describing the model, found ${JSON.stringify(file.metadata.model)}`);
+  }
+  const inputs = Number(file.metadata.inputs);
+  const classes = Number(file.metadata.classes);
+  if (!Number.isInteger(inputs) || inputs < 1 || !Number.isInteger(classes) || classes < 1) {
+    throw new CheckpointError(`${path}: __metadata__.inputs/classes: expected positive integers, found ${file.metadata.inputs}/${file.metadata.classes}`);
+  }
+  const spec = specFromConfig(model, inputs, classes);
+  const params = flatFrom(file, spec, path);
+  const named: Record<string, Float32Array> = {};
+  for (const e of paramLayout(spec).entries) named[e.name] = params.slice(e.offset, e.offset + e.size);
+  return { model, spec, params, named };
+}
+
+/** Config keys that must match between a checkpoint and the run resuming it (else the trajectory differs). */
+const TRAJECTORY_KEYS = ["seed", "data.dataset", "data.dir", "model.type", "model.hidden", "model.activation", "train.batchSize", "optim", "engine.shards", "engine.kernels"];
+
+function pick(obj: unknown, path: string): unknown {
+  return path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
+}
+
+/** Loads a checkpoint for resuming `config` with model `spec`. */
+export function loadCheckpoint(path: string, config: Config, spec: ModelSpec): TrainState {
+  const file = readSafetensors(path);
+  const meta = file.metadata;
+  if (meta.format !== CHECKPOINT_FORMAT) {
+    throw new CheckpointError(`${path}: __metadata__.format: expected "${CHECKPOINT_FORMAT}", found ${meta.format === undefined ? "nothing" : JSON.stringify(meta.format)}`);
+  }
+  let saved: Config;
+  try {
+    saved = JSON.parse(meta.config ?? "") as Config;
+  } catch {
+    throw new CheckpointError(`${path}: __metadata__.config: expected the run's config as JSON`);
+  }
+  const keys = config.optim.schedule.type === "cosine" ? [...TRAJECTORY_KEYS, "train.epochs", "train.maxSteps"] : TRAJECTORY_KEYS;
+  for (const key of keys) {
+    const was = JSON.stringify(pick(saved, key));
+    const now = JSON.stringify(pick(config, key));
+    if (was !== now) throw new CheckpointError(`${path}: config ${key} was ${was ?? "unset"} when saved but is ${now ?? "unset"} now; resume with the same value`);
+  }
+  const step = Number(meta.step);
+  const epoch = Number(meta.epoch);
+  if (!Number.isInteger(step) || step < 0 || !Number.isInteger(epoch) || epoch < 0) {
+    throw new CheckpointError(`${path}: __metadata__.step/epoch: expected non-negative integers, found ${meta.step}/${meta.epoch}`);
+  }
+  let sums = { lossSum: 0, correct: 0, rows: 0, ms: 0, kernelMs: 0 };
+  try {
+    sums = { ...sums, ...(JSON.parse(meta.epoch_sums ?? "{}") as typeof sums) };
+  } catch {
+    throw new CheckpointError(`${path}: __metadata__.epoch_sums: expected JSON`);
+  }
+  return {
+    step, epoch,
+    params: flatFrom(file, spec, path),
+    velocity: flatFrom(file, spec, path, MOMENTUM_PREFIX),
+    epochLossSum: sums.lossSum, epochCorrect: sums.correct, epochRows: sums.rows, epochMs: sums.ms, epochKernelMs: sums.kernelMs,
+  };
+}
+

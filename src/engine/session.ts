@@ -1,0 +1,54 @@
+// A training session that lives in its own thread (workers/session.worker.ts) and is driven
+// over comlink by the CLI: run(), stop() (graceful, at a step boundary), snapshot(); progress
+// flows back through Comlink.proxy callbacks. The CLI thread stays free for the progress bar
+// and signal handling.
+import { runExperiment, type ExperimentEvents, type ExperimentRequest, type ExperimentSummary } from "../run/experiment.js";
+import type { StepInfo } from "./trainer.js";
+
+/** Step events are forwarded at most this often (each one is a message between threads). */
+const STEP_EVENT_INTERVAL_MS = 100;
+
+export interface SessionSnapshot {
+  running: boolean;
+  stopRequested: boolean;
+  lastStep: StepInfo | null;
+}
+
+export class TrainingSession {
+  private controller: AbortController | null = null;
+  private lastStep: StepInfo | null = null;
+
+  async run(request: ExperimentRequest, events: ExperimentEvents): Promise<ExperimentSummary> {
+    if (this.controller) throw new Error("a training run is already in progress in this session");
+    this.controller = new AbortController();
+    let lastSent = 0;
+    try {
+      return await runExperiment(request, {
+        onStart: (info) => void events.onStart?.(info),
+        onStep: (info) => {
+          this.lastStep = info;
+          const now = performance.now();
+          if (now - lastSent >= STEP_EVENT_INTERVAL_MS || info.step === info.totalSteps || info.rowsDone === info.rowsInEpoch) {
+            lastSent = now;
+            void events.onStep?.(info);
+          }
+        },
+        onEpoch: (m) => void events.onEpoch?.(m),
+        onCheckpoint: (path, reason, step) => void events.onCheckpoint?.(path, reason, step),
+      }, this.controller.signal);
+    } finally {
+      this.controller = null;
+    }
+  }
+
+  /** Graceful stop: the current step finishes, a checkpoint is written, run() resolves with stopped. */
+  stop(): boolean {
+    if (!this.controller) return false;
+    this.controller.abort();
+    return true;
+  }
+
+  snapshot(): SessionSnapshot {
+    return { running: this.controller !== null, stopRequested: this.controller?.signal.aborted ?? false, lastStep: this.lastStep };
+  }
+}

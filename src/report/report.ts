@@ -1,0 +1,68 @@
+// Writes the run's charts (SVG) and the report.html that links them.
+import { join } from "node:path";
+import type { Config } from "../config/schema.js";
+import type { Dataset } from "../data/dataset.js";
+import type { EvalStats } from "../engine/engine.js";
+import type { EpochMetrics } from "../engine/trainer.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { tsKernels } from "../kernels/ts/index.js";
+import { argmaxRows } from "../kernels/ts/softmax-ce.js";
+import { forward } from "../model/graph.js";
+import { activationWidths, type ModelSpec } from "../model/spec.js";
+import { viewsOf } from "../engine/reference-loop.js";
+import { confusionSpec, curvesSpec, pngDataUrl, predictionGridSpec, renderSvg } from "./charts.js";
+import { classNames } from "./class-names.js";
+
+export const REPORT_FILES = { curves: "curves.svg", confusion: "confusion.svg", predictions: "predictions.svg", html: "report.html" };
+
+/** Predicted classes of test rows [0, n) with flat params (single thread, reference kernels: a handful of rows). */
+export function predictTestRows(data: Dataset, spec: ModelSpec, params: Float32Array, n: number): Uint8Array {
+  const rows = Math.min(n, data.test.count);
+  const k = tsKernels<Float32Array>();
+  const ws = { acts: activationWidths(spec).map((w) => new Float32Array(rows * w)), dacts: [] };
+  const labels = new Uint8Array(rows);
+  k.gatherRows(ws.acts[0]!, labels, data.test.images, data.test.labels, Uint32Array.from({ length: rows }, (_, i) => i), 0, rows, spec.nInputs);
+  forward(k, spec, viewsOf(params, spec), ws, rows);
+  const preds = new Uint8Array(rows);
+  argmaxRows(preds, ws.acts[ws.acts.length - 1]!, rows, spec.nClasses);
+  return preds;
+}
+
+export async function writeReport(dir: string, config: Config, data: Dataset, spec: ModelSpec, params: Float32Array, history: EpochMetrics[], evaluation: EvalStats | null): Promise<void> {
+  const names = classNames(config.data.dataset, spec.nClasses);
+  const pixels = data.rows * data.cols;
+  writeFileAtomic(join(dir, REPORT_FILES.curves), await renderSvg(curvesSpec(history, `${config.name}: training curves`)));
+  if (evaluation) writeFileAtomic(join(dir, REPORT_FILES.confusion), await renderSvg(confusionSpec(evaluation.confusion, names, `${config.name}: test confusion matrix`)));
+  const n = 18;
+  const preds = predictTestRows(data, spec, params, n);
+  const cells = Array.from(preds, (pred, i) => ({
+    url: pngDataUrl(data.test.images.subarray(i * pixels, (i + 1) * pixels), data.rows, data.cols),
+    trueName: names[data.test.labels[i]!]!, predName: names[pred]!,
+  }));
+  writeFileAtomic(join(dir, REPORT_FILES.predictions), await renderSvg(predictionGridSpec(cells, "test digits: true / predicted")));
+  const last = history[history.length - 1];
+  const pct = (x: number | null | undefined) => (x === null || x === undefined ? "–" : `${(x * 100).toFixed(2)}%`);
+  const rows = history.map((m) => `<tr><td>${m.epoch}${m.complete ? "" : "*"}</td><td>${m.train_loss.toFixed(4)}</td><td>${pct(m.train_acc)}</td><td>${m.test_loss?.toFixed(4) ?? "–"}</td><td>${pct(m.test_acc)}</td><td>${m.samples_per_s.toFixed(0)}</td><td>${m.seconds.toFixed(1)}</td></tr>`).join("\n");
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(config.name)} — dptrain report</title>
+<style>body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:right;border-bottom:1px solid #ddd}</style></head>
+<body>
+<h1>${escapeHtml(config.name)}</h1>
+<p>${escapeHtml(config.data.dataset)} · ${config.model.type === "softmax" ? "softmax regression" : `MLP ${[spec.nInputs, ...config.model.hidden, spec.nClasses].join("-")}`} ·
+batch ${config.train.batchSize} · ${config.optim.type} lr ${config.optim.lr} momentum ${config.optim.momentum} · final test accuracy <b>${pct(last?.test_acc)}</b></p>
+<h2>Training curves</h2><img src="${REPORT_FILES.curves}" alt="training curves">
+${evaluation ? `<h2>Confusion matrix</h2><img src="${REPORT_FILES.confusion}" alt="confusion matrix">` : ""}
+<h2>Predictions</h2><img src="${REPORT_FILES.predictions}" alt="prediction grid">
+<h2>Epochs</h2>
+<table><tr><th>epoch</th><th>train loss</th><th>train acc</th><th>test loss</th><th>test acc</th><th>samples/s</th><th>seconds</th></tr>
+${rows}
+</table>
+<p>Files: <a href="config.yaml">config.yaml</a> · <a href="metrics.jsonl">metrics.jsonl</a> · <a href="model.safetensors">model.safetensors</a> · <a href="checkpoint.safetensors">checkpoint.safetensors</a></p>
+</body></html>
+`;
+  writeFileAtomic(join(dir, REPORT_FILES.html), html);
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+}

@@ -1,0 +1,97 @@
+// One experiment, as `dptrain train` runs it: data → (resume) → run dir → train with metrics,
+// checkpoints and progress → model file and report. Nothing is written before the inputs
+// (data files, checkpoint) have been validated.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import type { Config } from "../config/schema.js";
+import { configToYaml } from "../config/load.js";
+import { loadDataset } from "../data/dataset.js";
+import { loadCheckpoint, saveCheckpoint, saveModel } from "../engine/checkpoint.js";
+import { resolveWorkers, stepsPerEpoch, totalSteps, train, type CheckpointReason, type EpochMetrics, type StepInfo, type TrainState } from "../engine/trainer.js";
+import { writeFileAtomic } from "../io/atomic.js";
+import { specFromConfig } from "../model/build.js";
+import { MetricsLog, readMetrics } from "../report/metrics-log.js";
+import { writeReport } from "../report/report.js";
+import { claimRunDir, defaultRunDir, RUN_FILES } from "./run-dir.js";
+
+export interface ExperimentRequest {
+  config: Config;
+  /** run directory (default: config.output.dir, else runs/<name>/<timestamp>) */
+  outDir?: string;
+  /** continue the run in this directory from its checkpoint */
+  resumeDir?: string;
+  /** overwrite a directory that already holds a run */
+  force?: boolean;
+  /** skip charts and report.html (sweeps, benchmarks) */
+  noReport?: boolean;
+}
+
+export interface ExperimentStart {
+  runDir: string;
+  workers: number;
+  stepsPerEpoch: number;
+  totalSteps: number;
+  resumedAtStep: number | null;
+}
+
+export interface ExperimentEvents {
+  onStart?(info: ExperimentStart): void;
+  onStep?(info: StepInfo): void;
+  onEpoch?(metrics: EpochMetrics): void;
+  onCheckpoint?(path: string, reason: CheckpointReason, step: number): void;
+}
+
+export interface ExperimentSummary {
+  runDir: string;
+  history: EpochMetrics[];
+  stopped: boolean;
+  step: number;
+  testAccuracy: number | null;
+  testLoss: number | null;
+  /** sha256 of the final parameter bytes */
+  paramsSha256: string;
+  workers: number;
+}
+
+export async function runExperiment(req: ExperimentRequest, events: ExperimentEvents = {}, signal?: AbortSignal): Promise<ExperimentSummary> {
+  const { config } = req;
+  const dataset = await loadDataset(config.data.dataset, config.data.dir);
+  const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses);
+  let resume: TrainState | undefined;
+  let runDir: string;
+  if (req.resumeDir) {
+    runDir = req.resumeDir;
+    resume = loadCheckpoint(join(runDir, RUN_FILES.checkpoint), config, spec);
+  } else {
+    runDir = req.outDir ?? config.output.dir ?? defaultRunDir(config.name);
+    claimRunDir(runDir, req.force ?? false);
+  }
+  mkdirSync(runDir, { recursive: true });
+  writeFileAtomic(join(runDir, RUN_FILES.config), configToYaml(config));
+  const metrics = new MetricsLog(join(runDir, RUN_FILES.metrics), resume !== undefined);
+  const checkpointPath = join(runDir, RUN_FILES.checkpoint);
+  events.onStart?.({
+    runDir, workers: resolveWorkers(config.engine.workers), stepsPerEpoch: stepsPerEpoch(config, dataset.train.count), totalSteps: totalSteps(config, dataset.train.count),
+    resumedAtStep: resume?.step ?? null,
+  });
+  const result = await train(config, {
+    dataset, signal, ...(resume ? { resume } : {}),
+    onStep: events.onStep,
+    onEpoch: (m) => {
+      metrics.append(m);
+      events.onEpoch?.(m);
+    },
+    onCheckpoint: (state, reason) => {
+      saveCheckpoint(checkpointPath, state, config, spec);
+      events.onCheckpoint?.(checkpointPath, reason, state.step);
+    },
+  });
+  saveModel(join(runDir, RUN_FILES.model), result.state.params, config, spec);
+  if (!req.noReport) await writeReport(runDir, config, dataset, spec, result.state.params, readMetrics(join(runDir, RUN_FILES.metrics)), result.evaluation);
+  return {
+    runDir, history: result.history, stopped: result.stopped, step: result.state.step,
+    testAccuracy: result.evaluation?.accuracy ?? null, testLoss: result.evaluation?.loss ?? null,
+    paramsSha256: createHash("sha256").update(result.state.params).digest("hex"), workers: result.workers,
+  };
+}
