@@ -42,15 +42,16 @@ export function configToYaml(config: Config): string {
 function readWithExtends(absPath: string, shown: string, origins: Origins, files: string[], chain: string[]): Plain {
   if (chain.includes(absPath)) throw new ConfigError(`${shown}: extends: expected a chain without cycles, found ${[...chain, absPath].join(" → ")}`);
   files.push(shown);
-  const own = readYamlFile(absPath, shown, origins);
+  const ownOrigins: Origins = { keys: new Map(), values: new Map() };
+  const own = readYamlFile(absPath, shown, ownOrigins);
   const parent = own.extends;
   delete own.extends;
-  if (parent === undefined) return own;
-  if (typeof parent !== "string" || parent.length === 0) {
-    throw new ConfigError(`${origins.values.get("extends") ?? shown}: extends: expected a file name, found ${describeFound(parent)}`);
+  if (parent !== undefined && (typeof parent !== "string" || parent.length === 0)) {
+    throw new ConfigError(`${ownOrigins.values.get("extends") ?? shown}: extends: expected a file name, found ${describeFound(parent)}`);
   }
-  const parentAbs = resolve(dirname(absPath), parent);
-  const base = readWithExtends(parentAbs, parent, origins, files, [...chain, absPath]);
+  const base = parent === undefined ? {} : readWithExtends(resolve(dirname(absPath), parent as string), parent as string, origins, files, [...chain, absPath]);
+  // This file's locations win over its base's: they are where the merged values come from.
+  for (const kind of ["keys", "values"] as const) for (const [k, v] of ownOrigins[kind]) origins[kind].set(k, v);
   return deepMerge(base, own);
 }
 
@@ -66,8 +67,8 @@ export function readYamlFile(absPath: string, shown: string, origins: Origins): 
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const firstError = doc.errors[0];
   if (firstError) {
-    const pos = firstError.linePos?.[0];
-    const where = pos ? `${shown}:${pos.line}:${pos.col}` : shown;
+    const { line, col } = lineCounter.linePos(firstError.pos[0]);
+    const where = `${shown}:${line}:${col}`;
     throw new ConfigError(`${where}: YAML syntax error: ${firstError.message.split("\n")[0]}`);
   }
   const at = (node: Node | null | undefined) => {
@@ -161,7 +162,40 @@ export function formatIssue(issue: z.core.$ZodIssue, origins: Origins, file: str
   const keyPath = path.join(".") || "(top level)";
   const where = locate(path, origins, file);
   const found = "input" in issue ? describeFound(issue.input) : "nothing";
-  return `${where}: ${keyPath}: expected ${describeExpected(issue)}, found ${found}`;
+  return `${where}: ${keyPath}: expected ${refineExpected(describeExpected(issue), issue, schemaAt(schema, path))}, found ${found}`;
+}
+
+/** Adds what zod's issue leaves out: integer-ness, and the literal alternatives of a union ("auto"). */
+function refineExpected(expected: string, issue: z.core.$ZodIssue, schema: unknown): string {
+  const options = (unwrap(schema) as { options?: unknown[] }).options ?? [schema];
+  const isInt = options.some((o) => (unwrap(o) as { isInt?: boolean }).isInt === true);
+  let out = isInt ? expected.replace(/^a number\b/, "an integer") : expected;
+  if (issue.code !== "invalid_union" && options.length > 1) {
+    const literals = options.flatMap((o) => ((unwrap(o) as { _zod?: { def?: { type?: string; values?: unknown[] } } })._zod?.def?.type === "literal" ? ((unwrap(o) as { _zod: { def: { values: unknown[] } } })._zod.def.values) : []));
+    if (literals.length > 0) out += ` or ${literals.map((v) => JSON.stringify(v)).join(" or ")}`;
+  }
+  return out;
+}
+
+/** Strips default/prefault/optional wrappers. */
+function unwrap(schema: unknown): unknown {
+  let s = schema;
+  for (;;) {
+    const inner = (s as { _zod?: { def?: { innerType?: unknown } } } | undefined)?._zod?.def?.innerType;
+    if (!inner) return s;
+    s = inner;
+  }
+}
+
+/** The schema that validates the value at path (object keys and list indices). */
+function schemaAt(root: unknown, path: string[]): unknown {
+  let schema: unknown = root;
+  for (const key of path) {
+    const s = unwrap(schema) as { shape?: Record<string, unknown>; _zod?: { def?: { element?: unknown } } };
+    schema = s.shape ? s.shape[key] : s._zod?.def?.element;
+    if (schema === undefined) return undefined;
+  }
+  return schema;
 }
 
 /** The origin of the value at path, else of its nearest ancestor, else the file. */
@@ -175,18 +209,6 @@ function locate(path: string[], origins: Origins, file: string): string {
 
 /** The keys the schema allows in the mapping at path. */
 function knownKeys(root: unknown, path: string[]): string[] {
-  let schema: unknown = root;
-  for (const key of [...path, null]) {
-    // Unwrap default/prefault/optional wrappers down to the object schema.
-    for (;;) {
-      const def = (schema as { _zod?: { def?: { innerType?: unknown } } })._zod?.def;
-      if (def?.innerType) schema = def.innerType;
-      else break;
-    }
-    const shape = (schema as { shape?: Record<string, unknown> }).shape;
-    if (!shape) return [];
-    if (key === null) return Object.keys(shape);
-    schema = shape[key];
-  }
-  return [];
+  const shape = (unwrap(schemaAt(root, path)) as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape ? Object.keys(shape) : [];
 }
