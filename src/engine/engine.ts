@@ -11,6 +11,7 @@ import type { ModelSpec } from "../model/spec.js";
 import { writeEpochOrder } from "../data/order.js";
 import { wasmKernelsFile } from "../paths.js";
 import { StepPool } from "./pool.js";
+import { faultsFromEnv, type FaultSpec } from "./faults.js";
 import { shardsFor, splitRange, type EvalTask, type GradTask, type KernelSet, type OptimSettings, type ReduceTask } from "./protocol.js";
 
 /** REDUCE slices start on 16-float (64-byte) boundaries: whole SIMD vectors and cache lines. */
@@ -27,7 +28,26 @@ export interface EngineOptions {
   optim: OptimSettings;
   /** rows per EVAL chunk held in scratch at once */
   evalChunkRows: number;
+  /** a phase running longer than this counts as failed (a hung worker) */
+  stepTimeoutMs?: number;
+  /** failed attempts of one step retried before the step fails for good */
+  maxRetries?: number;
+  /** test-only fault plan (default: DPTRAIN_FAULTS from the environment) */
+  faults?: FaultSpec[];
+  /** told about each failed attempt before it is retried */
+  onRetry?: (step: number, attempt: number, error: Error) => void;
 }
+
+/** A step failed more than engine.maxRetries times in a row. θ_t is intact. */
+export class StepFailedError extends Error {
+  constructor(readonly step: number, readonly attempts: number, readonly lastError: Error) {
+    super(`step ${step} failed ${attempts} times in a row (last: ${lastError.message.split("\n")[0]})`);
+    this.name = "StepFailedError";
+  }
+}
+
+const DEFAULT_STEP_TIMEOUT_MS = 60_000;
+const DEFAULT_MAX_RETRIES = 3;
 
 export interface StepStats {
   /** ‖mean gradient‖² (before weight decay) */
@@ -52,7 +72,8 @@ export interface EvalStats {
 export class Engine {
   readonly layout: ArenaLayout;
   readonly memory: WebAssembly.Memory;
-  private readonly pool: StepPool;
+  private pool: StepPool;
+  private readonly init: ConstructorParameters<typeof StepPool>[1];
   private readonly trainOrder: Uint32Array;
 
   private constructor(readonly options: EngineOptions) {
@@ -72,9 +93,11 @@ export class Engine {
     for (let i = 0; i < testOrder.length; i++) testOrder[i] = i;
     this.trainOrder = u32View(this.memory, L.trainOrder);
     initParams(this.paramsBuffer(0), spec, options.seed);
-    this.pool = new StepPool(workers, {
+    this.init = {
       memory: this.memory, layout: L, spec, kernels: options.kernels, optim: options.optim, wasmPath: wasmKernelsFile,
-    });
+      faults: options.faults ?? faultsFromEnv(),
+    };
+    this.pool = new StepPool(workers, this.init);
   }
 
   static create(options: EngineOptions): Engine {
@@ -113,8 +136,39 @@ export class Engine {
     writeEpochOrder(this.trainOrder, this.options.seed, epoch);
   }
 
-  /** One synchronous step t over trainOrder[batchStart, batchStart+rows): reads θ_t, writes θ_{t+1}. */
-  async step(step: number, batchStart: number, rows: number): Promise<StepStats> {
+  /**
+   * One synchronous step t over trainOrder[batchStart, batchStart+rows): reads θ_t, writes θ_{t+1}.
+   * A failed attempt (a task threw, a worker died or hung) replaces the pool and re-runs the whole
+   * step from θ_t, which no attempt writes; so the result equals an uninterrupted step's, bit for bit.
+   */
+  step(step: number, batchStart: number, rows: number): Promise<StepStats> {
+    return this.withRetries(step, () => this.attemptStep(step, batchStart, rows));
+  }
+
+  private async withRetries<T>(step: number, attemptFn: () => Promise<T>): Promise<T> {
+    const maxRetries = this.options.maxRetries ?? DEFAULT_MAX_RETRIES;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await attemptFn();
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        await this.replacePool();
+        if (attempt > maxRetries) throw new StepFailedError(step, attempt, error);
+        this.options.onRetry?.(step, attempt, error);
+      }
+    }
+  }
+
+  private async replacePool(): Promise<void> {
+    await this.pool.close();
+    this.pool = new StepPool(this.options.workers, this.init);
+  }
+
+  private get timeoutMs(): number {
+    return this.options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
+  }
+
+  private async attemptStep(step: number, batchStart: number, rows: number): Promise<StepStats> {
     const t0 = performance.now();
     const W = this.options.workers;
     const nShards = shardsFor(rows, this.options.shards);
@@ -123,13 +177,13 @@ export class Engine {
       const [first, end] = splitRange(nShards, W, w);
       if (end > first) gradTasks.push({ kind: "grad", step, rows: [batchStart, rows], shards: [first, end - first], nShards, scratch: gradTasks.length });
     }
-    const gradResults = await this.pool.phase(gradTasks);
+    const gradResults = await this.pool.phase(gradTasks, this.timeoutMs);
     const reduceTasks: ReduceTask[] = [];
     for (let w = 0; w < W; w++) {
       const slice = splitRange(this.layout.nParams, W, w, SLICE_ALIGN);
-      if (slice[1] > slice[0]) reduceTasks.push({ kind: "reduce", step, slice, nShards, batchRows: rows });
+      if (slice[1] > slice[0]) reduceTasks.push({ kind: "reduce", step, part: reduceTasks.length, slice, nShards, batchRows: rows });
     }
-    const reduceResults = await this.pool.phase(reduceTasks);
+    const reduceResults = await this.pool.phase(reduceTasks, this.timeoutMs);
     let lossSum = 0;
     let correct = 0;
     for (const r of gradResults) {
@@ -141,8 +195,12 @@ export class Engine {
     return { gradNormSq, lossSum, correct, rows, wallMs: performance.now() - t0, kernelMs };
   }
 
-  /** Test-set loss, accuracy and confusion matrix with θ_step, split across the workers. */
-  async evaluate(step: number): Promise<EvalStats> {
+  /** Test-set loss, accuracy and confusion matrix with θ_step, split across the workers (retried like a step). */
+  evaluate(step: number): Promise<EvalStats> {
+    return this.withRetries(step, () => this.attemptEvaluate(step));
+  }
+
+  private async attemptEvaluate(step: number): Promise<EvalStats> {
     const t0 = performance.now();
     const nTest = this.layout.testCount;
     const tasks: EvalTask[] = [];
@@ -150,7 +208,7 @@ export class Engine {
       const rows = splitRange(nTest, this.options.workers, w);
       if (rows[1] > rows[0]) tasks.push({ kind: "eval", step, rows, scratch: tasks.length });
     }
-    const results = await this.pool.phase(tasks);
+    const results = await this.pool.phase(tasks, this.timeoutMs);
     const K = this.options.spec.nClasses;
     const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
     let lossSum = 0;
@@ -165,5 +223,10 @@ export class Engine {
 
   close(): Promise<void> {
     return this.pool.close();
+  }
+
+  /** Test hook: terminate step-worker thread `index` from outside. */
+  terminateWorker(index: number): Promise<number> | undefined {
+    return this.pool.terminateThread(index);
   }
 }

@@ -1,8 +1,21 @@
 // The step-worker pool: W piscina threads, each started once with the shared memory + layout.
+// A phase is a set of tasks run at once; it fails as a whole if any task fails or if it runs
+// past its timeout, and then every task still running is aborted (piscina terminates their
+// threads). Nothing here waits without a timeout.
 import { Piscina } from "piscina";
 import { existsSync } from "node:fs";
 import { stepWorkerFile } from "../paths.js";
 import type { StepTask, TaskResult, WorkerInit } from "./protocol.js";
+
+export class PhaseTimeoutError extends Error {
+  constructor(kind: string, ms: number) {
+    super(`${kind} phase did not finish within engine.stepTimeoutMs = ${ms} ms (a hung worker?)`);
+    this.name = "PhaseTimeoutError";
+  }
+}
+
+/** How long close() waits for the threads to end before giving up on them. */
+const CLOSE_TIMEOUT_MS = 10_000;
 
 export class StepPool {
   private readonly piscina: Piscina;
@@ -23,18 +36,38 @@ export class StepPool {
     });
   }
 
-  run<T extends StepTask>(task: T): Promise<TaskResult<T>> {
-    return this.piscina.run(task) as Promise<TaskResult<T>>;
+  /** Runs all tasks at once; resolves when every task is done, rejects on the first failure or at timeoutMs. */
+  async phase<T extends StepTask>(tasks: T[], timeoutMs: number): Promise<TaskResult<T>[]> {
+    const abort = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new PhaseTimeoutError(tasks[0]?.kind ?? "?", timeoutMs)), timeoutMs);
+    });
+    const runs = tasks.map((t) => this.piscina.run(t, { signal: abort.signal }) as Promise<TaskResult<T>>);
+    try {
+      return await Promise.race([Promise.all(runs), timeout]);
+    } catch (err) {
+      abort.abort(); // stops the tasks still running: their threads are terminated
+      for (const r of runs) r.catch(() => {}); // their rejections are expected now
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
-  /** Runs one phase: all tasks at once, resolved when every task is done. */
-  phase<T extends StepTask>(tasks: T[]): Promise<TaskResult<T>[]> {
-    return Promise.all(tasks.map((t) => this.run(t)));
-  }
-
+  /** Terminates every thread (also one stuck in a task). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.piscina.destroy();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.piscina.destroy(),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_TIMEOUT_MS))),
+    ]).finally(() => clearTimeout(timer));
+  }
+
+  /** Test hook: terminate one live thread from outside, as an OOM killer or a crash would. */
+  terminateThread(index: number): Promise<number> | undefined {
+    return this.piscina.threads[index]?.terminate();
   }
 }

@@ -4,6 +4,7 @@
 import type { ArenaLayout } from "../arena/layout.js";
 import type { ModelSpec } from "../model/spec.js";
 import type { ScheduleSpec } from "../optim/schedule.js";
+import type { FaultSpec } from "./faults.js";
 
 export type KernelSet = "wasm" | "ts";
 
@@ -25,6 +26,8 @@ export interface WorkerInit {
   optim: OptimSettings;
   /** absolute path of the compiled WASM kernels (kernels: wasm) */
   wasmPath: string;
+  /** test-only fault plan (engine/faults.ts); empty in normal runs */
+  faults: FaultSpec[];
 }
 
 /** GRAD: compute the Σ-gradients of micro-shards [first, first+count) of the batch at trainOrder[rows[0] .. rows[0]+rows[1]). */
@@ -44,6 +47,8 @@ export interface GradTask {
 export interface ReduceTask {
   kind: "reduce";
   step: number;
+  /** index of this slice among the phase's tasks */
+  part: number;
   slice: [number, number];
   nShards: number;
   batchRows: number;

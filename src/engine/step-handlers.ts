@@ -1,11 +1,12 @@
 // What a step worker does with each task, written once for any kernel set (F = view or pointer).
 // Holds no training state: only views/pointers derived from the layout, cached at start.
-import { bindParams, f32View, slotRegion, u8View, type Binder } from "../arena/arena.js";
+import { bindParams, f32View, i32View, slotRegion, u8View, type Binder } from "../arena/arena.js";
 import type { ArenaLayout } from "../arena/layout.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { backward, forward, type ParamViews, type Workspace } from "../model/graph.js";
 import type { ModelSpec } from "../model/spec.js";
 import { learningRateAt } from "../optim/schedule.js";
+import { FaultInjector, type FaultSpec } from "./faults.js";
 import { shardRows, type EvalResult, type EvalTask, type GradResult, type GradTask, type OptimSettings, type ReduceResult, type ReduceTask } from "./protocol.js";
 
 export interface StepHandlers {
@@ -16,8 +17,9 @@ export interface StepHandlers {
 
 export function makeStepHandlers<F, U8, U32>(
   k: Kernels<F, U8, U32>, bind: Binder<F, U8, U32>,
-  memory: WebAssembly.Memory, layout: ArenaLayout, spec: ModelSpec, optim: OptimSettings,
+  memory: WebAssembly.Memory, layout: ArenaLayout, spec: ModelSpec, optim: OptimSettings, faults: FaultSpec[] = [],
 ): StepHandlers {
+  const injector = faults.length > 0 ? new FaultInjector(faults, i32View(memory, layout.control)) : null;
   const params: [ParamViews<F>, ParamViews<F>] = [bindParams(layout, layout.params[0], bind.f32), bindParams(layout, layout.params[1], bind.f32)];
   const grads: ParamViews<F>[] = [];
   for (let s = 0; s < layout.nSlots; s++) grads.push(bindParams(layout, slotRegion(layout, s), bind.f32));
@@ -46,7 +48,10 @@ export function makeStepHandlers<F, U8, U32>(
       const labels = labelBufs[task.scratch]!;
       let lossSum = 0;
       let correct = 0;
+      const fault = injector?.claim(task.step, "grad", task.scratch) ?? null;
+      const failAfter = fault && fault.kind !== "nan" ? first + Math.floor(fault.at * count) : Infinity;
       for (let s = first; s < first + count; s++) {
+        if (s === failAfter) injector!.fire(fault!);
         const [start, end] = shardRows(batchRows, task.nShards, s);
         const B = end - start;
         k.gatherRows(ws.acts[0]!, labels, train.images, train.labels, train.order, batchStart + start, B, C);
@@ -55,6 +60,8 @@ export function makeStepHandlers<F, U8, U32>(
         lossSum += stats.lossSum;
         correct += stats.correct;
       }
+      if (fault?.kind === "nan") f32View(memory, slotRegion(layout, first))[0] = NaN;
+      else if (failAfter === first + count) injector!.fire(fault!);
       return { lossSum, correct, kernelMs: performance.now() - t0 };
     },
 
@@ -62,11 +69,18 @@ export function makeStepHandlers<F, U8, U32>(
       const t0 = performance.now();
       const p = task.step & 1;
       const lr = learningRateAt(task.step, optim.lr, optim.schedule, optim.stepsPerEpoch, optim.totalSteps);
-      const gradSq = k.reduceSgdUpdate(
+      const hyper = { gradScale: 1 / task.batchRows, lr, momentum: optim.momentum, nesterov: optim.nesterov, weightDecay: optim.weightDecay };
+      const update = (start: number, end: number) => k.reduceSgdUpdate(
         flat.params[1 - p]!, flat.velocity[1 - p]!, flat.params[p]!, flat.velocity[p]!,
-        flat.slots, layout.slotStride, task.nShards, task.slice[0], task.slice[1],
-        { gradScale: 1 / task.batchRows, lr, momentum: optim.momentum, nesterov: optim.nesterov, weightDecay: optim.weightDecay },
+        flat.slots, layout.slotStride, task.nShards, start, end, hyper,
       );
+      const fault = injector?.claim(task.step, "reduce", task.part) ?? null;
+      if (fault && fault.kind !== "nan") {
+        // Write part of θ_{t+1} for real, then fail: the re-run must not depend on it.
+        update(task.slice[0], task.slice[0] + Math.floor(fault.at * (task.slice[1] - task.slice[0])));
+        injector!.fire(fault);
+      }
+      const gradSq = update(task.slice[0], task.slice[1]);
       return { gradSq, kernelMs: performance.now() - t0 };
     },
 

@@ -5,7 +5,7 @@ import type { Config } from "../config/schema.js";
 import { loadDataset, type Dataset } from "../data/dataset.js";
 import { specFromConfig } from "../model/build.js";
 import type { ModelSpec, ParamEntry } from "../model/spec.js";
-import { Engine, type EvalStats } from "./engine.js";
+import { Engine, StepFailedError, type EvalStats } from "./engine.js";
 
 export interface EpochMetrics {
   /** 1-based epoch number */
@@ -57,7 +57,7 @@ export interface TrainState {
   epochKernelMs: number;
 }
 
-export type CheckpointReason = "epoch" | "stop" | "end";
+export type CheckpointReason = "epoch" | "stop" | "end" | "failure";
 
 export interface TrainOptions {
   onStep?(info: StepInfo): void;
@@ -69,6 +69,10 @@ export interface TrainOptions {
   dataset?: Dataset;
   /** continue from a saved state */
   resume?: TrainState;
+  /** told about each failed step attempt that is being retried */
+  onRetry?(step: number, attempt: number, error: Error): void;
+  /** test-only fault plan for the step workers (engine/faults.ts) */
+  faults?: import("./faults.js").FaultSpec[];
 }
 
 export interface TrainResult {
@@ -121,9 +125,17 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
     spec, dataset, seed: config.seed, batchSize: B, shards: config.engine.shards, workers,
     kernels: config.engine.kernels, evalChunkRows: config.eval.batchSize,
     optim: { ...config.optim, stepsPerEpoch: perEpoch, totalSteps: total },
+    stepTimeoutMs: config.engine.stepTimeoutMs, maxRetries: config.engine.maxRetries,
+    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    ...(options.faults ? { faults: options.faults } : {}),
   });
+  const lastGood: { snapshot: (() => TrainState) | null } = { snapshot: null };
   try {
     return await runLoop();
+  } catch (err) {
+    // θ_t of the failed step is intact: leave a checkpoint a resume can start from.
+    if (err instanceof StepFailedError && lastGood.snapshot) await options.onCheckpoint?.(lastGood.snapshot(), "failure");
+    throw err;
   } finally {
     await engine.close();
   }
@@ -141,6 +153,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
       step, epoch, params: engine.paramsBuffer(step).slice(), velocity: engine.velocityBuffer(step).slice(),
       epochLossSum: acc.lossSum, epochCorrect: acc.correct, epochRows: acc.rows, epochMs: acc.ms, epochKernelMs: acc.kernelMs,
     });
+    lastGood.snapshot = snapshot;
 
     while (step < total && !stopped) {
       engine.writeEpochOrder(epoch);

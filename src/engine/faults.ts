@@ -1,0 +1,64 @@
+// Test-only fault injection in the step workers, to prove that failures mid-step lose nothing.
+// A plan comes from EngineOptions.faults or the env var DPTRAIN_FAULTS (JSON, for CLI tests).
+// Each fault fires at most once: its flag in the arena's control region is claimed with a
+// compare-and-swap, so a replaced worker re-running the step does not fire it again.
+import { CONTROL_INTS } from "../arena/layout.js";
+
+export type FaultKind =
+  | "throw" // the task throws (piscina rejects it)
+  | "exit" // the worker calls process.exit(1) mid-task
+  | "hang" // the worker blocks forever (only the phase timeout ends it)
+  | "nan"; // the task completes but writes NaN into its first gradient slot (divergence guard)
+
+export interface FaultSpec {
+  step: number;
+  phase: "grad" | "reduce";
+  /** index of the task within its phase */
+  task: number;
+  kind: FaultKind;
+  /** fraction of the task's work done before the fault, in [0, 1] */
+  at: number;
+}
+
+/** control[HANG_WORD] is never notified: a hang waits on it. */
+export const HANG_WORD = 0;
+export const FAULT_FLAGS = 1;
+export const MAX_FAULTS = CONTROL_INTS - FAULT_FLAGS;
+
+export function faultsFromEnv(env: NodeJS.ProcessEnv = process.env): FaultSpec[] {
+  const text = env.DPTRAIN_FAULTS;
+  if (!text) return [];
+  const plan = JSON.parse(text) as FaultSpec[];
+  if (!Array.isArray(plan) || plan.length > MAX_FAULTS) throw new RangeError(`DPTRAIN_FAULTS: expected a JSON list of at most ${MAX_FAULTS} faults`);
+  return plan;
+}
+
+/** The worker side: finds the fault planned for this task (if any) and fires it at most once. */
+export class FaultInjector {
+  constructor(
+    private readonly plan: FaultSpec[],
+    private readonly control: Int32Array,
+  ) {}
+
+  /** The fault for (step, phase, task) that has not fired yet, claimed for firing now. */
+  claim(step: number, phase: FaultSpec["phase"], task: number): FaultSpec | null {
+    for (let i = 0; i < this.plan.length; i++) {
+      const f = this.plan[i]!;
+      if (f.step === step && f.phase === phase && f.task === task && Atomics.compareExchange(this.control, FAULT_FLAGS + i, 0, 1) === 0) return f;
+    }
+    return null;
+  }
+
+  /** Fires a failing fault (every kind but nan). */
+  fire(f: FaultSpec): never {
+    switch (f.kind) {
+      case "exit":
+        process.exit(1);
+      // eslint-disable-next-line no-fallthrough
+      case "hang":
+        for (;;) Atomics.wait(this.control, HANG_WORD, 0);
+      default:
+        throw new Error(`injected fault: ${f.kind} in ${f.phase} task ${f.task} of step ${f.step}`);
+    }
+  }
+}

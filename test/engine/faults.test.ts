@@ -1,0 +1,99 @@
+// Worker failures mid-step: faults injected at random points of GRAD and REDUCE (throw, exit,
+// hang, and termination from outside) must leave the final weights bitwise equal to a clean run.
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createHash } from "node:crypto";
+import { loadDataset, type Dataset } from "../../src/data/dataset.js";
+import { Engine, StepFailedError, type EngineOptions } from "../../src/engine/engine.js";
+import type { FaultKind, FaultSpec } from "../../src/engine/faults.js";
+import { mlp } from "../../src/model/spec.js";
+import { Rng } from "../../src/rng.js";
+
+const schedule = { type: "constant" as const, warmupEpochs: 0, stepEpochs: 1, gamma: 0.1, minLr: 0 };
+const spec = mlp([784, 64, 32, 10], "relu");
+const STEPS = 12;
+const B = 32;
+let data: Dataset;
+const open: Engine[] = [];
+
+beforeAll(async () => {
+  data = await loadDataset("mnist");
+});
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((e) => e.close()));
+});
+
+function engine(o: Partial<EngineOptions>): Engine {
+  const e = Engine.create({
+    spec, dataset: data, seed: 3, batchSize: B, shards: 8, workers: 2, kernels: "wasm", evalChunkRows: 256,
+    optim: { lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 0, schedule, stepsPerEpoch: 1875, totalSteps: 18750 },
+    stepTimeoutMs: 1500, maxRetries: 3, faults: [], ...o,
+  });
+  open.push(e);
+  return e;
+}
+
+async function train(e: Engine, during?: (step: number) => void): Promise<string> {
+  e.writeEpochOrder(0);
+  for (let s = 0; s < STEPS; s++) {
+    const pending = e.step(s, s * B, B);
+    during?.(s);
+    await pending;
+  }
+  return createHash("sha256").update(e.paramsBuffer(STEPS)).digest("hex");
+}
+
+describe("worker failures are retried in-step", () => {
+  let clean = "";
+  beforeAll(async () => {
+    clean = await train(engine({}));
+  });
+
+  it("20 runs with faults at random points of GRAD and REDUCE end bitwise equal to a clean run", async () => {
+    const rng = new Rng(2024);
+    const kinds: FaultKind[] = ["throw", "exit"];
+    const byKind: Record<string, number> = {};
+    let equal = 0;
+    let injected = 0;
+    let retries = 0;
+    for (let run = 0; run < 20; run++) {
+      const faults: FaultSpec[] = [];
+      const count = 1 + rng.nextInt(3);
+      for (let i = 0; i < count; i++) {
+        // Every fifth run starts with a hang (each costs one phase timeout); the rest throw or exit.
+        const kind = i === 0 && run % 5 === 0 ? "hang" : kinds[rng.nextInt(2)]!;
+        byKind[kind] = (byKind[kind] ?? 0) + 1;
+        faults.push({ step: rng.nextInt(STEPS), phase: rng.nextInt(2) === 0 ? "grad" : "reduce", task: rng.nextInt(2), kind, at: rng.nextFloat() });
+      }
+      injected += faults.length;
+      const e = engine({ faults, onRetry: () => retries++ });
+      if ((await train(e)) === clean) equal++;
+      await e.close();
+    }
+    console.log(`fault injection: 20 runs, ${injected} faults injected (${JSON.stringify(byKind)}), ${retries} step retries, ${equal}/20 bitwise equal to the clean run`);
+    expect(byKind.hang).toBe(4);
+    expect(retries).toBe(injected);
+    expect(equal).toBe(20);
+  }, 300_000);
+
+  it("a worker terminated from outside mid-step: the step is re-run and the weights match", async () => {
+    let retries = 0;
+    const e = engine({ onRetry: () => retries++ });
+    const hash = await train(e, (s) => {
+      if (s === 4 || s === 9) void e.terminateWorker(s % 2);
+    });
+    expect(retries).toBeGreaterThanOrEqual(1);
+    expect(hash).toBe(clean);
+  }, 60_000);
+
+  it("after engine.maxRetries consecutive failures the step fails with a clear error; θ_t is intact", async () => {
+    const faults: FaultSpec[] = Array.from({ length: 3 }, () => ({ step: 5, phase: "reduce", task: 0, kind: "throw", at: 0.5 }));
+    const e = engine({ faults, maxRetries: 2 });
+    e.writeEpochOrder(0);
+    for (let s = 0; s < 5; s++) await e.step(s, s * B, B);
+    const before = e.paramsBuffer(5).slice();
+    const err = await e.step(5, 5 * B, B).then(() => null, (x: unknown) => x);
+    expect(err).toBeInstanceOf(StepFailedError);
+    expect((err as Error).message).toBe("step 5 failed 3 times in a row (last: injected fault: throw in reduce task 0 of step 5)");
+    expect(e.paramsBuffer(5)).toEqual(before);
+  }, 60_000);
+});
