@@ -53,6 +53,7 @@ async function trainCommand(flags: TrainFlags, verbose: boolean): Promise<number
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   let runDir = flags.resume ?? "";
+  let lastCheckpoint: { path: string; step: number } | null = null;
   try {
     const summary = await handle.session.run(
       { config, ...(flags.out ? { outDir: flags.out } : {}), ...(flags.resume ? { resumeDir: flags.resume } : {}), force: flags.force },
@@ -64,6 +65,10 @@ async function trainCommand(flags: TrainFlags, verbose: boolean): Promise<number
         },
         onStep: (info) => progress.step(info),
         onEpoch: (m) => progress.epoch(m, config.train.epochs),
+        onCheckpoint: (path, _reason, step) => {
+          lastCheckpoint = { path, step };
+        },
+        onRetry: (step, attempt, message) => progress.log(`dptrain: step ${step}, attempt ${attempt} failed (${message}); replacing the workers and re-running the step`),
       }),
     );
     progress.stop();
@@ -76,10 +81,15 @@ async function trainCommand(flags: TrainFlags, verbose: boolean): Promise<number
     return EXIT.ok;
   } catch (err) {
     progress.stop();
-    if (runDir && interrupts === 0 && (err as Error).name === "NonFiniteError") {
-      process.stderr.write(`dptrain: the last good checkpoint (if any) is in ${runDir}\n`);
+    const code = reportError(err, verbose);
+    const name = (err as Error).name;
+    if (name === "NonFiniteError" || name === "StepFailedError") {
+      const cp = lastCheckpoint as { path: string; step: number } | null;
+      process.stderr.write(cp
+        ? `dptrain: the last good checkpoint is ${cp.path} (step ${cp.step}); resume with: dptrain train --resume ${runDir}\n`
+        : "dptrain: no checkpoint was written before the failure\n");
     }
-    return reportError(err, verbose);
+    return code;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

@@ -3,7 +3,7 @@
 // file:line:col (or the --set flag), the key path, what was expected and what was found.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { isMap, isScalar, isSeq, LineCounter, parse as parseYamlValue, parseDocument, stringify, type Node } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parse as parseYamlValue, parseDocument, stringify, visit, type Document, type Node } from "yaml";
 import * as z from "zod";
 import { ConfigSchema, type Config } from "./schema.js";
 import { ConfigError, describeExpected, describeFound, didYouMean } from "./errors.js";
@@ -80,7 +80,26 @@ export function readYamlFile(absPath: string, shown: string, origins: Origins): 
   if (doc.contents === null) return {};
   if (!isMap(doc.contents)) throw new ConfigError(`${at(doc.contents)}: (top level): expected a mapping of config keys, found ${describeFound(doc.toJS())}`);
   recordOrigins(doc.contents, "", at, origins);
-  return doc.toJS() as Plain;
+  try {
+    return doc.toJS() as Plain;
+  } catch (err) {
+    // e.g. an alias to an anchor that does not exist: point at the first such alias.
+    throw new ConfigError(`${at(firstUnresolvedAlias(doc))}: YAML error: ${(err as Error).message.split("\n")[0]}`);
+  }
+}
+
+function firstUnresolvedAlias(doc: Document): Node | null {
+  let found: Node | null = null;
+  visit(doc, {
+    Alias(_, node) {
+      if (isAlias(node) && node.resolve(doc) === undefined) {
+        found = node;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 function recordOrigins(node: Node, path: string, at: (n: Node | null | undefined) => string, origins: Origins): void {

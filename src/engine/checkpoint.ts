@@ -139,6 +139,16 @@ function pick(obj: unknown, path: string): unknown {
   return path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
 }
 
+/** The leaf key paths under `path` in either config (mappings are walked, lists are leaves). */
+function leafPaths(a: unknown, b: unknown, path: string): string[] {
+  const va = pick(a, path);
+  const vb = pick(b, path);
+  const isMap = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (!isMap(va) && !isMap(vb)) return [path];
+  const keys = new Set([...Object.keys(isMap(va) ? (va as object) : {}), ...Object.keys(isMap(vb) ? (vb as object) : {})]);
+  return [...keys].flatMap((k) => leafPaths(a, b, `${path}.${k}`));
+}
+
 /** Loads a checkpoint for resuming `config` with model `spec`. */
 export function loadCheckpoint(path: string, config: Config, spec: ModelSpec): TrainState {
   const file = readSafetensors(path);
@@ -153,7 +163,7 @@ export function loadCheckpoint(path: string, config: Config, spec: ModelSpec): T
     throw new CheckpointError(`${path}: __metadata__.config: expected the run's config as JSON`);
   }
   const keys = config.optim.schedule.type === "cosine" ? [...TRAJECTORY_KEYS, "train.epochs", "train.maxSteps"] : TRAJECTORY_KEYS;
-  for (const key of keys) {
+  for (const key of keys.flatMap((k) => leafPaths(saved, config, k))) {
     const was = JSON.stringify(pick(saved, key));
     const now = JSON.stringify(pick(config, key));
     if (was !== now) throw new CheckpointError(`${path}: config ${key} was ${was ?? "unset"} when saved but is ${now ?? "unset"} now; resume with the same value`);

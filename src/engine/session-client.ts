@@ -20,7 +20,7 @@ export function startSession(): SessionHandle {
     session,
     // Over comlink every property of a proxy is callable, so optional callbacks must exist:
     // fill the missing ones with no-ops before proxying.
-    events: (events) => Comlink.proxy({ onStart() {}, onStep() {}, onEpoch() {}, onCheckpoint() {}, ...events }),
+    events: (events) => Comlink.proxy({ onStart() {}, onStep() {}, onEpoch() {}, onCheckpoint() {}, onRetry() {}, ...events }),
     async close() {
       session[Comlink.releaseProxy]();
       await worker.terminate();

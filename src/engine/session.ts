@@ -35,6 +35,7 @@ export class TrainingSession {
         },
         onEpoch: (m) => void events.onEpoch?.(m),
         onCheckpoint: (path, reason, step) => void events.onCheckpoint?.(path, reason, step),
+        onRetry: (step, attempt, message) => void events.onRetry?.(step, attempt, message),
       }, this.controller.signal);
     } finally {
       this.controller = null;

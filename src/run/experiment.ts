@@ -40,6 +40,7 @@ export interface ExperimentEvents {
   onStep?(info: StepInfo): void;
   onEpoch?(metrics: EpochMetrics): void;
   onCheckpoint?(path: string, reason: CheckpointReason, step: number): void;
+  onRetry?(step: number, attempt: number, message: string): void;
 }
 
 export interface ExperimentSummary {
@@ -78,6 +79,7 @@ export async function runExperiment(req: ExperimentRequest, events: ExperimentEv
   const result = await train(config, {
     dataset, signal, ...(resume ? { resume } : {}),
     onStep: events.onStep,
+    onRetry: (step, attempt, error) => events.onRetry?.(step, attempt, error.message.split("\n")[0]!),
     onEpoch: (m) => {
       metrics.append(m);
       events.onEpoch?.(m);

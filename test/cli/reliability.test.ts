@@ -1,0 +1,183 @@
+// Reliability through the CLI: signals, divergence, failed steps, kills at any moment, hostile files.
+import { describe, expect, it } from "vitest";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { readSafetensors } from "../../src/engine/checkpoint.js";
+import { encodeSafetensors } from "../../src/io/safetensors.js";
+import { writeTinyIdxSet } from "../fixtures/idx-fixtures.js";
+import { runCli } from "./run-cli.js";
+
+const tmp = () => mkdtempSync(join(tmpdir(), "dptrain-rel-"));
+
+/** A tiny experiment on generated IDX data: 5 steps per epoch, a checkpoint every epoch. */
+function tinyConfig(dir: string, extra = ""): string {
+  const data = writeTinyIdxSet({ trainCount: 20, testCount: 10 });
+  const file = join(dir, "tiny.yaml");
+  writeFileSync(file, `name: tiny\ndata:\n  dataset: idx\n  dir: ${data}\nmodel:\n  hidden: [8]\ntrain:\n  epochs: 10\n  batchSize: 4\noptim:\n  lr: 0.05\nengine:\n  workers: 2\n  stepTimeoutMs: 5000\n${extra}`);
+  return file;
+}
+
+describe("graceful stop", () => {
+  it("SIGINT finishes the step, checkpoints, prints the resume command, exits 130; resuming equals an uninterrupted run", async () => {
+    const dir = tmp();
+    const args = ["-c", "configs/mnist-mlp.yaml", "--set", "train.maxSteps=150", "--set", "engine.workers=2"];
+    const full = await runCli(["train", ...args, "--out", join(dir, "full")]);
+    expect(full.code).toBe(0);
+    let sent = false;
+    const stopped = await runCli(["train", ...args, "--out", join(dir, "cut")], {
+      onStdout: (text, kill) => {
+        if (!sent && text.includes("Train Epoch:")) {
+          sent = true;
+          kill("SIGINT");
+        }
+      },
+    });
+    expect(stopped.code).toBe(130);
+    const match = stopped.stdout.match(/Stopped at step (\d+); checkpoint written\. Resume with:\n {2}dptrain train --resume (\S+)\n/);
+    expect(match, stopped.stdout + stopped.stderr).not.toBeNull();
+    expect(Number(match![1])).toBeLessThan(150);
+    expect(readSafetensors(join(dir, "cut", "checkpoint.safetensors")).metadata.step).toBe(match![1]);
+    const resumed = await runCli(["train", "--resume", match![2]!]);
+    expect(resumed.code).toBe(0);
+    expect(readFileSync(join(dir, "cut", "model.safetensors")).equals(readFileSync(join(dir, "full", "model.safetensors")))).toBe(true);
+  }, 120_000);
+
+  it("a second SIGINT exits at once without corrupting files", async () => {
+    const dir = tmp();
+    const cfg = tinyConfig(dir, "output:\n  checkpointEvery: 1\n");
+    let sent = false;
+    const r = await runCli(["train", "-c", cfg, "--set", "train.epochs=100000", "--out", join(dir, "run")], {
+      onStdout: (text, kill) => {
+        if (!sent && text.includes("Epoch 3/")) {
+          sent = true;
+          kill("SIGINT");
+          kill("SIGINT");
+        }
+      },
+    });
+    expect(r.code).toBe(130);
+    const ckpt = readSafetensors(join(dir, "run", "checkpoint.safetensors"));
+    expect(Number(ckpt.metadata.step)).toBeGreaterThanOrEqual(10);
+  }, 60_000);
+});
+
+describe("divergence guard", () => {
+  it("a non-finite loss stops training naming the step and suggesting a lower lr (exit 1)", async () => {
+    const dir = tmp();
+    const r = await runCli(["train", "-c", "configs/mnist-mlp.yaml", "--set", "optim.lr=1000", "--set", "train.maxSteps=100", "--out", join(dir, "run")]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.split("\n")[0]).toMatch(/^dptrain: step \d+: the (loss|gradient norm) is not finite; training diverged\. Lower optim\.lr \(now 1000\), e\.g\. --set optim\.lr=100$/);
+  }, 60_000);
+
+  it("the last good checkpoint stays intact; skip-step mode skips the bad step and goes on", async () => {
+    const dir = tmp();
+    const cfg = tinyConfig(dir);
+    const nan = JSON.stringify([{ step: 12, phase: "grad", task: 0, kind: "nan", at: 0 }]);
+    const r = await runCli(["train", "-c", cfg, "--out", join(dir, "stop")], { env: { DPTRAIN_FAULTS: nan } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("dptrain: step 12: the gradient norm is not finite");
+    expect(r.stderr).toContain(`the last good checkpoint is ${join(dir, "stop", "checkpoint.safetensors")} (step 10)`);
+    expect(readSafetensors(join(dir, "stop", "checkpoint.safetensors")).metadata.step).toBe("10");
+    const skip = await runCli(["train", "-c", cfg, "--set", "train.onNonFinite=skip-step", "--out", join(dir, "skip")], { env: { DPTRAIN_FAULTS: nan } });
+    expect(skip.code).toBe(0);
+    const model = readSafetensors(join(dir, "skip", "model.safetensors"));
+    for (const t of model.tensors.values()) for (const v of t.data) expect(Number.isFinite(v)).toBe(true);
+  }, 60_000);
+});
+
+describe("failed steps", () => {
+  it("after engine.maxRetries failures: a clear error, a valid checkpoint of θ_t, and resume completes bitwise equal", async () => {
+    const dir = tmp();
+    const cfg = tinyConfig(dir, "output:\n  checkpointEvery: 0\n");
+    const clean = await runCli(["train", "-c", cfg, "--out", join(dir, "clean")]);
+    expect(clean.code).toBe(0);
+    const faults = JSON.stringify(Array.from({ length: 4 }, () => ({ step: 7, phase: "grad", task: 1, kind: "throw", at: 0.5 })));
+    const r = await runCli(["train", "-c", cfg, "--out", join(dir, "run")], { env: { DPTRAIN_FAULTS: faults } });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("dptrain: step 7, attempt 1 failed (injected fault: throw in grad task 1 of step 7); replacing the workers and re-running the step");
+    expect(r.stderr.split("\n")[0]).toBe("dptrain: step 7 failed 4 times in a row (last: injected fault: throw in grad task 1 of step 7)");
+    expect(readSafetensors(join(dir, "run", "checkpoint.safetensors")).metadata.step).toBe("7");
+    const resumed = await runCli(["train", "--resume", join(dir, "run")]);
+    expect(resumed.code).toBe(0);
+    expect(readFileSync(join(dir, "run", "model.safetensors")).equals(readFileSync(join(dir, "clean", "model.safetensors")))).toBe(true);
+  }, 60_000);
+});
+
+describe("atomic files", () => {
+  it("SIGKILL at any moment leaves the previous checkpoint loadable", async () => {
+    const dir = tmp();
+    const cfg = tinyConfig(dir, "output:\n  checkpointEvery: 1\n");
+    for (let i = 0; i < 6; i++) {
+      const out = join(dir, `run${i}`);
+      let sent = false;
+      await runCli(["train", "-c", cfg, "--set", "train.epochs=100000", "--out", out], {
+        onStdout: (text, kill) => {
+          // Kill after a varying number of epochs, while checkpoints are being rewritten every epoch.
+          if (!sent && (text.match(/^Epoch /gm)?.length ?? 0) >= 2 + i * 3) {
+            sent = true;
+            kill("SIGKILL");
+          }
+        },
+      });
+      expect(sent).toBe(true);
+      const ckpt = readSafetensors(join(out, "checkpoint.safetensors"));
+      expect(Number(ckpt.metadata.step) % 5).toBe(0);
+    }
+  }, 120_000);
+});
+
+describe("hostile files", () => {
+  it("a non-safetensors model file: one line, exit 2", async () => {
+    const dir = tmp();
+    const f = join(dir, "model.safetensors");
+    writeFileSync(f, "this is not a model");
+    const r = await runCli(["eval", "--model", f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^dptrain: ${f}: not a safetensors file: header length \\d+ does not fit in the file \\(19 bytes\\)\\n$`));
+  });
+
+  it("a safetensors header that lies about lengths: one line, exit 2", async () => {
+    const dir = tmp();
+    const f = join(dir, "model.safetensors");
+    const good = encodeSafetensors([["fc1.weight", { shape: [10, 784], data: new Float32Array(7840) }], ["fc1.bias", { shape: [10], data: new Float32Array(10) }]], { format: "dptrain-model", model: '{"type":"softmax"}', inputs: "784", classes: "10" });
+    writeFileSync(f, good.subarray(0, good.length - 4));
+    const r = await runCli(["eval", "--model", f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`dptrain: ${f}: fc1.bias: data_offsets [31360, 31400] lie outside the 31396 data bytes\n`);
+  });
+
+  it("a model whose shapes do not match its model description: one line, exit 2", async () => {
+    const dir = tmp();
+    const f = join(dir, "model.safetensors");
+    writeFileSync(f, encodeSafetensors([["fc1.weight", { shape: [10, 100], data: new Float32Array(1000) }], ["fc1.bias", { shape: [10], data: new Float32Array(10) }]], { format: "dptrain-model", model: '{"type":"softmax"}', inputs: "784", classes: "10" }));
+    const r = await runCli(["eval", "--model", f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`dptrain: ${f}: tensor fc1.weight: expected shape [10,784] for this model, found [10,100]\n`);
+  });
+
+  it("resuming with a config that changes the model or the optimizer: one line naming the key, exit 2, nothing touched", async () => {
+    const dir = tmp();
+    const cfg = tinyConfig(dir);
+    const first = await runCli(["train", "-c", cfg, "--set", "train.epochs=1", "--out", join(dir, "run")]);
+    expect(first.code).toBe(0);
+    const before = readFileSync(join(dir, "run", "checkpoint.safetensors"));
+    const r = await runCli(["train", "--resume", join(dir, "run"), "--set", "model.hidden=[9]"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`dptrain: ${join(dir, "run", "checkpoint.safetensors")}: config model.hidden was [8] when saved but is [9] now; resume with the same value\n`);
+    const r2 = await runCli(["train", "--resume", join(dir, "run"), "--set", "optim.lr=0.5"]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toBe(`dptrain: ${join(dir, "run", "checkpoint.safetensors")}: config optim.lr was 0.05 when saved but is 0.5 now; resume with the same value\n`);
+    expect(readFileSync(join(dir, "run", "checkpoint.safetensors")).equals(before)).toBe(true);
+  }, 60_000);
+
+  it("a corrupt IDX file: one line naming the file, exit 2, no run directory", async () => {
+    const dir = tmp();
+    const data = writeTinyIdxSet();
+    writeFileSync(join(data, "t10k-images-idx3-ubyte"), Buffer.from([0, 0, 8, 3, 0, 0, 0, 10, 0, 0, 0, 4, 0, 0, 0, 4, 1, 2, 3]));
+    const r = await runCli(["train", "-c", "configs/mnist-softmax.yaml", "--set", "data.dataset=idx", "--set", `data.dir=${data}`, "--out", join(dir, "run")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`dptrain: ${join(data, "t10k-images-idx3-ubyte")}: truncated: header says 10x4x4 (176 bytes in all), file has 19 bytes\n`);
+    expect(existsSync(join(dir, "run"))).toBe(false);
+  }, 60_000);
+});
