@@ -1,9 +1,10 @@
 // piscina step worker: receives the shared memory + layout once (workerData), instantiates the
-// selected kernel set against it, and handles GRAD / REDUCE / EVAL tasks by name.
+// selected kernel set against it, and handles GRAD / REDUCE / EVAL tasks and the step loop by name.
 import { workerData } from "node:worker_threads";
 import { makeStepHandlers } from "../src/engine/step-handlers.js";
 import { createKernelsFor } from "../src/kernels/select.js";
 import type { StepTask, WorkerInit } from "../src/engine/protocol.js";
+import { barrierViews, runStepLoop } from "../src/engine/step-loop.js";
 
 const init = workerData as WorkerInit;
 
@@ -18,6 +19,10 @@ async function start() {
         return handlers.reduce(task);
       case "eval":
         return handlers.eval(task);
+      case "loop": {
+        const { ctrl, results } = barrierViews(init.memory, init.layout.barrier);
+        return runStepLoop(handlers, ctrl, results, task, init.layout.nParams);
+      }
     }
   };
 }

@@ -7,7 +7,8 @@
 //   velocity[2] momentum buffers (P) f32, double-buffered the same way
 //   gradSlots   (S, P) f32: slot s holds micro-shard s's Σ-gradient
 //   scratch[W]  per task slot: activations and their gradients for scratchRows rows, gathered labels
-//   control     (CONTROL_INTS) i32: flags shared by all threads (fault injection in tests, stop)
+//   control     (CONTROL_INTS) i32: flags shared by all threads (fault injection in tests)
+//   barrier     i32: the step loop's command words and per-worker results (engine/step-loop.ts)
 import { activationWidths, paramLayout, type ModelSpec, type ParamEntry } from "../model/spec.js";
 
 export type RegionType = "u8" | "u32" | "i32" | "f32";
@@ -53,6 +54,7 @@ export interface ArenaLayout {
   scratch: ScratchSlot[];
   scratchRows: number;
   control: Region;
+  barrier: Region;
 }
 
 export interface LayoutInput {
@@ -71,6 +73,9 @@ export interface LayoutInput {
 export const REGION_ALIGN = 64;
 export const PAGE_BYTES = 65536;
 export const CONTROL_INTS = 64;
+/** Step-loop barrier: 16 command words (64 bytes), then 5 float64 results (10 ints) per worker. */
+export const BARRIER_HEADER_INTS = 16;
+export const BARRIER_RESULT_INTS = 10;
 /** Bytes at the bottom of the memory left to the WASM module (checked against its __heap_base). */
 export const RESERVED_LOW_BYTES = 65536;
 /** WebAssembly memory32 cannot exceed 4 GiB. */
@@ -112,6 +117,7 @@ export function layout(input: LayoutInput): ArenaLayout {
     });
   }
   const control = region("i32", CONTROL_INTS);
+  const barrier = region("i32", BARRIER_HEADER_INTS + workers * BARRIER_RESULT_INTS);
   const pages = Math.ceil(cursor / PAGE_BYTES);
   if (pages > MAX_PAGES) {
     throw new RangeError(`layout: the arena needs ${(cursor / 2 ** 30).toFixed(2)} GiB, over WebAssembly's 4 GiB; lower train.batchSize or engine.workers`);
@@ -120,6 +126,6 @@ export function layout(input: LayoutInput): ArenaLayout {
     bytes: pages * PAGE_BYTES, pages, pixelsPerImage, trainCount, testCount,
     trainImages, trainLabels, testImages, testLabels, trainOrder, testOrder,
     params, velocity, gradSlots, nSlots: shards, slotStride: nParams, nParams, paramEntries: entries,
-    scratch, scratchRows, control,
+    scratch, scratchRows, control, barrier,
   };
 }

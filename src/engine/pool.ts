@@ -20,6 +20,7 @@ const CLOSE_TIMEOUT_MS = 10_000;
 export class StepPool {
   private readonly piscina: Piscina;
   private closed = false;
+  private readonly closing = new AbortController();
 
   constructor(
     readonly workers: number,
@@ -34,6 +35,11 @@ export class StepPool {
       idleTimeout: 2 ** 31 - 1,
       concurrentTasksPerWorker: 1,
     });
+  }
+
+  /** One task on any free thread; aborted (its thread terminated) when the pool closes. */
+  run<T extends StepTask>(task: T): Promise<TaskResult<T>> {
+    return this.piscina.run(task, { signal: this.closing.signal }) as Promise<TaskResult<T>>;
   }
 
   /** Runs all tasks at once; resolves when every task is done, rejects on the first failure or at timeoutMs. */
@@ -59,6 +65,7 @@ export class StepPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       this.piscina.destroy(),

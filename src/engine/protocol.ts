@@ -5,6 +5,9 @@ import type { ArenaLayout } from "../arena/layout.js";
 import type { ModelSpec } from "../model/spec.js";
 import type { ScheduleSpec } from "../optim/schedule.js";
 import type { FaultSpec } from "./faults.js";
+import type { LoopResult, LoopTask } from "./step-loop.js";
+
+export type { LoopResult, LoopTask };
 
 export type KernelSet = "wasm" | "ts";
 
@@ -62,7 +65,7 @@ export interface EvalTask {
   scratch: number;
 }
 
-export type StepTask = GradTask | ReduceTask | EvalTask;
+export type StepTask = GradTask | ReduceTask | EvalTask | LoopTask;
 
 export interface GradResult {
   lossSum: number;
@@ -85,7 +88,7 @@ export interface EvalResult {
   kernelMs: number;
 }
 
-export type TaskResult<T extends StepTask> = T extends GradTask ? GradResult : T extends ReduceTask ? ReduceResult : EvalResult;
+export type TaskResult<T extends StepTask> = T extends GradTask ? GradResult : T extends ReduceTask ? ReduceResult : T extends EvalTask ? EvalResult : LoopResult;
 
 /** Micro-shard s of a batch of `rows` rows cut into nShards shards: [start, end) relative to the batch. */
 export function shardRows(rows: number, nShards: number, s: number): [number, number] {
