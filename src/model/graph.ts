@@ -17,13 +17,25 @@ export interface Workspace<F> {
   dacts: F[];
 }
 
+/** View names of each layer's weight and bias, computed once per spec (not per shard). */
+const keyCache = new WeakMap<ModelSpec, { weight: string; bias: string }[]>();
+function paramKeys(spec: ModelSpec): { weight: string; bias: string }[] {
+  let keys = keyCache.get(spec);
+  if (!keys) {
+    keys = spec.layers.map((l) => (l.kind === "dense" ? { weight: viewKey(`${l.name}.weight`), bias: viewKey(`${l.name}.bias`) } : { weight: "", bias: "" }));
+    keyCache.set(spec, keys);
+  }
+  return keys;
+}
+
 export function forward<F, U8, U32>(k: Kernels<F, U8, U32>, spec: ModelSpec, params: ParamViews<F>, ws: Workspace<F>, B: number): void {
+  const keys = paramKeys(spec);
   spec.layers.forEach((layer, i) => {
     const inp = ws.acts[i]!;
     const out = ws.acts[i + 1]!;
     if (layer.kind === "dense") {
-      const weight = params[viewKey(`${layer.name}.weight`)]!;
-      const bias = params[viewKey(`${layer.name}.bias`)]!;
+      const weight = params[keys[i]!.weight]!;
+      const bias = params[keys[i]!.bias]!;
       k.denseForward(out, inp, weight, bias, B, layer.inFeatures, layer.outFeatures);
     } else {
       k.reluForward(out, inp, B * layer.features);
@@ -40,16 +52,17 @@ export function backward<F, U8, U32>(
   ws: Workspace<F>, labels: U8, B: number, gradScale: number,
 ): LossStats {
   const last = spec.layers.length;
+  const keys = paramKeys(spec);
   const stats = k.softmaxCrossEntropy(ws.dacts[last]!, ws.acts[last]!, labels, B, spec.nClasses, gradScale);
   for (let i = last - 1; i >= 0; i--) {
     const layer = spec.layers[i]!;
     const dout = ws.dacts[i + 1]!;
     if (layer.kind === "dense") {
-      const name = layer.name;
+      const { weight, bias } = keys[i]!;
       k.denseBackward(
         i === 0 ? null : ws.dacts[i]!,
-        grads[viewKey(`${name}.weight`)]!, grads[viewKey(`${name}.bias`)]!,
-        dout, ws.acts[i]!, params[viewKey(`${name}.weight`)]!,
+        grads[weight]!, grads[bias]!,
+        dout, ws.acts[i]!, params[weight]!,
         B, layer.inFeatures, layer.outFeatures,
       );
     } else {
