@@ -80,7 +80,7 @@ export function predictionGridSpec(cells: PredictionCell[], title: string, colum
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title,
     data: { values },
-    facet: { field: "i", type: "ordinal", header: { labels: false, title: null } },
+    facet: { field: "i", type: "ordinal", header: { labelExpr: "''", labelPadding: 0, title: null } },
     columns,
     spec: {
       width: 64, height: 78,

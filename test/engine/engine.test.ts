@@ -1,38 +1,29 @@
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { loadDataset, type Dataset } from "../../src/data/dataset.js";
 import { Engine, type EngineOptions } from "../../src/engine/engine.js";
 import { trainReference } from "../../src/engine/reference-loop.js";
 import { mlp, softmaxRegression, type ModelSpec } from "../../src/model/spec.js";
 import type { KernelSet } from "../../src/engine/protocol.js";
 import { normRelError } from "../helpers.js";
+import { constantSchedule, useEngines } from "./harness.js";
 
-const schedule = { type: "constant" as const, warmupEpochs: 0, stepEpochs: 1, gamma: 0.1, minLr: 0 };
-let data: Dataset;
-const open: Engine[] = [];
-
-beforeAll(async () => {
-  data = await loadDataset("mnist");
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((e) => e.close()));
-});
+const schedule = constantSchedule;
+const harness = useEngines();
 
 function engine(spec: ModelSpec, o: Partial<EngineOptions> & { workers: number; kernels: KernelSet; batchSize: number }): Engine {
   const e = Engine.create({
-    spec, dataset: data, seed: 7, shards: 8, evalChunkRows: 500,
+    spec, dataset: harness.data(), seed: 7, shards: 8, evalChunkRows: 500,
     optim: { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4, schedule, stepsPerEpoch: 1000, totalSteps: 10000 },
     ...o,
   });
-  open.push(e);
-  return e;
+  return harness.track(e);
 }
 
 /** 30 steps: full batches, then a short batch (rows < B) and a tiny one (rows < shards). */
 async function run30(e: Engine, B: number): Promise<string> {
   e.writeEpochOrder(0);
   for (let s = 0; s < 28; s++) await e.step(s, s * B, B);
-  await e.step(28, data.train.count - 13, 13);
+  await e.step(28, harness.data().train.count - 13, 13);
   await e.step(29, 100, 3);
   return createHash("sha256").update(e.paramsBuffer(30)).digest("hex");
 }
@@ -73,7 +64,7 @@ describe("equivalence with the single-thread reference loop", () => {
       const e = engine(spec, { workers: 2, kernels: "ts", batchSize: B, optim: { lr: 0.05, momentum: 0.5, nesterov: false, weightDecay: 0, schedule, stepsPerEpoch: 1500, totalSteps: 15000 } });
       e.writeEpochOrder(0);
       for (let s = 0; s < 5; s++) await e.step(s, s * B, B);
-      const ref = trainReference(data, { spec, seed: 7, batchSize: B, lr: 0.05, momentum: 0.5, nesterov: false, weightDecay: 0, schedule, epochs: 1, maxSteps: 5 });
+      const ref = trainReference(harness.data(), { spec, seed: 7, batchSize: B, lr: 0.05, momentum: 0.5, nesterov: false, weightDecay: 0, schedule, epochs: 1, maxSteps: 5 });
       expect(normRelError(e.paramsBuffer(5), ref.params)).toBeLessThan(1e-6);
     }, 60_000);
   }

@@ -1,35 +1,26 @@
 // Worker failures mid-step: faults injected at random points of GRAD and REDUCE (throw, exit,
 // hang, and termination from outside) must leave the final weights bitwise equal to a clean run.
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { loadDataset, type Dataset } from "../../src/data/dataset.js";
 import { Engine, StepFailedError, type EngineOptions } from "../../src/engine/engine.js";
 import type { FaultKind, FaultSpec } from "../../src/engine/faults.js";
 import { mlp } from "../../src/model/spec.js";
 import { Rng } from "../../src/rng.js";
+import { constantSchedule, useEngines } from "./harness.js";
 
-const schedule = { type: "constant" as const, warmupEpochs: 0, stepEpochs: 1, gamma: 0.1, minLr: 0 };
+const schedule = constantSchedule;
 const spec = mlp([784, 64, 32, 10], "relu");
 const STEPS = 12;
 const B = 32;
-let data: Dataset;
-const open: Engine[] = [];
-
-beforeAll(async () => {
-  data = await loadDataset("mnist");
-});
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((e) => e.close()));
-});
+const harness = useEngines();
 
 function engine(o: Partial<EngineOptions>): Engine {
   const e = Engine.create({
-    spec, dataset: data, seed: 3, batchSize: B, shards: 8, workers: 2, kernels: "wasm", evalChunkRows: 256,
+    spec, dataset: harness.data(), seed: 3, batchSize: B, shards: 8, workers: 2, kernels: "wasm", evalChunkRows: 256,
     optim: { lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 0, schedule, stepsPerEpoch: 1875, totalSteps: 18750 },
     stepTimeoutMs: 1500, maxRetries: 3, faults: [], ...o,
   });
-  open.push(e);
-  return e;
+  return harness.track(e);
 }
 
 async function train(e: Engine, during?: (step: number) => void): Promise<string> {
