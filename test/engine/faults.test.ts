@@ -18,7 +18,8 @@ function engine(o: Partial<EngineOptions>): Engine {
   const e = Engine.create({
     spec, dataset: harness.data(), seed: 3, batchSize: B, shards: 8, workers: 2, kernels: "wasm", evalChunkRows: 256,
     optim: { lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 0, schedule, stepsPerEpoch: 1875, totalSteps: 18750 },
-    stepTimeoutMs: 1500, maxRetries: 3, faults: [], ...o,
+    // The timeout also covers starting replacement workers: generous, for loaded CI machines.
+    stepTimeoutMs: 4000, maxRetries: 3, faults: [], ...o,
   });
   return harness.track(e);
 }
