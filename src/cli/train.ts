@@ -41,7 +41,10 @@ async function trainCommand(flags: TrainFlags, verbose: boolean): Promise<number
   const onSignal = (signal: NodeJS.Signals) => {
     interrupts++;
     if (interrupts === 1) {
-      progress.log(`${signal}: finishing the current step and writing a checkpoint… (again to quit at once)`);
+      void handle.session.snapshot().then((snap) => {
+        const at = snap.lastStep ? ` (at step ${snap.lastStep.step} of ${snap.lastStep.totalSteps})` : "";
+        progress.log(`${signal}: finishing the current step${at} and writing a checkpoint… (again to quit at once)`);
+      });
       void handle.session.stop();
     } else {
       // Every file is written atomically (temp + rename), so quitting now corrupts nothing.

@@ -107,3 +107,39 @@ describe("dptrain sweep", () => {
     expect(existsSync(join(dir, "out", "lr=0.01", "model.safetensors"))).toBe(true);
   }, 120_000);
 });
+
+describe("dptrain predict --image and bench --json", () => {
+  it("a 28×28 PNG of a test digit is classified like the same test row", async () => {
+    const { PNG } = await import("pngjs");
+    const { loadDataset } = await import("../../src/data/dataset.js");
+    const dir = tmp();
+    const out = join(dir, "run");
+    expect((await runCli(["train", "-c", "configs/mnist-softmax.yaml", "--set", "train.maxSteps=100", "--out", out])).code).toBe(0);
+    const data = await loadDataset("mnist");
+    const png = new PNG({ width: 28, height: 28 });
+    for (let i = 0; i < 784; i++) {
+      const v = data.test.images[3 * 784 + i]!;
+      png.data.set([v, v, v, 255], i * 4);
+    }
+    const file = join(dir, "digit.png");
+    writeFileSync(file, PNG.sync.write(png));
+    const byImage = JSON.parse((await runCli(["predict", "--model", join(out, "model.safetensors"), "--image", file, "--json"])).stdout);
+    const [byIndex] = JSON.parse((await runCli(["predict", "--model", join(out, "model.safetensors"), "--index", "3", "--json"])).stdout);
+    expect(byImage.predicted).toBe(byIndex.predicted);
+    expect(byImage.probability).toBeCloseTo(byIndex.probability, 5);
+    const wrong = await runCli(["predict", "--model", join(out, "model.safetensors"), "--image", join(process.cwd(), "package.json")]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr.startsWith(`dptrain: ${join(process.cwd(), "package.json")}: not a readable PNG`)).toBe(true);
+  }, 60_000);
+
+  it("bench --json prints exactly one object and the weights agree across thread counts", async () => {
+    const r = await runCli(["bench", "-c", "configs/mnist-softmax.yaml", "--threads", "1,2", "--steps", "5", "--warmup", "1", "--json", "--out", join(tmp(), "bench")]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(Object.keys(report)).toEqual(["machine", "runs"]);
+    expect(Object.keys(report.machine)).toEqual(["cpus", "cpuModel", "node"]);
+    expect(report.runs.map((x: { threads: number }) => x.threads)).toEqual([1, 2]);
+    for (const key of ["threads", "batchSize", "steps", "samples_per_s", "speedup", "efficiency", "kernel_fraction", "weights_sha256"]) expect(report.runs[0]).toHaveProperty(key);
+    expect(report.runs[1].weights_sha256).toBe(report.runs[0].weights_sha256);
+  }, 60_000);
+});
