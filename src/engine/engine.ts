@@ -18,7 +18,6 @@ import { faultsFromEnv, type FaultSpec } from "./faults.js";
 import { splitRange, type EvalTask, type KernelSet, type OptimSettings } from "./protocol.js";
 import { barrierViews, StepLoop } from "./step-loop.js";
 
-
 export interface EngineOptions {
   spec: ModelSpec;
   dataset: Dataset;
@@ -105,10 +104,6 @@ export class Engine {
 
   static create(options: EngineOptions): Engine {
     return new Engine(options);
-  }
-
-  get workers(): number {
-    return this.options.workers;
   }
 
   /** θ_t lives in buffer t & 1. */

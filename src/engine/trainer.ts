@@ -60,11 +60,11 @@ export interface TrainState {
 export type CheckpointReason = "epoch" | "stop" | "end" | "failure";
 
 export interface TrainOptions {
-  onStep?(info: StepInfo): void;
+  onStep?: ((info: StepInfo) => void) | undefined;
   onEpoch?(metrics: EpochMetrics, evaluation: EvalStats | null): void | Promise<void>;
   onCheckpoint?(state: TrainState, reason: CheckpointReason): void | Promise<void>;
   /** abort = graceful stop: the current step finishes, then a "stop" checkpoint is offered */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** a dataset already in memory (else config.data is loaded) */
   dataset?: Dataset;
   /** continue from a saved state */
