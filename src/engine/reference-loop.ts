@@ -5,7 +5,8 @@ import type { Dataset } from "../data/dataset.js";
 import { writeEpochOrder } from "../data/order.js";
 import { tsKernels } from "../kernels/ts/index.js";
 import { argmaxRows } from "../kernels/ts/softmax-ce.js";
-import { backward, forward, type ParamViews, type Workspace } from "../model/graph.js";
+import { backward, forward, type Workspace } from "../model/graph.js";
+import { viewsOf } from "../model/views.js";
 import { initParams } from "../model/init.js";
 import { activationWidths, paramLayout, type ModelSpec } from "../model/spec.js";
 import { learningRateAt, type ScheduleSpec } from "../optim/schedule.js";
@@ -28,12 +29,6 @@ export interface ReferenceResult {
   params: Float32Array;
   steps: number;
   trainLoss: number;
-}
-
-export function viewsOf(flat: Float32Array, spec: ModelSpec): ParamViews<Float32Array> {
-  const views: ParamViews<Float32Array> = {};
-  for (const e of paramLayout(spec).entries) views[e.key] = flat.subarray(e.offset, e.offset + e.size);
-  return views;
 }
 
 function workspace(spec: ModelSpec, rows: number): Workspace<Float32Array> {

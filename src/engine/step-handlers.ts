@@ -3,6 +3,7 @@
 import { bindParams, f32View, i32View, slotRegion, u8View, type Binder } from "../arena/arena.js";
 import type { ArenaLayout } from "../arena/layout.js";
 import type { Kernels } from "../kernels/kernels.js";
+import { argmaxRows } from "../kernels/ts/softmax-ce.js";
 import { backward, forward, type ParamViews, type Workspace } from "../model/graph.js";
 import type { ModelSpec } from "../model/spec.js";
 import { learningRateAt } from "../optim/schedule.js";
@@ -28,6 +29,7 @@ export function makeStepHandlers<F, U8, U32>(
   // Typed views for the few values read on the JS side (eval's confusion matrix).
   const logitViews = layout.scratch.map((slot) => f32View(memory, slot.acts[slot.acts.length - 1]!));
   const labelViews = layout.scratch.map((slot) => u8View(memory, slot.labels));
+  const predBufs = layout.scratch.map(() => new Uint8Array(layout.scratchRows));
   const train = { images: bind.u8(layout.trainImages), labels: bind.u8(layout.trainLabels), order: bind.u32(layout.trainOrder) };
   const test = { images: bind.u8(layout.testImages), labels: bind.u8(layout.testLabels), order: bind.u32(layout.testOrder) };
   const flat = {
@@ -94,6 +96,7 @@ export function makeStepHandlers<F, U8, U32>(
       const confusion = new Array<number>(K * K).fill(0);
       let lossSum = 0;
       let correct = 0;
+      const preds = predBufs[task.scratch]!;
       for (let start = task.rows[0]; start < task.rows[1]; start += layout.scratchRows) {
         const B = Math.min(layout.scratchRows, task.rows[1] - start);
         k.gatherRows(ws.acts[0]!, labels, test.images, test.labels, test.order, start, B, C);
@@ -102,11 +105,8 @@ export function makeStepHandlers<F, U8, U32>(
         const stats = k.softmaxCrossEntropy(ws.dacts[ws.dacts.length - 1]!, ws.acts[ws.acts.length - 1]!, labels, B, K, 1);
         lossSum += stats.lossSum;
         correct += stats.correct;
-        for (let b = 0; b < B; b++) {
-          let pred = 0;
-          for (let c = 1; c < K; c++) if (logits[b * K + c]! > logits[b * K + pred]!) pred = c;
-          confusion[labelView[b]! * K + pred]!++;
-        }
+        argmaxRows(preds, logits, B, K);
+        for (let b = 0; b < B; b++) confusion[labelView[b]! * K + preds[b]!]!++;
       }
       return { lossSum, correct, confusion, kernelMs: performance.now() - t0 };
     },

@@ -1,7 +1,7 @@
 // Class probabilities for a few inputs (CLI predict): forward with the reference kernels, then
 // a max-shifted softmax in float64.
 import { tsKernels } from "../kernels/ts/index.js";
-import { viewsOf } from "../engine/reference-loop.js";
+import { viewsOf } from "./views.js";
 import { forward } from "./graph.js";
 import { activationWidths, type ModelSpec } from "./spec.js";
 

@@ -5,27 +5,18 @@ import type { Dataset } from "../data/dataset.js";
 import type { EvalStats } from "../engine/engine.js";
 import type { EpochMetrics } from "../engine/trainer.js";
 import { writeFileAtomic } from "../io/atomic.js";
-import { tsKernels } from "../kernels/ts/index.js";
-import { argmaxRows } from "../kernels/ts/softmax-ce.js";
-import { forward } from "../model/graph.js";
-import { activationWidths, type ModelSpec } from "../model/spec.js";
-import { viewsOf } from "../engine/reference-loop.js";
+import { predictProbabilities } from "../model/predict.js";
+import type { ModelSpec } from "../model/spec.js";
 import { confusionSpec, curvesSpec, pngDataUrl, predictionGridSpec, renderSvg } from "./charts.js";
 import { classNames } from "./class-names.js";
 
 export const REPORT_FILES = { curves: "curves.svg", confusion: "confusion.svg", predictions: "predictions.svg", html: "report.html" };
 
-/** Predicted classes of test rows [0, n) with flat params (single thread, reference kernels: a handful of rows). */
-export function predictTestRows(data: Dataset, spec: ModelSpec, params: Float32Array, n: number): Uint8Array {
+/** Predicted classes of test rows [0, n) with flat params (a handful of rows, reference kernels). */
+export function predictTestRows(data: Dataset, spec: ModelSpec, params: Float32Array, n: number): number[] {
   const rows = Math.min(n, data.test.count);
-  const k = tsKernels<Float32Array>();
-  const ws = { acts: activationWidths(spec).map((w) => new Float32Array(rows * w)), dacts: [] };
-  const labels = new Uint8Array(rows);
-  k.gatherRows(ws.acts[0]!, labels, data.test.images, data.test.labels, Uint32Array.from({ length: rows }, (_, i) => i), 0, rows, spec.nInputs);
-  forward(k, spec, viewsOf(params, spec), ws, rows);
-  const preds = new Uint8Array(rows);
-  argmaxRows(preds, ws.acts[ws.acts.length - 1]!, rows, spec.nClasses);
-  return preds;
+  const inputs = Float32Array.from(data.test.images.subarray(0, rows * spec.nInputs), (v) => v / 255);
+  return predictProbabilities(spec, params, inputs, rows).map((p) => p.indexOf(Math.max(...p)));
 }
 
 export async function writeReport(dir: string, config: Config, data: Dataset, spec: ModelSpec, params: Float32Array, history: EpochMetrics[], evaluation: EvalStats | null): Promise<void> {
@@ -35,7 +26,7 @@ export async function writeReport(dir: string, config: Config, data: Dataset, sp
   if (evaluation) writeFileAtomic(join(dir, REPORT_FILES.confusion), await renderSvg(confusionSpec(evaluation.confusion, names, `${config.name}: test confusion matrix`)));
   const n = 18;
   const preds = predictTestRows(data, spec, params, n);
-  const cells = Array.from(preds, (pred, i) => ({
+  const cells = preds.map((pred, i) => ({
     url: pngDataUrl(data.test.images.subarray(i * pixels, (i + 1) * pixels), data.rows, data.cols),
     trueName: names[data.test.labels[i]!]!, predName: names[pred]!,
   }));

@@ -1,16 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { tsKernels } from "../../src/kernels/ts/index.js";
-import { backward, forward, type ParamViews, type Workspace } from "../../src/model/graph.js";
+import { backward, forward, type Workspace } from "../../src/model/graph.js";
+import { viewsOf } from "../../src/model/views.js";
 import { initParams } from "../../src/model/init.js";
 import { activationWidths, mlp, paramLayout, softmaxRegression, type ModelSpec } from "../../src/model/spec.js";
 import { Rng } from "../../src/rng.js";
 import { finiteDiff, maxRelError, randomArray } from "../helpers.js";
-
-function views(flat: Float64Array, spec: ModelSpec): ParamViews<Float64Array> {
-  const v: ParamViews<Float64Array> = {};
-  for (const e of paramLayout(spec).entries) v[e.key] = flat.subarray(e.offset, e.offset + e.size);
-  return v;
-}
 
 /** Whole-model gradient (float64 copy of the reference path) vs central finite differences. */
 function checkModel(spec: ModelSpec, B: number, seed: number) {
@@ -27,8 +22,8 @@ function checkModel(spec: ModelSpec, B: number, seed: number) {
   const ws: Workspace<Float64Array> = { acts: widths.map((w) => new Float64Array(B * w)), dacts: widths.map((w) => new Float64Array(B * w)) };
   ws.acts[0]!.set(randomArray(Float64Array, B * spec.nInputs, rng));
   const labels = Uint8Array.from({ length: B }, () => rng.nextInt(spec.nClasses));
-  const pv = views(params, spec);
-  const gv = views(grads, spec);
+  const pv = viewsOf(params, spec);
+  const gv = viewsOf(grads, spec);
   const meanLoss = () => {
     forward(k, spec, pv, ws, B);
     const scratch = new Float64Array(B * spec.nClasses);
