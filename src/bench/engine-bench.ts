@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
 import { loadDataset } from "../data/dataset.js";
 import { Engine } from "../engine/engine.js";
-import { stepsPerEpoch, totalSteps } from "../engine/trainer.js";
+import { engineOptions, stepsPerEpoch } from "../engine/trainer.js";
 import { specFromConfig } from "../model/build.js";
 
 export interface EngineBenchResult {
@@ -26,11 +26,7 @@ export async function benchEngine(config: Config, threads: number, steps: number
   const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses);
   const B = config.train.batchSize;
   const perEpoch = stepsPerEpoch(config, dataset.train.count);
-  const engine = Engine.create({
-    spec, dataset, seed: config.seed, batchSize: B, shards: config.engine.shards, workers: threads,
-    kernels: config.engine.kernels, evalChunkRows: config.eval.batchSize,
-    optim: { ...config.optim, stepsPerEpoch: perEpoch, totalSteps: totalSteps(config, dataset.train.count) },
-  });
+  const engine = Engine.create(engineOptions(config, dataset, spec, threads));
   try {
     let epoch = -1;
     const runStep = async (step: number) => {

@@ -5,7 +5,7 @@ import { loadDataset, type Dataset } from "../data/dataset.js";
 import { specFromConfig } from "../model/build.js";
 import { paramLayout } from "../model/spec.js";
 import { Engine, type EvalStats } from "./engine.js";
-import { resolveWorkers } from "./trainer.js";
+import { engineOptions, resolveWorkers } from "./trainer.js";
 
 export interface EvaluateOptions {
   dataset?: Dataset;
@@ -23,11 +23,7 @@ export async function evaluate(config: Config, params: Record<string, Float32Arr
     if (tensor.length !== e.size) throw new RangeError(`evaluate: ${e.name}: expected ${e.size} values [${e.shape}], found ${tensor.length}`);
     flat.set(tensor, e.offset);
   }
-  const engine = Engine.create({
-    spec, dataset, seed: config.seed, batchSize: config.train.batchSize, shards: config.engine.shards,
-    workers: resolveWorkers(config.engine.workers), kernels: config.engine.kernels, evalChunkRows: config.eval.batchSize,
-    optim: { ...config.optim, stepsPerEpoch: 1, totalSteps: 1 },
-  });
+  const engine = Engine.create(engineOptions(config, dataset, spec, resolveWorkers(config.engine.workers)));
   try {
     engine.loadState(0, flat, new Float32Array(nParams));
     return await engine.evaluate(0);

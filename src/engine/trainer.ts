@@ -5,7 +5,7 @@ import type { Config } from "../config/schema.js";
 import { loadDataset, type Dataset } from "../data/dataset.js";
 import { specFromConfig } from "../model/build.js";
 import type { ModelSpec, ParamEntry } from "../model/spec.js";
-import { Engine, StepFailedError, type EvalStats } from "./engine.js";
+import { Engine, StepFailedError, type EngineOptions, type EvalStats } from "./engine.js";
 
 export interface EpochMetrics {
   /** 1-based epoch number */
@@ -107,6 +107,16 @@ export function totalSteps(config: Config, nTrain: number): number {
   return Math.min(config.train.epochs * stepsPerEpoch(config, nTrain), config.train.maxSteps ?? Infinity);
 }
 
+/** The engine a config describes, with `workers` threads (train, evaluate and bench all build it here). */
+export function engineOptions(config: Config, dataset: Dataset, spec: ModelSpec, workers: number): EngineOptions {
+  return {
+    spec, dataset, seed: config.seed, batchSize: config.train.batchSize, shards: config.engine.shards, workers,
+    kernels: config.engine.kernels, evalChunkRows: config.eval.batchSize,
+    optim: { ...config.optim, stepsPerEpoch: stepsPerEpoch(config, dataset.train.count), totalSteps: totalSteps(config, dataset.train.count) },
+    stepTimeoutMs: config.engine.stepTimeoutMs, maxRetries: config.engine.maxRetries,
+  };
+}
+
 export function namedParams(flat: Float32Array, entries: ParamEntry[]): Record<string, Float32Array> {
   const out: Record<string, Float32Array> = {};
   for (const e of entries) out[e.name] = flat.slice(e.offset, e.offset + e.size);
@@ -122,10 +132,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
   const total = totalSteps(config, nTrain);
   const workers = resolveWorkers(config.engine.workers);
   const engine = Engine.create({
-    spec, dataset, seed: config.seed, batchSize: B, shards: config.engine.shards, workers,
-    kernels: config.engine.kernels, evalChunkRows: config.eval.batchSize,
-    optim: { ...config.optim, stepsPerEpoch: perEpoch, totalSteps: total },
-    stepTimeoutMs: config.engine.stepTimeoutMs, maxRetries: config.engine.maxRetries,
+    ...engineOptions(config, dataset, spec, workers),
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
   });
