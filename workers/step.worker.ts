@@ -10,7 +10,7 @@ const init = workerData as WorkerInit;
 
 async function start() {
   const { kernels, bind } = await createKernelsFor(init.kernels, init.memory, init.wasmPath);
-  const handlers = makeStepHandlers(kernels, bind, init.memory, init.layout, init.spec, init.optim, init.faults);
+  const handlers = makeStepHandlers(kernels, bind, init.memory, init.layout, init.spec, init.optim, init.inputNorm, init.faults);
   return (task: StepTask) => {
     switch (task.kind) {
       case "grad":

@@ -22,7 +22,9 @@ export function registerEval(program: Command): void {
     .option("--json", "print one JSON object { test_loss, test_acc, confusion }", false)
     .action(async (flags: EvalFlags) => {
       const loaded = loadModelFile(flags.model);
-      const config = { ...configForModel(flags.model, flags.config, flags.set), model: loaded.model };
+      // The model file decides the architecture and the input scaling it was trained with.
+      const base = configForModel(flags.model, flags.config, flags.set);
+      const config = { ...base, model: loaded.model, data: { ...base.data, normalize: loaded.normalize } };
       const stats = await evaluate(config, loaded.named);
       if (flags.json) {
         process.stdout.write(`${JSON.stringify({ test_loss: stats.loss, test_acc: stats.accuracy, confusion: stats.confusion })}\n`);

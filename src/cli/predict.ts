@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { PNG } from "pngjs";
 import { loadDataset } from "../data/dataset.js";
+import { normalizePixel, normalizePixels, type InputNorm } from "../data/normalize.js";
 import { loadModelFile } from "../engine/checkpoint.js";
 import { predictProbabilities } from "../model/predict.js";
 import { classNames } from "../report/class-names.js";
@@ -40,7 +41,7 @@ export function registerPredict(program: Command): void {
       let labels: (string | null)[];
       let sources: string[];
       if (flags.image) {
-        inputs = readPngInput(flags.image, C, flags.invert);
+        inputs = readPngInput(flags.image, C, flags.invert, loaded.normalize);
         labels = [null];
         sources = [flags.image];
       } else {
@@ -48,7 +49,7 @@ export function registerPredict(program: Command): void {
         inputs = new Float32Array(flags.index.length * C);
         flags.index.forEach((row, i) => {
           if (row >= data.test.count) throw new UsageError(`--index ${row}: expected a test row < ${data.test.count}, found ${row}`);
-          for (let c = 0; c < C; c++) inputs[i * C + c] = data.test.images[row * C + c]! / 255;
+          normalizePixels(inputs, data.test.images.subarray(row * C, (row + 1) * C), loaded.normalize, i * C);
         });
         labels = flags.index.map((row) => names[data.test.labels[row]!]!);
         sources = flags.index.map((row) => `test[${row}]`);
@@ -70,8 +71,8 @@ export function registerPredict(program: Command): void {
     });
 }
 
-/** PNG → grayscale f32 in [0, 1], checked against the model's input size. */
-function readPngInput(file: string, nInputs: number, invert: boolean): Float32Array {
+/** PNG → grayscale (0..255) → the model's input scaling, checked against the model's input size. */
+function readPngInput(file: string, nInputs: number, invert: boolean, inputNorm: InputNorm): Float32Array {
   let png: PNG;
   try {
     png = PNG.sync.read(readFileSync(file));
@@ -85,7 +86,7 @@ function readPngInput(file: string, nInputs: number, invert: boolean): Float32Ar
   for (let i = 0; i < nInputs; i++) {
     const [r, g, b, a] = [png.data[4 * i]!, png.data[4 * i + 1]!, png.data[4 * i + 2]!, png.data[4 * i + 3]! / 255];
     const gray = (0.299 * r + 0.587 * g + 0.114 * b) * a; // transparent pixels count as black
-    out[i] = (invert ? 255 - gray : gray) / 255;
+    out[i] = normalizePixel(invert ? 255 - gray : gray, inputNorm);
   }
   return out;
 }

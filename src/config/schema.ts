@@ -24,6 +24,13 @@ export const ConfigSchema = z
       .strictObject({
         dataset: z.enum(["mnist", "fashion-mnist", "idx", "mnist-dataset-cache"]).default("mnist"),
         dir: z.string().min(1).optional(),
+        /** pixels become (u8 / 255 − mean) / std (torchvision Normalize); MNIST's usual values are 0.1307, 0.3081 */
+        normalize: z
+          .strictObject({
+            mean: z.number().min(-1e3).max(1e3).default(0),
+            std: z.number().min(1e-6).max(1e3).default(1),
+          })
+          .prefault({}),
       })
       .prefault({}),
     model: z

@@ -1,12 +1,14 @@
 // Checkpoint and model files (safetensors).
 //   model.safetensors       params only, PyTorch nn.Linear names and layout: fc1.weight (520, 784), fc1.bias (520), …
-//                           metadata: format "dptrain-model", model (JSON: type, hidden, activation), inputs, classes
+//                           metadata: format "dptrain-model", model (JSON: type, hidden, activation), inputs, classes,
+//                           normalize (JSON: mean, std: the inputs are (u8 / 255 − mean) / std; absent = plain /255)
 //   checkpoint.safetensors  params + momentum buffers ("momentum_buffer.fc1.weight", …)
 //                           metadata: format "dptrain-checkpoint", step, epoch, the resolved config (JSON),
 //                           the data-order RNG (xoshiro128** state of this epoch's stream) and the partial-epoch sums
 // Loading checks every tensor's presence and shape against the model, and the config against the run.
 import { readFileSync } from "node:fs";
 import type { Config } from "../config/schema.js";
+import { PLAIN_SCALING, type InputNorm } from "../data/normalize.js";
 import { epochRng } from "../data/order.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type SafetensorsFile, type Tensor } from "../io/safetensors.js";
@@ -31,7 +33,10 @@ function tensorsOf(flat: Float32Array, spec: ModelSpec, prefix = ""): [string, T
 
 function modelMetadata(config: Config, spec: ModelSpec): Record<string, string> {
   const { type, hidden, activation } = config.model;
-  return { format: MODEL_FORMAT, model: JSON.stringify(type === "softmax" ? { type } : { type, hidden, activation }), inputs: String(spec.nInputs), classes: String(spec.nClasses) };
+  return {
+    format: MODEL_FORMAT, model: JSON.stringify(type === "softmax" ? { type } : { type, hidden, activation }),
+    inputs: String(spec.nInputs), classes: String(spec.nClasses), normalize: JSON.stringify(config.data.normalize),
+  };
 }
 
 export function encodeModel(params: Float32Array, config: Config, spec: ModelSpec): Uint8Array {
@@ -104,6 +109,8 @@ export interface LoadedModel {
   params: Float32Array;
   /** by PyTorch name */
   named: Record<string, Float32Array>;
+  /** how the model's inputs were scaled in training; predict and eval must do the same */
+  normalize: InputNorm;
 }
 
 /** A model.safetensors (or a checkpoint): the model it describes and its params. */
@@ -129,11 +136,26 @@ export function loadModelFile(path: string): LoadedModel {
   const params = flatFrom(file, spec, path);
   const named: Record<string, Float32Array> = {};
   for (const e of paramLayout(spec).entries) named[e.name] = params.slice(e.offset, e.offset + e.size);
-  return { model, spec, params, named };
+  return { model, spec, params, named, normalize: normalizeMetadata(file.metadata.normalize, path) };
+}
+
+function normalizeMetadata(text: string | undefined, path: string): InputNorm {
+  if (text === undefined) return PLAIN_SCALING; // files written before the key existed: plain /255
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  const { mean, std } = (typeof value === "object" && value !== null ? value : {}) as Partial<Record<string, unknown>>;
+  if (typeof mean !== "number" || !Number.isFinite(mean) || typeof std !== "number" || !Number.isFinite(std) || std <= 0) {
+    throw new CheckpointError(`${path}: __metadata__.normalize: expected JSON {"mean": number, "std": number > 0}, found ${JSON.stringify(text)}`);
+  }
+  return { mean, std };
 }
 
 /** Config keys that must match between a checkpoint and the run resuming it (else the trajectory differs). */
-const TRAJECTORY_KEYS = ["seed", "data.dataset", "data.dir", "model.type", "model.hidden", "model.activation", "train.batchSize", "optim", "engine.shards", "engine.kernels"];
+const TRAJECTORY_KEYS = ["seed", "data.dataset", "data.dir", "data.normalize", "model.type", "model.hidden", "model.activation", "train.batchSize", "optim", "engine.shards", "engine.kernels"];
 
 function pick(obj: unknown, path: string): unknown {
   return path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);

@@ -9,6 +9,7 @@
 import { createMemory, f32View, u32View, u8View } from "../arena/arena.js";
 import { layout as computeLayout, type ArenaLayout } from "../arena/layout.js";
 import type { Dataset } from "../data/dataset.js";
+import { PLAIN_SCALING, type InputNorm } from "../data/normalize.js";
 import { initParams } from "../model/init.js";
 import type { ModelSpec } from "../model/spec.js";
 import { writeEpochOrder } from "../data/order.js";
@@ -27,6 +28,8 @@ export interface EngineOptions {
   workers: number;
   kernels: KernelSet;
   optim: OptimSettings;
+  /** pixel normalization at gather time (default plain u8 / 255) */
+  inputNorm?: InputNorm;
   /** rows per EVAL chunk held in scratch at once */
   evalChunkRows: number;
   /** a phase running longer than this counts as failed (a hung worker) */
@@ -96,7 +99,7 @@ export class Engine {
     this.trainOrder = u32View(this.memory, L.trainOrder);
     initParams(this.paramsBuffer(0), spec, options.seed);
     this.init = {
-      memory: this.memory, layout: L, spec, kernels: options.kernels, optim: options.optim, wasmPath: wasmKernelsFile,
+      memory: this.memory, layout: L, spec, kernels: options.kernels, optim: options.optim, inputNorm: options.inputNorm ?? PLAIN_SCALING, wasmPath: wasmKernelsFile,
       faults: options.faults ?? faultsFromEnv(),
     };
     this.pool = new StepPool(workers, this.init);

@@ -2,6 +2,7 @@
 // layout go to each worker once (WorkerInit, via piscina's workerData); every task after that
 // carries only small integers. Data, params and gradients are never posted.
 import type { ArenaLayout } from "../arena/layout.js";
+import type { InputNorm } from "../data/normalize.js";
 import type { ModelSpec } from "../model/spec.js";
 import type { ScheduleSpec } from "../optim/schedule.js";
 import type { FaultSpec } from "./faults.js";
@@ -27,6 +28,8 @@ export interface WorkerInit {
   spec: ModelSpec;
   kernels: KernelSet;
   optim: OptimSettings;
+  /** pixel normalization applied by every gather (train and eval) */
+  inputNorm: InputNorm;
   /** absolute path of the compiled WASM kernels (kernels: wasm) */
   wasmPath: string;
   /** test-only fault plan (engine/faults.ts); empty in normal runs */

@@ -2,6 +2,7 @@
 // the whole batch in one forward/backward (mean gradient, gradScale = 1/B), then SGD.
 // No arena, no workers: the oracle the data-parallel engine is checked against.
 import type { Dataset } from "../data/dataset.js";
+import { PLAIN_SCALING, type InputNorm } from "../data/normalize.js";
 import { writeEpochOrder } from "../data/order.js";
 import { tsKernels } from "../kernels/ts/index.js";
 import { argmaxRows } from "../kernels/ts/softmax-ce.js";
@@ -23,6 +24,8 @@ export interface ReferenceOptions {
   epochs: number;
   /** stop after this many steps in all (for equivalence checks) */
   maxSteps?: number;
+  /** pixel normalization at gather time (default plain u8 / 255) */
+  inputNorm?: InputNorm;
 }
 
 export interface ReferenceResult {
@@ -53,6 +56,7 @@ export function trainReference(data: Dataset, o: ReferenceOptions): ReferenceRes
   const stepsPerEpoch = Math.ceil(data.train.count / o.batchSize);
   const totalSteps = Math.min(o.epochs * stepsPerEpoch, o.maxSteps ?? Infinity);
   const C = o.spec.nInputs;
+  const { mean, std } = o.inputNorm ?? PLAIN_SCALING;
   let step = 0;
   let lossSum = 0;
   let rowsSeen = 0;
@@ -60,7 +64,7 @@ export function trainReference(data: Dataset, o: ReferenceOptions): ReferenceRes
     writeEpochOrder(order, o.seed, epoch);
     for (let start = 0; start < data.train.count && step < totalSteps; start += o.batchSize, step++) {
       const B = Math.min(o.batchSize, data.train.count - start);
-      k.gatherRows(ws.acts[0]!, labels, data.train.images, data.train.labels, order, start, B, C);
+      k.gatherRows(ws.acts[0]!, labels, data.train.images, data.train.labels, order, start, B, C, mean, std);
       forward(k, o.spec, paramViews, ws, B);
       lossSum += backward(k, o.spec, paramViews, gradViews, ws, labels, B, 1 / B).lossSum;
       rowsSeen += B;
@@ -77,7 +81,7 @@ export function trainReference(data: Dataset, o: ReferenceOptions): ReferenceRes
 }
 
 /** Test accuracy of flat params on the dataset's test split (single thread, TS kernels). */
-export function testAccuracy(data: Dataset, spec: ModelSpec, params: Float32Array, chunkRows = 500): number {
+export function testAccuracy(data: Dataset, spec: ModelSpec, params: Float32Array, inputNorm: InputNorm = PLAIN_SCALING, chunkRows = 500): number {
   const k = tsKernels<Float32Array>();
   const views = viewsOf(params, spec);
   const ws = workspace(spec, chunkRows);
@@ -87,7 +91,7 @@ export function testAccuracy(data: Dataset, spec: ModelSpec, params: Float32Arra
   let correct = 0;
   for (let start = 0; start < data.test.count; start += chunkRows) {
     const B = Math.min(chunkRows, data.test.count - start);
-    k.gatherRows(ws.acts[0]!, labels, data.test.images, data.test.labels, order, start, B, C(spec));
+    k.gatherRows(ws.acts[0]!, labels, data.test.images, data.test.labels, order, start, B, C(spec), inputNorm.mean, inputNorm.std);
     forward(k, spec, views, ws, B);
     argmaxRows(preds, ws.acts[ws.acts.length - 1]!, B, spec.nClasses);
     for (let b = 0; b < B; b++) if (preds[b] === labels[b]) correct++;

@@ -2,6 +2,7 @@
 // Holds no training state: only views/pointers derived from the layout, cached at start.
 import { bindParams, f32View, i32View, slotRegion, u8View, type Binder } from "../arena/arena.js";
 import type { ArenaLayout } from "../arena/layout.js";
+import type { InputNorm } from "../data/normalize.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { argmaxRows } from "../kernels/ts/softmax-ce.js";
 import { backward, forward, type ParamViews, type Workspace } from "../model/graph.js";
@@ -18,7 +19,7 @@ export interface StepHandlers {
 
 export function makeStepHandlers<F, U8, U32>(
   k: Kernels<F, U8, U32>, bind: Binder<F, U8, U32>,
-  memory: WebAssembly.Memory, layout: ArenaLayout, spec: ModelSpec, optim: OptimSettings, faults: FaultSpec[] = [],
+  memory: WebAssembly.Memory, layout: ArenaLayout, spec: ModelSpec, optim: OptimSettings, inputNorm: InputNorm, faults: FaultSpec[] = [],
 ): StepHandlers {
   const injector = faults.length > 0 ? new FaultInjector(faults, i32View(memory, layout.control)) : null;
   const params: [ParamViews<F>, ParamViews<F>] = [bindParams(layout, layout.params[0], bind.f32), bindParams(layout, layout.params[1], bind.f32)];
@@ -39,6 +40,7 @@ export function makeStepHandlers<F, U8, U32>(
   };
   const C = spec.nInputs;
   const K = spec.nClasses;
+  const { mean, std } = inputNorm;
 
   return {
     grad(task) {
@@ -56,7 +58,7 @@ export function makeStepHandlers<F, U8, U32>(
         if (s === failAfter) injector!.fire(fault!);
         const [start, end] = shardRows(batchRows, task.nShards, s);
         const B = end - start;
-        k.gatherRows(ws.acts[0]!, labels, train.images, train.labels, train.order, batchStart + start, B, C);
+        k.gatherRows(ws.acts[0]!, labels, train.images, train.labels, train.order, batchStart + start, B, C, mean, std);
         forward(k, spec, theta, ws, B);
         const stats = backward(k, spec, theta, grads[s]!, ws, labels, B, 1);
         lossSum += stats.lossSum;
@@ -99,7 +101,7 @@ export function makeStepHandlers<F, U8, U32>(
       const preds = predBufs[task.scratch]!;
       for (let start = task.rows[0]; start < task.rows[1]; start += layout.scratchRows) {
         const B = Math.min(layout.scratchRows, task.rows[1] - start);
-        k.gatherRows(ws.acts[0]!, labels, test.images, test.labels, test.order, start, B, C);
+        k.gatherRows(ws.acts[0]!, labels, test.images, test.labels, test.order, start, B, C, mean, std);
         forward(k, spec, theta, ws, B);
         // The fused kernel also writes dlogits; eval ignores them (forward-only semantics).
         const stats = k.softmaxCrossEntropy(ws.dacts[ws.dacts.length - 1]!, ws.acts[ws.acts.length - 1]!, labels, B, K, 1);

@@ -113,7 +113,7 @@ export function engineOptions(config: Config, dataset: Dataset, spec: ModelSpec,
     spec, dataset, seed: config.seed, batchSize: config.train.batchSize, shards: config.engine.shards, workers,
     kernels: config.engine.kernels, evalChunkRows: config.eval.batchSize,
     optim: { ...config.optim, stepsPerEpoch: stepsPerEpoch(config, dataset.train.count), totalSteps: totalSteps(config, dataset.train.count) },
-    stepTimeoutMs: config.engine.stepTimeoutMs, maxRetries: config.engine.maxRetries,
+    stepTimeoutMs: config.engine.stepTimeoutMs, maxRetries: config.engine.maxRetries, inputNorm: config.data.normalize,
   };
 }
 

@@ -16,8 +16,8 @@ export interface SgdHyper {
 }
 
 export interface Kernels<F, U8, U32> {
-  // out (B, C)  outLabels (B)  images (N, C)  labels (N)  rowIndex (≥ start+B)
-  gatherRows(out: F, outLabels: U8, images: U8, labels: U8, rowIndex: U32, start: number, B: number, C: number): void;
+  // out (B, C)  outLabels (B)  images (N, C)  labels (N)  rowIndex (≥ start+B); out = (u8 / 255 − mean) / std in f32
+  gatherRows(out: F, outLabels: U8, images: U8, labels: U8, rowIndex: U32, start: number, B: number, C: number, mean: number, std: number): void;
   // out (B, OC)  inp (B, C)  weight (OC, C)  bias (OC)
   denseForward(out: F, inp: F, weight: F, bias: F, B: number, C: number, OC: number): void;
   // dinp (B, C) | null  dweight (OC, C)  dbias (OC)  dout (B, OC)  inp (B, C)  weight (OC, C)

@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import type { Config } from "../config/schema.js";
 import type { Dataset } from "../data/dataset.js";
+import { normalizePixels, type InputNorm } from "../data/normalize.js";
 import type { EvalStats } from "../engine/engine.js";
 import type { EpochMetrics } from "../engine/trainer.js";
 import { writeFileAtomic } from "../io/atomic.js";
@@ -13,9 +14,9 @@ import { classNames } from "./class-names.js";
 export const REPORT_FILES = { curves: "curves.svg", confusion: "confusion.svg", predictions: "predictions.svg", html: "report.html" };
 
 /** Predicted classes of test rows [0, n) with flat params (a handful of rows, reference kernels). */
-export function predictTestRows(data: Dataset, spec: ModelSpec, params: Float32Array, n: number): number[] {
+export function predictTestRows(data: Dataset, spec: ModelSpec, params: Float32Array, n: number, inputNorm: InputNorm): number[] {
   const rows = Math.min(n, data.test.count);
-  const inputs = Float32Array.from(data.test.images.subarray(0, rows * spec.nInputs), (v) => v / 255);
+  const inputs = normalizePixels(new Float32Array(rows * spec.nInputs), data.test.images.subarray(0, rows * spec.nInputs), inputNorm);
   return predictProbabilities(spec, params, inputs, rows).map((p) => p.indexOf(Math.max(...p)));
 }
 
@@ -25,7 +26,7 @@ export async function writeReport(dir: string, config: Config, data: Dataset, sp
   writeFileAtomic(join(dir, REPORT_FILES.curves), await renderSvg(curvesSpec(history, `${config.name}: training curves`)));
   if (evaluation) writeFileAtomic(join(dir, REPORT_FILES.confusion), await renderSvg(confusionSpec(evaluation.confusion, names, `${config.name}: test confusion matrix`)));
   const n = 18;
-  const preds = predictTestRows(data, spec, params, n);
+  const preds = predictTestRows(data, spec, params, n, config.data.normalize);
   const cells = preds.map((pred, i) => ({
     url: pngDataUrl(data.test.images.subarray(i * pixels, (i + 1) * pixels), data.rows, data.cols),
     trueName: names[data.test.labels[i]!]!, predName: names[pred]!,

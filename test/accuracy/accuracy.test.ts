@@ -17,11 +17,10 @@ describe("accuracy on real data (2 workers)", () => {
     expect(await finalAccuracy("configs/mnist-mlp.yaml")).toBeGreaterThanOrEqual(0.969);
   }, 900_000);
 
-  // The issue's bar was 91.8%. This recipe converges to 91.55–91.86% depending on the seed
-  // (9 seeds: mean 91.69%, only seed 1 reaches 91.8%; see README "Accuracy"), so the bar
-  // here is 91.5% for each of three seeds rather than a seed picked to pass.
-  it("softmax regression, batch 256, lr 0.1, 10 epochs: ≥ 91.5% on MNIST for seeds 42, 1, 2", async () => {
-    for (const seed of [42, 1, 2]) expect(await finalAccuracy("configs/mnist-softmax.yaml", [`seed=${seed}`])).toBeGreaterThanOrEqual(0.915);
+  // configs/mnist-softmax.yaml standardizes the inputs (MNIST's mean/std). 9 seeds: 91.67–92.42%,
+  // mean 92.04%, 8 of 9 at ≥ 91.8% (README "Accuracy"). Seeds 42, 1, 2 were fixed before that trial.
+  it("softmax regression, batch 256, lr 0.1, 10 epochs: ≥ 91.8% on MNIST for seeds 42, 1, 2", async () => {
+    for (const seed of [42, 1, 2]) expect(await finalAccuracy("configs/mnist-softmax.yaml", [`seed=${seed}`])).toBeGreaterThanOrEqual(0.918);
   }, 600_000);
 
   it("softmax regression, same recipe: ≥ 82% on Fashion-MNIST", async () => {

@@ -127,6 +127,9 @@ describe("dptrain predict --image and bench --json", () => {
     const [byIndex] = JSON.parse((await runCli(["predict", "--model", join(out, "model.safetensors"), "--index", "3", "--json"])).stdout);
     expect(byImage.predicted).toBe(byIndex.predicted);
     expect(byImage.probability).toBeCloseTo(byIndex.probability, 5);
+    // The config standardizes inputs; the model file carries that, and predict applied it to both
+    // inputs (an unnormalized PNG would give a visibly different probability).
+    expect(JSON.parse(readSafetensors(join(out, "model.safetensors")).metadata.normalize!)).toEqual({ mean: 0.1307, std: 0.3081 });
     const wrong = await runCli(["predict", "--model", join(out, "model.safetensors"), "--image", join(process.cwd(), "package.json")]);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr.startsWith(`dptrain: ${join(process.cwd(), "package.json")}: not a readable PNG`)).toBe(true);

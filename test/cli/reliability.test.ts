@@ -156,6 +156,16 @@ describe("hostile files", () => {
     expect(r.stderr).toBe(`dptrain: ${f}: tensor fc1.weight: expected shape [10,784] for this model, found [10,100]\n`);
   });
 
+  it("a model whose normalize metadata is not {mean, std > 0}: one line, exit 2", async () => {
+    const dir = tmp();
+    const f = join(dir, "model.safetensors");
+    const tensors: [string, { shape: number[]; data: Float32Array }][] = [["fc1.weight", { shape: [10, 784], data: new Float32Array(7840) }], ["fc1.bias", { shape: [10], data: new Float32Array(10) }]];
+    writeFileSync(f, encodeSafetensors(tensors, { format: "dptrain-model", model: '{"type":"softmax"}', inputs: "784", classes: "10", normalize: '{"mean":0.1,"std":0}' }));
+    const r = await runCli(["eval", "--model", f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`dptrain: ${f}: __metadata__.normalize: expected JSON {"mean": number, "std": number > 0}, found "{\\"mean\\":0.1,\\"std\\":0}"\n`);
+  });
+
   it("resuming with a config that changes the model or the optimizer: one line naming the key, exit 2, nothing touched", async () => {
     const dir = tmp();
     const cfg = tinyConfig(dir);

@@ -71,6 +71,11 @@ describe("loadConfig", () => {
     expect(errorOf(() => loadConfig(f))).toBe(`${f}:2:7: optim.lr: expected a number > 0, found 0`);
   });
 
+  it("out of range: data.normalize.std 0 (inputs would divide by zero)", () => {
+    const f = file("norm.yaml", "data:\n  normalize:\n    mean: 0.13\n    std: 0\n");
+    expect(errorOf(() => loadConfig(f))).toBe(`${f}:4:10: data.normalize.std: expected a number >= 0.000001, found 0`);
+  });
+
   it("out of range: batchSize 0", () => {
     const f = file("batch.yaml", "train:\n  batchSize: 0\n");
     expect(errorOf(() => loadConfig(f))).toBe(`${f}:2:14: train.batchSize: expected an integer >= 1, found 0`);

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { ConfigSchema } from "../../src/config/schema.js";
 import { loadDataset } from "../../src/data/dataset.js";
+import { loadConfig } from "../../src/config/load.js";
+import { testAccuracy } from "../../src/engine/reference-loop.js";
 import { train } from "../../src/engine/trainer.js";
+import { paramLayout, softmaxRegression } from "../../src/model/spec.js";
 
 describe("train() library API on real MNIST", () => {
   it("seed MLP, 2 workers, 1 epoch: learns (≥ 93% test accuracy) and reports per-epoch metrics", async () => {
@@ -19,6 +22,22 @@ describe("train() library API on real MNIST", () => {
     expect(m.train_loss).toBeLessThan(1);
     expect(Object.keys(result.params)).toContain("fc1.weight");
     expect(result.params["fc1.weight"]).toHaveLength(520 * 784);
+  }, 120_000);
+
+  it("configs/mnist-softmax.yaml (standardized inputs), 2 workers, 10 epochs: ≥ 91.8%, and the engine's eval agrees with the reference", async () => {
+    const { config } = loadConfig("configs/mnist-softmax.yaml", ["engine.workers=2"]);
+    const data = await loadDataset("mnist");
+    const result = await train(config, { dataset: data });
+    const acc = result.history[result.history.length - 1]!.test_acc!;
+    console.log(`train(): mnist-softmax 10 epochs test acc ${(acc * 100).toFixed(2)}%`);
+    expect(acc).toBeGreaterThanOrEqual(0.918);
+    // The single-thread TS path, given the same weights and normalization, scores the same.
+    const spec = softmaxRegression(784, 10);
+    const flat = new Float32Array(paramLayout(spec).nParams);
+    for (const e of paramLayout(spec).entries) flat.set(result.params[e.name]!, e.offset);
+    expect(Math.abs(testAccuracy(data, spec, flat, config.data.normalize) - acc)).toBeLessThanOrEqual(0.0005);
+    // Without the normalization those weights are far worse: the engine really applied it.
+    expect(testAccuracy(data, spec, flat)).toBeLessThan(acc - 0.05);
   }, 120_000);
 
   it("a graceful stop (AbortSignal) ends at a step boundary with a stop checkpoint", async () => {

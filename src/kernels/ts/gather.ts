@@ -1,16 +1,37 @@
 import type { FloatArray } from "./types.js";
 
-// Gathers B rows named by rowIndex[start .. start+B) and converts pixels u8 → f32 / 255.
+// Gathers B rows named by rowIndex[start .. start+B) and converts each pixel u8 → f32 as
+// (v / 255 − mean) / std (torchvision's ToTensor then Normalize; mean 0, std 1 is plain /255).
+// Each of the three operations is rounded to f32, as the WASM kernel does, so both kernel sets
+// give the same bits; a 256-entry table holds the results.
 // out (B, C)  outLabels (B)  images (N, C) u8  labels (N) u8  rowIndex (≥ start+B) u32
 export function gatherRows<F extends FloatArray>(
   out: F, outLabels: Uint8Array,
   images: Uint8Array, labels: Uint8Array, rowIndex: Uint32Array,
-  start: number, B: number, C: number,
+  start: number, B: number, C: number, mean: number, std: number,
 ): void {
+  const lut = pixelTable(mean, std);
   for (let b = 0; b < B; b++) {
     const row = rowIndex[start + b]!;
     const src = row * C;
-    for (let c = 0; c < C; c++) out[b * C + c] = images[src + c]! / 255;
+    for (let c = 0; c < C; c++) out[b * C + c] = lut[images[src + c]!]!;
     outLabels[b] = labels[row]!;
   }
+}
+
+let cached: { mean: number; std: number; table: Float32Array } | null = null;
+
+/** (v / 255 − mean) / std with each step rounded to f32; v is a pixel value in [0, 255] (not only integers). */
+export function normalizedPixel(v: number, mean: number, std: number): number {
+  const f = Math.fround;
+  // Computing in double and rounding once per operation is exact f32 arithmetic (53 ≥ 2·24 + 2).
+  return f(f(f(v / 255) - f(mean)) / f(std));
+}
+
+/** normalizedPixel of every byte value 0..255. */
+export function pixelTable(mean: number, std: number): Float32Array {
+  if (cached?.mean === mean && cached.std === std) return cached.table;
+  const table = Float32Array.from({ length: 256 }, (_, v) => normalizedPixel(v, mean, std));
+  cached = { mean, std, table };
+  return table;
 }

@@ -6,7 +6,7 @@ import { RESERVED_LOW_BYTES } from "../../arena/layout.js";
 import type { Kernels, LossStats, SgdHyper } from "../kernels.js";
 
 export interface WasmKernelExports {
-  gatherRows(out: number, outLabels: number, images: number, labels: number, rowIndex: number, start: number, B: number, C: number): void;
+  gatherRows(out: number, outLabels: number, images: number, labels: number, rowIndex: number, start: number, B: number, C: number, mean: number, std: number): void;
   denseForward(out: number, inp: number, weight: number, bias: number, B: number, C: number, OC: number): void;
   denseBackward(dinp: number, dweight: number, dbias: number, dout: number, inp: number, weight: number, B: number, C: number, OC: number): void;
   reluForward(out: number, inp: number, N: number): void;

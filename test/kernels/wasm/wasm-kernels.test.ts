@@ -93,23 +93,25 @@ describe("WASM elementwise kernels equal the TS reference", () => {
     }
   });
 
-  it("gather u8 → f32/255 by row index (C = 3, 784, 785), bit-exact", () => {
+  it("gather u8 → (f32/255 − mean)/std by row index (C = 3, 784, 785; plain, MNIST and other norms), bit-exact", () => {
     for (const C of [3, 784, 785]) {
-      cursor = RESERVED_LOW_BYTES;
-      const N = 6, B = 4;
-      const images = Uint8Array.from({ length: N * C }, (_, i) => (i * 131) % 256);
-      const labels = Uint8Array.of(0, 1, 2, 3, 4, 5);
-      const order = Uint32Array.of(5, 3, 0, 2, 4, 1);
-      const ref = new Float32Array(B * C), refLabels = new Uint8Array(B);
-      gatherRows(ref, refLabels, images, labels, order, 1, B, C);
-      const pImg = alloc(N * C); new Uint8Array(memory.buffer, pImg, N * C).set(images);
-      const pLab = alloc(N); new Uint8Array(memory.buffer, pLab, N).set(labels);
-      const pOrd = alloc(N * 4); new Uint32Array(memory.buffer, pOrd, N).set(order);
-      const [pOut, out] = f32(B * C);
-      const pOutLab = alloc(B);
-      w.gatherRows(pOut, pOutLab, pImg, pLab, pOrd, 1, B, C);
-      expect(out).toEqual(ref);
-      expect(Array.from(new Uint8Array(memory.buffer, pOutLab, B))).toEqual(Array.from(refLabels));
+      for (const [mean, std] of [[0, 1], [0.1307, 0.3081], [0.5, 0.25], [-1, 3]] as const) {
+        cursor = RESERVED_LOW_BYTES;
+        const N = 6, B = 4;
+        const images = Uint8Array.from({ length: N * C }, (_, i) => (i * 131) % 256);
+        const labels = Uint8Array.of(0, 1, 2, 3, 4, 5);
+        const order = Uint32Array.of(5, 3, 0, 2, 4, 1);
+        const ref = new Float32Array(B * C), refLabels = new Uint8Array(B);
+        gatherRows(ref, refLabels, images, labels, order, 1, B, C, mean, std);
+        const pImg = alloc(N * C); new Uint8Array(memory.buffer, pImg, N * C).set(images);
+        const pLab = alloc(N); new Uint8Array(memory.buffer, pLab, N).set(labels);
+        const pOrd = alloc(N * 4); new Uint32Array(memory.buffer, pOrd, N).set(order);
+        const [pOut, out] = f32(B * C);
+        const pOutLab = alloc(B);
+        w.gatherRows(pOut, pOutLab, pImg, pLab, pOrd, 1, B, C, mean, std);
+        expect(out).toEqual(ref);
+        expect(Array.from(new Uint8Array(memory.buffer, pOutLab, B))).toEqual(Array.from(refLabels));
+      }
     }
   });
 

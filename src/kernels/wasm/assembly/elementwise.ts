@@ -1,4 +1,4 @@
-// ReLU forward/backward and the u8 → f32/255 row gather.
+// ReLU forward/backward and the u8 → f32 row gather ((v / 255 − mean) / std).
 import { at } from "./simd";
 
 // out (N)  inp (N)
@@ -26,8 +26,11 @@ export function reluBackward(dinp: usize, dout: usize, out: usize, N: i32): void
 }
 
 // out (B, C)  outLabels (B) u8  images (N, C) u8  labels (N) u8  rowIndex (≥ start+B) u32
-export function gatherRows(out: usize, outLabels: usize, images: usize, labels: usize, rowIndex: usize, start: i32, B: i32, C: i32): void {
+// Three f32 operations per pixel in this order, matching the TS kernel's table bit for bit.
+export function gatherRows(out: usize, outLabels: usize, images: usize, labels: usize, rowIndex: usize, start: i32, B: i32, C: i32, mean: f32, std: f32): void {
   const scale = f32x4.splat(255);
+  const meanV = f32x4.splat(mean);
+  const stdV = f32x4.splat(std);
   const C4 = C & ~3;
   for (let b = 0; b < B; b++) {
     const row = load<u32>(rowIndex + ((<usize>(start + b)) << 2));
@@ -36,9 +39,9 @@ export function gatherRows(out: usize, outLabels: usize, images: usize, labels: 
     for (let c = 0; c < C4; c += 4) {
       const bytes = v128.load32_zero(src + <usize>c);
       const ints = i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(bytes));
-      v128.store(dst + ((<usize>c) << 2), f32x4.div(f32x4.convert_i32x4_u(ints), scale));
+      v128.store(dst + ((<usize>c) << 2), f32x4.div(f32x4.sub(f32x4.div(f32x4.convert_i32x4_u(ints), scale), meanV), stdV));
     }
-    for (let c = C4; c < C; c++) store<f32>(dst + ((<usize>c) << 2), <f32>load<u8>(src + <usize>c) / <f32>255);
+    for (let c = C4; c < C; c++) store<f32>(dst + ((<usize>c) << 2), (<f32>load<u8>(src + <usize>c) / <f32>255 - mean) / std);
     store<u8>(outLabels + <usize>b, load<u8>(labels + <usize>row));
   }
 }
