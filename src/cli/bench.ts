@@ -1,6 +1,8 @@
-// dptrain bench -c FILE --threads 1,2,4 --steps N [--warmup M] [--json] [--out DIR]
+// dptrain bench -c FILE --threads 1,2,4 --steps N [--warmup M] [--repeat R] [--json] [--out DIR]
 // dptrain bench kernels [--rows 8,64] [--json]
-// Each thread count runs in its own child process, so its peak RSS is its own.
+// Each measurement runs in its own child process, so its peak RSS is its own. The thread counts
+// run in R interleaved rounds (1,2,1,2,…) and each reports its median run: on a shared, noisy
+// machine a burst of outside load then skews one round, not one side of the ratio.
 import { Option, type Command } from "commander";
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -22,6 +24,7 @@ interface BenchFlags {
   threads: number[];
   steps: number;
   warmup: number;
+  repeat: number;
   rows: number[];
   json: boolean;
   out?: string;
@@ -48,6 +51,7 @@ export function registerBench(program: Command): void {
     .option("--threads <list>", "thread counts, comma-separated", intListOption("--threads"), [1, 2])
     .option("--steps <n>", "timed training steps per thread count", intOption("--steps"), 100)
     .option("--warmup <n>", "untimed steps before timing", intOption("--warmup", 0), 10)
+    .option("--repeat <n>", "interleaved rounds over the thread counts; each reports its median run", intOption("--repeat"), 3)
     .option("--rows <list>", "kernels: rows per GEMM (8 = one micro-shard of batch 64)", intListOption("--rows"), [8, 64])
     .option("--json", "print exactly one JSON object", false)
     .option("--out <dir>", "where bench.json and the chart go (default runs/bench/<yyyymmdd-hhmmss>)")
@@ -79,35 +83,48 @@ function runChild(flags: BenchFlags, threads: number): Promise<EngineBenchResult
   });
 }
 
+/** The run with the median samples/s (the lower middle for an even count), with every run's figure and the highest peak RSS. */
+export function medianRun(rounds: EngineBenchResult[]): EngineBenchResult & { samples_per_s_runs: number[] } {
+  const sorted = [...rounds].sort((a, b) => a.samples_per_s - b.samples_per_s);
+  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
+  return { ...median, peak_rss_mb: Math.max(...rounds.map((r) => r.peak_rss_mb)), samples_per_s_runs: rounds.map((r) => r.samples_per_s) };
+}
+
 async function engineCommand(flags: BenchFlags): Promise<void> {
   const { config } = loadConfig(flags.config!, flags.set);
-  const results: EngineBenchResult[] = [];
-  for (const t of flags.threads) results.push(await runChild(flags, t));
+  const rounds = new Map<number, EngineBenchResult[]>(flags.threads.map((t) => [t, []]));
+  for (let round = 0; round < flags.repeat; round++) {
+    for (const t of flags.threads) rounds.get(t)!.push(await runChild(flags, t));
+  }
+  const all = [...rounds.values()].flat();
+  const results = flags.threads.map((t) => medianRun(rounds.get(t)!));
   const base = results.find((r) => r.threads === 1) ?? results[0]!;
   const runs = results.map((r) => {
     const speedup = r.samples_per_s / base.samples_per_s;
     return { ...r, speedup, efficiency: speedup / (r.threads / base.threads) };
   });
   const m = machine();
-  const identical = new Set(runs.map((r) => r.weights_sha256)).size === 1;
-  const report = { machine: m, config: { name: config.name, model: config.model.type, batchSize: config.train.batchSize, kernels: config.engine.kernels, shards: config.engine.shards, warmup: flags.warmup }, weights_identical: identical, runs };
+  // Every run of every thread count, not only the medians, must end on the same bytes.
+  const identical = new Set(all.map((r) => r.weights_sha256)).size === 1;
+  const report = { machine: m, config: { name: config.name, model: config.model.type, batchSize: config.train.batchSize, kernels: config.engine.kernels, shards: config.engine.shards, warmup: flags.warmup, repeat: flags.repeat }, weights_identical: identical, runs };
   const dir = flags.out ?? defaultRunDir("bench");
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(join(dir, "bench.json"), JSON.stringify(report, null, 2) + "\n");
   writeFileAtomic(join(dir, "speedup.svg"), await renderSvg(speedupSpec(runs, `${config.name}, batch ${config.train.batchSize}: speedup vs threads (${m.cpus} cores)`)));
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ machine: m, runs: runs.map(({ threads, batchSize, steps, samples_per_s, speedup, efficiency, kernel_fraction, weights_sha256, peak_rss_mb }) => ({ threads, batchSize, steps, samples_per_s, speedup, efficiency, kernel_fraction, weights_sha256, peak_rss_mb })) })}\n`);
+    process.stdout.write(`${JSON.stringify({ machine: m, runs: runs.map(({ threads, batchSize, steps, samples_per_s, speedup, efficiency, kernel_fraction, weights_sha256, peak_rss_mb, samples_per_s_runs }) => ({ threads, batchSize, steps, samples_per_s, speedup, efficiency, kernel_fraction, weights_sha256, peak_rss_mb, samples_per_s_runs })) })}\n`);
     return;
   }
   const lines = [
     `machine: ${m.cpus} cores (os.availableParallelism()), ${m.cpuModel}, node ${m.node}`,
-    `${config.name}: ${config.model.type}, batch ${config.train.batchSize}, ${config.engine.kernels} kernels, ${config.engine.shards} shards, ${flags.steps} steps after ${flags.warmup} warm-up`,
-    "threads  samples/s  speedup  efficiency  kernels  coordination  step ms  peak RSS MB",
+    `${config.name}: ${config.model.type}, batch ${config.train.batchSize}, ${config.engine.kernels} kernels, ${config.engine.shards} shards, ${flags.steps} steps after ${flags.warmup} warm-up, median of ${flags.repeat} interleaved round${flags.repeat === 1 ? "" : "s"}`,
+    "threads  samples/s  speedup  efficiency  kernels  coordination  step ms  peak RSS MB  samples/s of each round",
     ...runs.map((r) => [
       String(r.threads).padEnd(7), r.samples_per_s.toFixed(0).padStart(9), r.speedup.toFixed(2).padStart(7), `${(r.efficiency * 100).toFixed(0)}%`.padStart(10),
       `${(r.kernel_fraction * 100).toFixed(1)}%`.padStart(7), `${((1 - r.kernel_fraction) * 100).toFixed(1)}%`.padStart(12), r.step_ms.toFixed(2).padStart(7), r.peak_rss_mb.toFixed(0).padStart(11),
+      r.samples_per_s_runs.map((x) => x.toFixed(0)).join(", "),
     ].join("  ")),
-    `weights bitwise identical across thread counts: ${identical ? "yes" : "NO"} (sha256 ${runs[0]!.weights_sha256.slice(0, 12)}…)`,
+    `weights bitwise identical across thread counts and rounds (${all.length} runs): ${identical ? "yes" : "NO"} (sha256 ${runs[0]!.weights_sha256.slice(0, 12)}…)`,
     `wrote ${join(dir, "bench.json")} and ${join(dir, "speedup.svg")}`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);

@@ -136,7 +136,7 @@ describe("dptrain predict --image and bench --json", () => {
   }, 60_000);
 
   it("bench --json prints exactly one object and the weights agree across thread counts", async () => {
-    const r = await runCli(["bench", "-c", "configs/mnist-softmax.yaml", "--threads", "1,2", "--steps", "5", "--warmup", "1", "--json", "--out", join(tmp(), "bench")]);
+    const r = await runCli(["bench", "-c", "configs/mnist-softmax.yaml", "--threads", "1,2", "--steps", "5", "--warmup", "1", "--repeat", "2", "--json", "--out", join(tmp(), "bench")]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(Object.keys(report)).toEqual(["machine", "runs"]);
@@ -144,5 +144,10 @@ describe("dptrain predict --image and bench --json", () => {
     expect(report.runs.map((x: { threads: number }) => x.threads)).toEqual([1, 2]);
     for (const key of ["threads", "batchSize", "steps", "samples_per_s", "speedup", "efficiency", "kernel_fraction", "weights_sha256"]) expect(report.runs[0]).toHaveProperty(key);
     expect(report.runs[1].weights_sha256).toBe(report.runs[0].weights_sha256);
+    // --repeat 2: two interleaved rounds per thread count; the reported figure is one of them (the lower middle).
+    for (const run of report.runs) {
+      expect(run.samples_per_s_runs).toHaveLength(2);
+      expect(run.samples_per_s).toBe(Math.min(...run.samples_per_s_runs));
+    }
   }, 60_000);
 });
