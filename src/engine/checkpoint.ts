@@ -7,7 +7,7 @@
 //                           the data-order RNG (xoshiro128** state of this epoch's stream) and the partial-epoch sums
 // Loading checks every tensor's presence and shape against the model, and the config against the run.
 import { readFileSync } from "node:fs";
-import type { Config } from "../config/schema.js";
+import { ConfigSchema, type Config } from "../config/schema.js";
 import { PLAIN_SCALING, type InputNorm } from "../data/normalize.js";
 import { epochRng } from "../data/order.js";
 import { writeFileAtomic } from "../io/atomic.js";
@@ -184,6 +184,10 @@ export function loadCheckpoint(path: string, config: Config, spec: ModelSpec): T
   } catch {
     throw new CheckpointError(`${path}: __metadata__.config: expected the run's config as JSON`);
   }
+  // A checkpoint from before a key existed (e.g. data.normalize) gets that key's default, which is
+  // what the run used; a config that no longer parses is compared as saved.
+  const reparsed = ConfigSchema.safeParse(saved);
+  if (reparsed.success) saved = reparsed.data;
   const keys = config.optim.schedule.type === "cosine" ? [...TRAJECTORY_KEYS, "train.epochs", "train.maxSteps"] : TRAJECTORY_KEYS;
   for (const key of keys.flatMap((k) => leafPaths(saved, config, k))) {
     const was = JSON.stringify(pick(saved, key));

@@ -181,6 +181,24 @@ describe("hostile files", () => {
     expect(readFileSync(join(dir, "run", "checkpoint.safetensors")).equals(before)).toBe(true);
   }, 60_000);
 
+  it("a checkpoint saved before data.normalize existed resumes; changing data.normalize on resume is refused", async () => {
+    const dir = tmp();
+    const cfg = tinyConfig(dir);
+    expect((await runCli(["train", "-c", cfg, "--set", "train.maxSteps=5", "--out", join(dir, "run")])).code).toBe(0);
+    const ckpt = join(dir, "run", "checkpoint.safetensors");
+    const file = readSafetensors(ckpt);
+    const saved = JSON.parse(file.metadata.config!);
+    delete saved.data.normalize;
+    writeFileSync(ckpt, encodeSafetensors([...file.tensors], { ...file.metadata, config: JSON.stringify(saved) }));
+    const changed = await runCli(["train", "--resume", join(dir, "run"), "--set", "train.maxSteps=10", "--set", "data.normalize.std=0.5"]);
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toBe(`dptrain: ${ckpt}: config data.normalize.std was 1 when saved but is 0.5 now; resume with the same value\n`);
+    const resumed = await runCli(["train", "--resume", join(dir, "run"), "--set", "train.maxSteps=10"]);
+    expect(resumed.stderr).toBe("");
+    expect(resumed.code).toBe(0);
+    expect(readSafetensors(ckpt).metadata.step).toBe("10");
+  }, 60_000);
+
   it("a corrupt IDX file: one line naming the file, exit 2, no run directory", async () => {
     const dir = tmp();
     const data = writeTinyIdxSet();
