@@ -8,3 +8,6 @@ export { ConfigError } from "./config/errors.js";
 export { loadDataset, type Dataset } from "./data/dataset.js";
 export { DataError } from "./data/errors.js";
 export { mlp, softmaxRegression, paramLayout, type ModelSpec } from "./model/spec.js";
+export { loadModelFile, CheckpointError, type LoadedModel } from "./engine/checkpoint.js";
+export { predictProbabilities } from "./model/predict.js";
+export { normalizePixels, PLAIN_SCALING, type InputNorm } from "./data/normalize.js";

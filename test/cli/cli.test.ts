@@ -130,6 +130,12 @@ describe("dptrain predict --image and bench --json", () => {
     // The config standardizes inputs; the model file carries that, and predict applied it to both
     // inputs (an unnormalized PNG would give a visibly different probability).
     expect(JSON.parse(readSafetensors(join(out, "model.safetensors")).metadata.normalize!)).toEqual({ mean: 0.1307, std: 0.3081 });
+    // The library path a user's own script takes gives the same probability as the CLI.
+    const lib = await import("../../src/index.js");
+    const model = lib.loadModelFile(join(out, "model.safetensors"));
+    const x = lib.normalizePixels(new Float32Array(784), data.test.images.subarray(3 * 784, 4 * 784), model.normalize);
+    const [probs] = lib.predictProbabilities(model.spec, model.params, x, 1);
+    expect(Math.max(...probs!)).toBeCloseTo(byIndex.probability, 12);
     const wrong = await runCli(["predict", "--model", join(out, "model.safetensors"), "--image", join(process.cwd(), "package.json")]);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr.startsWith(`dptrain: ${join(process.cwd(), "package.json")}: not a readable PNG`)).toBe(true);
