@@ -7,13 +7,14 @@
 //                           the data-order RNG (xoshiro128** state of this epoch's stream) and the partial-epoch sums
 // Loading checks every tensor's presence and shape against the model, and the config against the run.
 import { readFileSync } from "node:fs";
-import { ConfigSchema, type Config } from "../config/schema.js";
+import { ConfigSchema, defaultConfig, type Config } from "../config/schema.js";
 import { PLAIN_SCALING, type InputNorm } from "../data/normalize.js";
 import { epochRng } from "../data/order.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { decodeSafetensors, encodeSafetensors, SafetensorsError, type SafetensorsFile, type Tensor } from "../io/safetensors.js";
 import { specFromConfig } from "../model/build.js";
 import { paramLayout, type ModelSpec } from "../model/spec.js";
+import { namedParams } from "../model/views.js";
 import type { TrainState } from "./trainer.js";
 
 export const MODEL_FORMAT = "dptrain-model";
@@ -123,7 +124,8 @@ export function loadModelFile(path: string): LoadedModel {
   let model: Config["model"];
   try {
     const m = JSON.parse(file.metadata.model ?? "null") as Partial<Config["model"]>;
-    model = { type: m.type ?? "mlp", hidden: m.hidden ?? [520, 320, 240, 120], activation: m.activation ?? "relu" };
+    const d = defaultConfig().model; // a softmax file names no hidden list
+    model = { type: m.type ?? d.type, hidden: m.hidden ?? d.hidden, activation: m.activation ?? d.activation };
   } catch {
     throw new CheckpointError(`${path}: __metadata__.model: expected JSON describing the model, found ${JSON.stringify(file.metadata.model)}`);
   }
@@ -134,9 +136,7 @@ export function loadModelFile(path: string): LoadedModel {
   }
   const spec = specFromConfig(model, inputs, classes);
   const params = flatFrom(file, spec, path);
-  const named: Record<string, Float32Array> = {};
-  for (const e of paramLayout(spec).entries) named[e.name] = params.slice(e.offset, e.offset + e.size);
-  return { model, spec, params, named, normalize: normalizeMetadata(file.metadata.normalize, path) };
+  return { model, spec, params, named: namedParams(params, paramLayout(spec).entries), normalize: normalizeMetadata(file.metadata.normalize, path) };
 }
 
 function normalizeMetadata(text: string | undefined, path: string): InputNorm {

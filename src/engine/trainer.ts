@@ -4,7 +4,8 @@ import { availableParallelism } from "node:os";
 import type { Config } from "../config/schema.js";
 import { loadDataset, type Dataset } from "../data/dataset.js";
 import { specFromConfig } from "../model/build.js";
-import type { ModelSpec, ParamEntry } from "../model/spec.js";
+import type { ModelSpec } from "../model/spec.js";
+import { namedParams } from "../model/views.js";
 import { Engine, StepFailedError, type EngineOptions, type EvalStats } from "./engine.js";
 
 export interface EpochMetrics {
@@ -115,12 +116,6 @@ export function engineOptions(config: Config, dataset: Dataset, spec: ModelSpec,
     optim: { ...config.optim, stepsPerEpoch: stepsPerEpoch(config, dataset.train.count), totalSteps: totalSteps(config, dataset.train.count) },
     stepTimeoutMs: config.engine.stepTimeoutMs, maxRetries: config.engine.maxRetries, inputNorm: config.data.normalize,
   };
-}
-
-export function namedParams(flat: Float32Array, entries: ParamEntry[]): Record<string, Float32Array> {
-  const out: Record<string, Float32Array> = {};
-  for (const e of entries) out[e.name] = flat.slice(e.offset, e.offset + e.size);
-  return out;
 }
 
 export async function train(config: Config, options: TrainOptions = {}): Promise<TrainResult> {
