@@ -161,9 +161,7 @@ export class Engine {
   }
 
   private async replacePool(): Promise<void> {
-    this.loop?.abandon();
-    this.loop = null;
-    await this.pool.close();
+    await this.close();
     this.pool = new StepPool(this.options.workers, this.init);
   }
 
