@@ -73,9 +73,10 @@ export interface LayoutInput {
 export const REGION_ALIGN = 64;
 export const PAGE_BYTES = 65536;
 export const CONTROL_INTS = 64;
-/** Step-loop barrier: 16 command words (64 bytes), then 5 float64 results (10 ints) per worker. */
+/** Step-loop barrier: 16 command words (64 bytes), then BARRIER_RESULT_FIELDS float64 results per worker. */
 export const BARRIER_HEADER_INTS = 16;
-export const BARRIER_RESULT_INTS = 10;
+export const BARRIER_RESULT_FIELDS = 5;
+const BARRIER_RESULT_INTS = BARRIER_RESULT_FIELDS * 2;
 /** Bytes at the bottom of the memory left to the WASM module (checked against its __heap_base). */
 export const RESERVED_LOW_BYTES = 65536;
 /** WebAssembly memory32 cannot exceed 4 GiB. */

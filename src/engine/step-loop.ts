@@ -6,8 +6,8 @@
 // mode, so the results are bit for bit the same. Every wait has a timeout.
 //
 // barrier region (i32):  [SEQ, CMD, STEP, BATCH_START, ROWS, SHARDS, GRAD_DONE, DONE, …]
-// then from byte 64 (BARRIER_HEADER_INTS), per worker w, RESULT_FIELDS f64: lossSum, correct, gradMs, reduceMs, gradSq
-import { BARRIER_HEADER_INTS, type Region } from "../arena/layout.js";
+// then from byte 64 (BARRIER_HEADER_INTS), per worker w, RESULT_FIELDS (= BARRIER_RESULT_FIELDS) f64: lossSum, correct, gradMs, reduceMs, gradSq
+import { BARRIER_HEADER_INTS, BARRIER_RESULT_FIELDS, type Region } from "../arena/layout.js";
 import type { StepHandlers } from "./step-handlers.js";
 import { planStep } from "./step-plan.js";
 import { PhaseTimeoutError } from "./pool.js";
@@ -20,7 +20,7 @@ export const ROWS = 4;
 export const SHARDS = 5;
 export const GRAD_DONE = 6;
 export const DONE = 7;
-export const RESULT_FIELDS = 5;
+export const RESULT_FIELDS = BARRIER_RESULT_FIELDS;
 export const CMD_STEP = 1;
 export const CMD_EXIT = 2;
 
