@@ -84,7 +84,7 @@ function runChild(flags: BenchFlags, threads: number): Promise<EngineBenchResult
 }
 
 /** The run with the median samples/s (the lower middle for an even count), with every run's figure and the highest peak RSS. */
-export function medianRun(rounds: EngineBenchResult[]): EngineBenchResult & { samples_per_s_runs: number[] } {
+function medianRun(rounds: EngineBenchResult[]): EngineBenchResult & { samples_per_s_runs: number[] } {
   const sorted = [...rounds].sort((a, b) => a.samples_per_s - b.samples_per_s);
   const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
   return { ...median, peak_rss_mb: Math.max(...rounds.map((r) => r.peak_rss_mb)), samples_per_s_runs: rounds.map((r) => r.samples_per_s) };
