@@ -127,6 +127,14 @@ describe("atomic files", () => {
   }, 120_000);
 });
 
+/** A softmax (784→10) model file of zeros; fc1.weight's width and extra metadata as given. */
+function softmaxModelFile(weightCols = 784, metadata: Record<string, string> = {}): Uint8Array {
+  return encodeSafetensors(
+    [["fc1.weight", { shape: [10, weightCols], data: new Float32Array(10 * weightCols) }], ["fc1.bias", { shape: [10], data: new Float32Array(10) }]],
+    { format: "dptrain-model", model: '{"type":"softmax"}', inputs: "784", classes: "10", ...metadata },
+  );
+}
+
 describe("hostile files", () => {
   it("a non-safetensors model file: one line, exit 2", async () => {
     const dir = tmp();
@@ -140,7 +148,7 @@ describe("hostile files", () => {
   it("a safetensors header that lies about lengths: one line, exit 2", async () => {
     const dir = tmp();
     const f = join(dir, "model.safetensors");
-    const good = encodeSafetensors([["fc1.weight", { shape: [10, 784], data: new Float32Array(7840) }], ["fc1.bias", { shape: [10], data: new Float32Array(10) }]], { format: "dptrain-model", model: '{"type":"softmax"}', inputs: "784", classes: "10" });
+    const good = softmaxModelFile();
     writeFileSync(f, good.subarray(0, good.length - 4));
     const r = await runCli(["eval", "--model", f]);
     expect(r.code).toBe(2);
@@ -150,7 +158,7 @@ describe("hostile files", () => {
   it("a model whose shapes do not match its model description: one line, exit 2", async () => {
     const dir = tmp();
     const f = join(dir, "model.safetensors");
-    writeFileSync(f, encodeSafetensors([["fc1.weight", { shape: [10, 100], data: new Float32Array(1000) }], ["fc1.bias", { shape: [10], data: new Float32Array(10) }]], { format: "dptrain-model", model: '{"type":"softmax"}', inputs: "784", classes: "10" }));
+    writeFileSync(f, softmaxModelFile(100));
     const r = await runCli(["eval", "--model", f]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`dptrain: ${f}: tensor fc1.weight: expected shape [10,784] for this model, found [10,100]\n`);
@@ -159,8 +167,7 @@ describe("hostile files", () => {
   it("a model whose normalize metadata is not {mean, std > 0}: one line, exit 2", async () => {
     const dir = tmp();
     const f = join(dir, "model.safetensors");
-    const tensors: [string, { shape: number[]; data: Float32Array }][] = [["fc1.weight", { shape: [10, 784], data: new Float32Array(7840) }], ["fc1.bias", { shape: [10], data: new Float32Array(10) }]];
-    writeFileSync(f, encodeSafetensors(tensors, { format: "dptrain-model", model: '{"type":"softmax"}', inputs: "784", classes: "10", normalize: '{"mean":0.1,"std":0}' }));
+    writeFileSync(f, softmaxModelFile(784, { normalize: '{"mean":0.1,"std":0}' }));
     const r = await runCli(["eval", "--model", f]);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(`dptrain: ${f}: __metadata__.normalize: expected JSON {"mean": number, "std": number > 0}, found "{\\"mean\\":0.1,\\"std\\":0}"\n`);
