@@ -2,7 +2,7 @@
 // never grown (growing would replace .buffer under every view). Typed views over it are made
 // here, named after the layout's regions and the ParamLayout entries.
 import type { ParamViews } from "../model/graph.js";
-import type { ArenaLayout, Region } from "./layout.js";
+import { tensorOf, type ArenaLayout, type Region } from "./layout.js";
 
 export function createMemory(layout: ArenaLayout): WebAssembly.Memory {
   return new WebAssembly.Memory({ initial: layout.pages, maximum: layout.pages, shared: true });
@@ -10,6 +10,9 @@ export function createMemory(layout: ArenaLayout): WebAssembly.Memory {
 
 export function f32View(memory: WebAssembly.Memory, r: Region): Float32Array {
   return new Float32Array(memory.buffer, r.offset, r.length);
+}
+export function f64View(memory: WebAssembly.Memory, r: Region): Float64Array {
+  return new Float64Array(memory.buffer, r.offset, r.length);
 }
 export function u8View(memory: WebAssembly.Memory, r: Region): Uint8Array {
   return new Uint8Array(memory.buffer, r.offset, r.length);
@@ -22,26 +25,22 @@ export function i32View(memory: WebAssembly.Memory, r: Region): Int32Array {
 }
 
 /** Binds a region to whatever names a buffer for a kernel set: a typed view or a byte pointer. */
-export interface Binder<F, U8, U32> {
+export interface Binder<F, U8, U32, F64> {
   f32(r: Region): F;
   u8(r: Region): U8;
   u32(r: Region): U32;
+  f64(r: Region): F64;
 }
 
-export function viewBinder(memory: WebAssembly.Memory): Binder<Float32Array, Uint8Array, Uint32Array> {
-  return { f32: (r) => f32View(memory, r), u8: (r) => u8View(memory, r), u32: (r) => u32View(memory, r) };
+export function viewBinder(memory: WebAssembly.Memory): Binder<Float32Array, Uint8Array, Uint32Array, Float64Array> {
+  return { f32: (r) => f32View(memory, r), u8: (r) => u8View(memory, r), u32: (r) => u32View(memory, r), f64: (r) => f64View(memory, r) };
 }
 
-export const pointerBinder: Binder<number, number, number> = { f32: (r) => r.offset, u8: (r) => r.offset, u32: (r) => r.offset };
+export const pointerBinder: Binder<number, number, number, number> = { f32: (r) => r.offset, u8: (r) => r.offset, u32: (r) => r.offset, f64: (r) => r.offset };
 
 /** Named views of one flat parameter buffer: views.fc1Weight is fc1.weight (OC, C). */
 export function bindParams<F>(layout: ArenaLayout, buffer: Region, bind: (r: Region) => F): ParamViews<F> {
   const views: ParamViews<F> = {};
-  for (const e of layout.paramEntries) views[e.key] = bind({ offset: buffer.offset + e.offset * 4, length: e.size, type: "f32" });
+  for (const e of layout.paramEntries) views[e.key] = bind(tensorOf(buffer, e));
   return views;
-}
-
-/** The region of gradient slot s. */
-export function slotRegion(layout: ArenaLayout, s: number): Region {
-  return { offset: layout.gradSlots.offset + s * layout.slotStride * 4, length: layout.slotStride, type: "f32" };
 }

@@ -5,13 +5,16 @@
 //   order       trainOrder (N) u32: this epoch's permutation · testOrder (Nt) u32: identity
 //   params[2]   θ_t and θ_{t+1} (P) f32, double-buffered by step parity
 //   velocity[2] momentum buffers (P) f32, double-buffered the same way
-//   gradSlots   (S, P) f32: slot s holds micro-shard s's Σ-gradient
-//   scratch[W]  per task slot: activations and their gradients for scratchRows rows, gathered labels
+//   workspace   the step's activations and their gradients, one row per batch row:
+//               acts[i], dacts[i] (R, widths[i]) f32, labels (R) u8, rowLoss (R) f32
+//               (R = max(batch, W · eval chunk): eval worker w uses rows [w·E, (w+1)·E))
+//   testLoss    (Nt) f32: each test row's loss, summed in row order after EVAL
+//   rowSq       (nParamRows) f64: Σ g² of each parameter row (one output feature of one layer)
 //   control     (CONTROL_INTS) i32: flags shared by all threads (fault injection in tests)
-//   barrier     i32: the step loop's command words and per-worker results (engine/step-loop.ts)
-import { activationWidths, paramLayout, type ModelSpec, type ParamEntry } from "../model/spec.js";
+//   barrier     i32: the step loop's command words and per-worker results (engine/barrier.ts)
+import { activationWidths, paramLayout, paramRows, type ModelSpec, type ParamEntry } from "../model/spec.js";
 
-export type RegionType = "u8" | "u32" | "i32" | "f32";
+export type RegionType = "u8" | "u32" | "i32" | "f32" | "f64";
 
 export interface Region {
   /** bytes from the start of the memory (a multiple of REGION_ALIGN) */
@@ -21,13 +24,18 @@ export interface Region {
   type: RegionType;
 }
 
-export interface ScratchSlot {
-  /** acts[i] (scratchRows, widths[i]) f32 */
+export interface Workspace {
+  /** rows of every buffer below */
+  rows: number;
+  /** acts[i] (rows, widths[i]) f32 */
   acts: Region[];
-  /** dacts[i] (scratchRows, widths[i]) f32; dacts[0] is allocated empty */
+  /** dacts[i] (rows, widths[i]) f32; dacts[0] is allocated empty */
   dacts: Region[];
-  /** gathered labels (scratchRows) u8 */
+  widths: number[];
+  /** gathered labels (rows) u8 */
   labels: Region;
+  /** per-row loss (rows) f32 */
+  rowLoss: Region;
 }
 
 export interface ArenaLayout {
@@ -45,14 +53,13 @@ export interface ArenaLayout {
   testOrder: Region;
   params: [Region, Region];
   velocity: [Region, Region];
-  gradSlots: Region;
-  nSlots: number;
-  /** floats between consecutive slots (= nParams) */
-  slotStride: number;
   nParams: number;
   paramEntries: ParamEntry[];
-  scratch: ScratchSlot[];
-  scratchRows: number;
+  workspace: Workspace;
+  /** rows a worker's EVAL chunk holds (its own rows [w·E, (w+1)·E) of the workspace) */
+  evalChunkRows: number;
+  testLoss: Region;
+  rowSq: Region;
   control: Region;
   barrier: Region;
 }
@@ -62,12 +69,12 @@ export interface LayoutInput {
   trainCount: number;
   testCount: number;
   pixelsPerImage: number;
-  /** S micro-shards (= gradient slots) */
-  shards: number;
-  /** W task slots with their own scratch */
+  /** the most rows in one training step */
+  batchRows: number;
+  /** W step workers */
   workers: number;
-  /** the most rows one task holds in scratch at once (max shard rows, eval chunk) */
-  scratchRows: number;
+  /** test rows each worker evaluates at once */
+  evalChunkRows: number;
 }
 
 export const REGION_ALIGN = 64;
@@ -75,23 +82,31 @@ export const PAGE_BYTES = 65536;
 export const CONTROL_INTS = 64;
 /** Step-loop barrier: 16 command words (64 bytes), then BARRIER_RESULT_FIELDS float64 results per worker. */
 export const BARRIER_HEADER_INTS = 16;
-export const BARRIER_RESULT_FIELDS = 5;
+export const BARRIER_RESULT_FIELDS = 3;
 const BARRIER_RESULT_INTS = BARRIER_RESULT_FIELDS * 2;
 /** Bytes at the bottom of the memory left to the WASM module (checked against its __heap_base). */
 export const RESERVED_LOW_BYTES = 65536;
 /** WebAssembly memory32 cannot exceed 4 GiB. */
-const MAX_PAGES = 65536;
+export const MAX_ARENA_BYTES = 65536 * PAGE_BYTES;
 
-const ELEMENT_BYTES: Record<RegionType, number> = { u8: 1, u32: 4, i32: 4, f32: 4 };
+const ELEMENT_BYTES: Record<RegionType, number> = { u8: 1, u32: 4, i32: 4, f32: 4, f64: 8 };
+
+/** The arena would exceed WebAssembly's 4 GiB: a config error naming what to lower. */
+export class ArenaTooLargeError extends RangeError {
+  constructor(readonly bytes: number) {
+    super(`the arena would need ${(bytes / 2 ** 30).toFixed(2)} GiB, over WebAssembly's 4 GiB`);
+    this.name = "ArenaTooLargeError";
+  }
+}
 
 export function layout(input: LayoutInput): ArenaLayout {
-  const { spec, trainCount, testCount, pixelsPerImage, shards, workers, scratchRows } = input;
-  for (const [key, value] of Object.entries({ trainCount, testCount, pixelsPerImage, shards, workers, scratchRows })) {
+  const { spec, trainCount, testCount, pixelsPerImage, batchRows, workers, evalChunkRows } = input;
+  for (const [key, value] of Object.entries({ trainCount, testCount, pixelsPerImage, batchRows, workers, evalChunkRows })) {
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`layout: ${key} must be a positive integer, got ${value}`);
   }
   if (pixelsPerImage !== spec.nInputs) throw new RangeError(`layout: images have ${pixelsPerImage} pixels but the model expects ${spec.nInputs} inputs`);
   // The first RESERVED_LOW_BYTES belong to the WASM kernel module (its static data and stack);
-  // no region starts at 0, so pointer 0 can mean "none" (e.g. no dinp for the first layer).
+  // no region starts at 0, so pointer 0 can mean "none" (e.g. no mask for denseInputGrad).
   let cursor = RESERVED_LOW_BYTES;
   const region = (type: RegionType, length: number): Region => {
     const r = { offset: cursor, length, type };
@@ -108,25 +123,34 @@ export function layout(input: LayoutInput): ArenaLayout {
   const testOrder = region("u32", testCount);
   const params: [Region, Region] = [region("f32", nParams), region("f32", nParams)];
   const velocity: [Region, Region] = [region("f32", nParams), region("f32", nParams)];
-  const gradSlots = region("f32", shards * nParams);
-  const scratch: ScratchSlot[] = [];
-  for (let w = 0; w < workers; w++) {
-    scratch.push({
-      acts: widths.map((width) => region("f32", scratchRows * width)),
-      dacts: widths.map((width, i) => region("f32", i === 0 ? 0 : scratchRows * width)),
-      labels: region("u8", scratchRows),
-    });
-  }
+  const rows = Math.max(batchRows, workers * evalChunkRows);
+  const workspace: Workspace = {
+    rows, widths,
+    acts: widths.map((width) => region("f32", rows * width)),
+    dacts: widths.map((width, i) => region("f32", i === 0 ? 0 : rows * width)),
+    labels: region("u8", rows),
+    rowLoss: region("f32", rows),
+  };
+  const testLoss = region("f32", testCount);
+  const rowSq = region("f64", paramRows(spec));
   const control = region("i32", CONTROL_INTS);
   const barrier = region("i32", BARRIER_HEADER_INTS + workers * BARRIER_RESULT_INTS);
+  if (cursor > MAX_ARENA_BYTES) throw new ArenaTooLargeError(cursor);
   const pages = Math.ceil(cursor / PAGE_BYTES);
-  if (pages > MAX_PAGES) {
-    throw new RangeError(`layout: the arena needs ${(cursor / 2 ** 30).toFixed(2)} GiB, over WebAssembly's 4 GiB; lower train.batchSize or engine.workers`);
-  }
   return {
     bytes: pages * PAGE_BYTES, pages, pixelsPerImage, trainCount, testCount,
     trainImages, trainLabels, testImages, testLabels, trainOrder, testOrder,
-    params, velocity, gradSlots, nSlots: shards, slotStride: nParams, nParams, paramEntries: entries,
-    scratch, scratchRows, control, barrier,
+    params, velocity, nParams, paramEntries: entries,
+    workspace, evalChunkRows, testLoss, rowSq, control, barrier,
   };
+}
+
+/** Rows [first, first+count) of a row-major (rows, width) region. */
+export function rowsOf(r: Region, width: number, first: number, count: number): Region {
+  return { offset: r.offset + first * width * ELEMENT_BYTES[r.type], length: count * width, type: r.type };
+}
+
+/** The part of a region holding one parameter tensor (offset in floats from the buffer's start). */
+export function tensorOf(buffer: Region, entry: ParamEntry): Region {
+  return { offset: buffer.offset + entry.offset * 4, length: entry.size, type: "f32" };
 }

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import { loadConfig } from "../config/load.js";
 import { benchEngine, type EngineBenchResult } from "../bench/engine-bench.js";
-import { benchKernels } from "../bench/kernel-bench.js";
+import { benchKernels, benchMemoryFor, benchSets } from "../bench/kernel-bench.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { renderSvg } from "../report/charts.js";
 import { defaultRunDir } from "../run/run-dir.js";
@@ -106,7 +106,7 @@ async function engineCommand(flags: BenchFlags): Promise<void> {
   const m = machine();
   // Every run of every thread count, not only the medians, must end on the same bytes.
   const identical = new Set(all.map((r) => r.weights_sha256)).size === 1;
-  const report = { machine: m, config: { name: config.name, model: config.model.type, batchSize: config.train.batchSize, kernels: config.engine.kernels, shards: config.engine.shards, warmup: flags.warmup, repeat: flags.repeat }, weights_identical: identical, runs };
+  const report = { machine: m, config: { name: config.name, model: config.model.type, batchSize: config.train.batchSize, kernels: config.engine.kernels, warmup: flags.warmup, repeat: flags.repeat }, weights_identical: identical, runs };
   const dir = flags.out ?? defaultRunDir("bench");
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(join(dir, "bench.json"), JSON.stringify(report, null, 2) + "\n");
@@ -117,7 +117,7 @@ async function engineCommand(flags: BenchFlags): Promise<void> {
   }
   const lines = [
     `machine: ${m.cpus} cores (os.availableParallelism()), ${m.cpuModel}, node ${m.node}`,
-    `${config.name}: ${config.model.type}, batch ${config.train.batchSize}, ${config.engine.kernels} kernels, ${config.engine.shards} shards, ${flags.steps} steps after ${flags.warmup} warm-up, median of ${flags.repeat} interleaved round${flags.repeat === 1 ? "" : "s"}`,
+    `${config.name}: ${config.model.type}, batch ${config.train.batchSize}, ${config.engine.kernels} kernels, ${flags.steps} steps after ${flags.warmup} warm-up, median of ${flags.repeat} interleaved round${flags.repeat === 1 ? "" : "s"}`,
     "threads  samples/s  speedup  efficiency  kernels  coordination  step ms  peak RSS MB  samples/s of each round",
     ...runs.map((r) => [
       String(r.threads).padEnd(7), r.samples_per_s.toFixed(0).padStart(9), r.speedup.toFixed(2).padStart(7), `${(r.efficiency * 100).toFixed(0)}%`.padStart(10),
@@ -148,20 +148,25 @@ function speedupSpec(runs: (EngineBenchResult & { speedup: number })[], title: s
 
 async function kernelsCommand(flags: BenchFlags): Promise<void> {
   const dims = [784, 520, 320, 240, 120, 10];
-  const rows = await benchKernels(dims, flags.rows);
+  const memory = benchMemoryFor(dims, flags.rows);
+  const sets = await benchSets(memory);
+  const rows = benchKernels(memory, sets, dims, flags.rows);
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ machine: machine(), model: `mlp ${dims.join("-")}`, rows })}\n`);
     return;
   }
   const m = machine();
+  const names = sets.map((s) => s.name);
   const out = [
     `machine: ${m.cpus} cores, ${m.cpuModel}, node ${m.node} — one thread`,
-    `seed MLP ${dims.join("-")} GEMMs: GFLOP/s (2·rows·C·OC flops per call)`,
-    "layer  shape     rows  op       TS GFLOP/s  WASM GFLOP/s  WASM/TS",
-    ...rows.map((r) => `${r.layer.padEnd(5)}  ${r.shape.padEnd(8)}  ${String(r.rows).padStart(4)}  ${r.op.padEnd(7)}  ${r.ts_gflops.toFixed(2).padStart(10)}  ${r.wasm_gflops.toFixed(2).padStart(12)}  ${r.speedup.toFixed(1).padStart(6)}×`),
+    `seed MLP ${dims.join("-")} GEMMs: GFLOP/s (2·rows·C·OC flops per call; dW includes the fused SGD update)`,
+    `layer  shape     rows  op     ${names.map((n) => n.padStart(8)).join("")}`,
+    ...rows.map((r) => `${r.layer.padEnd(5)}  ${r.shape.padEnd(8)}  ${String(r.rows).padStart(4)}  ${r.op.padEnd(7)}${names.map((n) => r.gflops[n]!.toFixed(2).padStart(8)).join("")}`),
   ];
   const big = rows.filter((r) => r.layer !== "fc5");
-  const geo = Math.exp(big.reduce((s, r) => s + Math.log(r.speedup), 0) / big.length);
-  out.push(`geometric mean WASM/TS over fc1–fc4: ${geo.toFixed(1)}×`);
+  for (const n of names.slice(1)) {
+    const geo = Math.exp(big.reduce((s, r) => s + Math.log(r.gflops[n]! / r.gflops.ts!), 0) / big.length);
+    out.push(`geometric mean ${n}/ts over fc1–fc4: ${geo.toFixed(1)}×`);
+  }
   process.stdout.write(`${out.join("\n")}\n`);
 }

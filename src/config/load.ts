@@ -162,6 +162,11 @@ function applySet(target: Plain, arg: string, origins: Origins): void {
   for (const map of [origins.keys, origins.values]) for (const k of [...map.keys()]) if (k.startsWith(`${path}.`)) map.set(k, where);
 }
 
+/** Keys that earlier versions accepted: the hint says why they went. */
+const REMOVED_KEYS: Record<string, string> = {
+  "engine.shards": "it is no longer needed: each parameter's gradient is now summed over all the batch's rows by one worker (owner-computes), so the result is the same for any worker count without micro-shards; delete the key",
+};
+
 function validate(value: unknown, origins: Origins, file: string): Config {
   const result = ConfigSchema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
@@ -176,6 +181,8 @@ export function formatIssue(issue: z.core.$ZodIssue, origins: Origins, file: str
     const known = knownKeys(schema, path);
     const hint = didYouMean(key, known);
     const where = origins.keys.get(keyPath) ?? locate(path, origins, file);
+    const removed = REMOVED_KEYS[keyPath];
+    if (removed) return `${where}: ${keyPath}: unknown key (expected one of ${known.join(", ")}); ${removed}`;
     return `${where}: ${keyPath}: unknown key (expected one of ${known.join(", ")})${hint ? `; did you mean "${hint}"?` : ""}`;
   }
   const keyPath = path.join(".") || "(top level)";

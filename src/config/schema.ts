@@ -64,7 +64,6 @@ export const ConfigSchema = z
     engine: z
       .strictObject({
         workers: z.union([int().min(1).max(256), z.literal("auto")]).default("auto"),
-        shards: int().min(1).max(1024).default(8),
         kernels: z.enum(["wasm", "ts"]).default("wasm"),
         /** a phase that takes longer than this is treated as a hung worker */
         stepTimeoutMs: int().min(100).default(60000),

@@ -155,7 +155,7 @@ function normalizeMetadata(text: string | undefined, path: string): InputNorm {
 }
 
 /** Config keys that must match between a checkpoint and the run resuming it (else the trajectory differs). */
-const TRAJECTORY_KEYS = ["seed", "data.dataset", "data.dir", "data.normalize", "model.type", "model.hidden", "model.activation", "train.batchSize", "optim", "engine.shards", "engine.kernels"];
+const TRAJECTORY_KEYS = ["seed", "data.dataset", "data.dir", "data.normalize", "model.type", "model.hidden", "model.activation", "train.batchSize", "optim", "engine.kernels"];
 
 function pick(obj: unknown, path: string): unknown {
   return path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);

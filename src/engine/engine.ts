@@ -1,12 +1,15 @@
 // The coordinator's engine: owns the arena and the step-worker pool, and runs one synchronous
-// data-parallel step as two phases (ARCHITECTURE.md "The data path"):
-//   GRAD   W tasks, each a contiguous range of the batch's micro-shards → gradient slots
-//   REDUCE W tasks, each a contiguous slice of θ: θ_{t+1} = sgd(θ_t, Σ slots / rows)
+// data-parallel step as two phases with one barrier between them (ARCHITECTURE.md "The data
+// path", owner-computes):
+//   ROWS    each worker: a contiguous range of the batch's rows, forward and backward through
+//           the activations, into the step workspace
+//   PARAMS  each worker: a contiguous, cost-balanced range of parameter rows, its gradient over
+//           all the batch's rows in ascending order, fused with SGD: θ_t, v_t → θ_{t+1}, v_{t+1}
 // Steps run through the step loop (one long task per worker, commands over Atomics: see
-// step-loop.ts), which costs ~20 µs per step instead of four piscina round trips; evaluation
-// runs as ordinary piscina tasks after the loop is stopped. The coordinator never computes
-// kernels itself; with 1 worker the same loop runs on that one worker.
-import { createMemory, f32View, u32View, u8View } from "../arena/arena.js";
+// step-loop.ts and loop-worker.ts), which costs ~20 µs per step; evaluation runs as ordinary
+// piscina tasks after the loop is stopped. The coordinator never computes kernels itself;
+// with 1 worker the same loop runs on that one worker.
+import { createMemory, f32View, f64View, u32View, u8View } from "../arena/arena.js";
 import { layout as computeLayout, type ArenaLayout } from "../arena/layout.js";
 import type { Dataset } from "../data/dataset.js";
 import { PLAIN_SCALING, type InputNorm } from "../data/normalize.js";
@@ -15,22 +18,26 @@ import type { ModelSpec } from "../model/spec.js";
 import { writeEpochOrder } from "../data/order.js";
 import { wasmKernelsFile } from "../paths.js";
 import { StepPool } from "./pool.js";
-import { faultsFromEnv, type FaultSpec } from "./faults.js";
-import { splitRange, type EvalTask, type KernelSet, type OptimSettings } from "./protocol.js";
-import { barrierViews, StepLoop } from "./step-loop.js";
+import { barrierViews } from "./barrier.js";
+import { StepFailedError } from "./errors.js";
+import { faultsFromEnv } from "./faults.js";
+import { splitRange } from "./plan.js";
+import type { EvalTask, FaultSpec, KernelSet, OptimSettings } from "./protocol.js";
+import { StepLoop } from "./step-loop.js";
+
+export { StepFailedError };
 
 export interface EngineOptions {
   spec: ModelSpec;
   dataset: Dataset;
   seed: number;
   batchSize: number;
-  shards: number;
   workers: number;
   kernels: KernelSet;
   optim: OptimSettings;
   /** pixel normalization at gather time (default plain u8 / 255) */
   inputNorm?: InputNorm;
-  /** rows per EVAL chunk held in scratch at once */
+  /** test rows each worker holds in the workspace at once during EVAL */
   evalChunkRows: number;
   /** a phase running longer than this counts as failed (a hung worker) */
   stepTimeoutMs?: number;
@@ -40,14 +47,6 @@ export interface EngineOptions {
   faults?: FaultSpec[];
   /** told about each failed attempt before it is retried */
   onRetry?: (step: number, attempt: number, error: Error) => void;
-}
-
-/** A step failed more than engine.maxRetries times in a row. θ_t is intact. */
-export class StepFailedError extends Error {
-  constructor(readonly step: number, readonly attempts: number, readonly lastError: Error) {
-    super(`step ${step} failed ${attempts} times in a row (last: ${lastError.message.split("\n")[0]})`);
-    this.name = "StepFailedError";
-  }
 }
 
 const DEFAULT_STEP_TIMEOUT_MS = 60_000;
@@ -82,11 +81,10 @@ export class Engine {
   private readonly trainOrder: Uint32Array;
 
   private constructor(readonly options: EngineOptions) {
-    const { spec, dataset, shards, workers, batchSize } = options;
+    const { spec, dataset, workers, batchSize } = options;
     this.layout = computeLayout({
       spec, trainCount: dataset.train.count, testCount: dataset.test.count,
-      pixelsPerImage: dataset.rows * dataset.cols, shards, workers,
-      scratchRows: Math.max(Math.ceil(batchSize / Math.min(shards, batchSize)), options.evalChunkRows),
+      pixelsPerImage: dataset.rows * dataset.cols, batchRows: batchSize, workers, evalChunkRows: options.evalChunkRows,
     });
     this.memory = createMemory(this.layout);
     const L = this.layout;
@@ -181,10 +179,12 @@ export class Engine {
     const t0 = performance.now();
     if (!this.loop) {
       const { ctrl, results } = barrierViews(this.memory, this.layout.barrier);
+      const partials = { rowLoss: f32View(this.memory, this.layout.workspace.rowLoss), rowSq: f64View(this.memory, this.layout.rowSq) };
       const pool = this.pool;
-      this.loop = new StepLoop(ctrl, results, this.options.workers, (task) => pool.run(task));
+      this.loop = new StepLoop(ctrl, results, partials, this.options.workers, (task) => pool.run(task));
     }
-    const r = await this.loop.runStep(step, batchStart, rows, this.options.shards, this.timeoutMs);
+    if (rows > this.layout.workspace.rows) throw new RangeError(`step ${step}: ${rows} rows do not fit the workspace of ${this.layout.workspace.rows}`);
+    const r = await this.loop.runStep(step, batchStart, rows, this.timeoutMs);
     return { gradNormSq: r.gradNormSq, lossSum: r.lossSum, correct: r.correct, rows, wallMs: performance.now() - t0, kernelMs: r.kernelMs };
   }
 
@@ -200,18 +200,19 @@ export class Engine {
     const tasks: EvalTask[] = [];
     for (let w = 0; w < this.options.workers; w++) {
       const rows = splitRange(nTest, this.options.workers, w);
-      if (rows[1] > rows[0]) tasks.push({ kind: "eval", step, rows, scratch: tasks.length });
+      if (rows[1] > rows[0]) tasks.push({ kind: "eval", step, rows, chunk: tasks.length });
     }
     const results = await this.pool.phase(tasks, this.timeoutMs);
     const K = this.options.spec.nClasses;
     const confusion = Array.from({ length: K }, () => new Array<number>(K).fill(0));
-    let lossSum = 0;
     let correct = 0;
     for (const r of results) {
-      lossSum += r.lossSum;
       correct += r.correct;
       r.confusion.forEach((n, i) => (confusion[Math.floor(i / K)]![i % K]! += n));
     }
+    // Per-row losses summed in row order: the same for any worker count.
+    let lossSum = 0;
+    for (const loss of f32View(this.memory, this.layout.testLoss)) lossSum += loss;
     return { loss: lossSum / nTest, accuracy: correct / nTest, confusion, wallMs: performance.now() - t0 };
   }
 

@@ -3,22 +3,9 @@
 // Each fault fires at most once: its flag in the arena's control region is claimed with a
 // compare-and-swap, so a replaced worker re-running the step does not fire it again.
 import { CONTROL_INTS } from "../arena/layout.js";
+import type { FaultSpec } from "./protocol.js";
 
-export type FaultKind =
-  | "throw" // the task throws (piscina rejects it)
-  | "exit" // the worker calls process.exit(1) mid-task
-  | "hang" // the worker blocks forever (only the phase timeout ends it)
-  | "nan"; // the task completes but writes NaN into its first gradient slot (divergence guard)
-
-export interface FaultSpec {
-  step: number;
-  phase: "grad" | "reduce";
-  /** index of the task within its phase */
-  task: number;
-  kind: FaultKind;
-  /** fraction of the task's work done before the fault, in [0, 1] */
-  at: number;
-}
+export type { FaultKind, FaultSpec } from "./protocol.js";
 
 /** control[HANG_WORD] is never notified: a hang waits on it. */
 export const HANG_WORD = 0;
@@ -33,7 +20,7 @@ export function faultsFromEnv(env: NodeJS.ProcessEnv = process.env): FaultSpec[]
   return plan;
 }
 
-/** The worker side: finds the fault planned for this task (if any) and fires it at most once. */
+/** The worker side: finds the fault planned for this worker's phase (if any) and fires it at most once. */
 export class FaultInjector {
   constructor(
     private readonly plan: FaultSpec[],
@@ -58,7 +45,7 @@ export class FaultInjector {
       case "hang":
         for (;;) Atomics.wait(this.control, HANG_WORD, 0);
       default:
-        throw new Error(`injected fault: ${f.kind} in ${f.phase} task ${f.task} of step ${f.step}`);
+        throw new Error(`injected fault: ${f.kind} in ${f.phase} of worker ${f.task}, step ${f.step}`);
     }
   }
 }

@@ -5,14 +5,8 @@
 import { Piscina } from "piscina";
 import { existsSync } from "node:fs";
 import { stepWorkerFile } from "../paths.js";
+import { PhaseTimeoutError } from "./errors.js";
 import type { StepTask, TaskResult, WorkerInit } from "./protocol.js";
-
-export class PhaseTimeoutError extends Error {
-  constructor(kind: string, ms: number) {
-    super(`${kind} phase did not finish within engine.stepTimeoutMs = ${ms} ms (a hung worker?)`);
-    this.name = "PhaseTimeoutError";
-  }
-}
 
 /** How long close() waits for the threads to end before giving up on them. */
 const CLOSE_TIMEOUT_MS = 10_000;

@@ -1,12 +1,13 @@
 // The single-thread reference training loop: plain Float32Arrays, the TS reference kernels,
-// the whole batch in one forward/backward (mean gradient, gradScale = 1/B), then SGD.
+// the whole batch in one forward/backward, then every layer's weight gradient (mean over the
+// batch) fused with SGD, one layer at a time.
 // No arena, no workers: the oracle the data-parallel engine is checked against.
 import type { Dataset } from "../data/dataset.js";
 import { PLAIN_SCALING, type InputNorm } from "../data/normalize.js";
 import { writeEpochOrder } from "../data/order.js";
 import { tsKernels } from "../kernels/ts/index.js";
 import { argmaxRows } from "../kernels/ts/softmax-ce.js";
-import { backward, forward, type Workspace } from "../model/graph.js";
+import { backwardRows, denseSteps, forward, weightGradSgd, type Workspace } from "../model/graph.js";
 import { viewsOf } from "../model/views.js";
 import { initParams } from "../model/init.js";
 import { activationWidths, paramLayout, type ModelSpec } from "../model/spec.js";
@@ -44,14 +45,15 @@ export function trainReference(data: Dataset, o: ReferenceOptions): ReferenceRes
   const { nParams } = paramLayout(o.spec);
   const params = new Float32Array(nParams);
   const next = new Float32Array(nParams);
-  const grads = new Float32Array(nParams);
   const velocity = new Float32Array(nParams);
   const nextVelocity = new Float32Array(nParams);
   initParams(params, o.spec, o.seed);
   const paramViews = viewsOf(params, o.spec);
-  const gradViews = viewsOf(grads, o.spec);
+  const [nextViews, velocityViews, nextVelocityViews] = [next, velocity, nextVelocity].map((f) => viewsOf(f, o.spec)) as [typeof paramViews, typeof paramViews, typeof paramViews];
   const ws = workspace(o.spec, o.batchSize);
   const labels = new Uint8Array(o.batchSize);
+  const losses = new Float32Array(o.batchSize);
+  const rowSq = new Float64Array(Math.max(...denseSteps(o.spec).map((d) => d.OC)));
   const order = new Uint32Array(data.train.count);
   const stepsPerEpoch = Math.ceil(data.train.count / o.batchSize);
   const totalSteps = Math.min(o.epochs * stepsPerEpoch, o.maxSteps ?? Infinity);
@@ -66,13 +68,17 @@ export function trainReference(data: Dataset, o: ReferenceOptions): ReferenceRes
       const B = Math.min(o.batchSize, data.train.count - start);
       k.gatherRows(ws.acts[0]!, labels, data.train.images, data.train.labels, order, start, B, C, mean, std);
       forward(k, o.spec, paramViews, ws, B);
-      lossSum += backward(k, o.spec, paramViews, gradViews, ws, labels, B, 1 / B).lossSum;
+      lossSum += backwardRows(k, o.spec, paramViews, ws, labels, losses, B).lossSum;
       rowsSeen += B;
       const lr = learningRateAt(step, o.lr, o.schedule, stepsPerEpoch, totalSteps);
-      // The whole-batch mean gradient is the single "slot" (gradScale 1: already averaged).
-      k.reduceSgdUpdate(next, nextVelocity, params, velocity, grads, nParams, 1, 0, nParams, {
-        gradScale: 1, lr, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weightDecay,
-      });
+      const hyper = { gradScale: 1 / B, lr, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weightDecay };
+      for (const d of denseSteps(o.spec)) {
+        const buffers = {
+          weight: paramViews[d.weight]!, bias: paramViews[d.bias]!, weightVelocity: velocityViews[d.weight]!, biasVelocity: velocityViews[d.bias]!,
+          weightOut: nextViews[d.weight]!, biasOut: nextViews[d.bias]!, weightVelocityOut: nextVelocityViews[d.weight]!, biasVelocityOut: nextVelocityViews[d.bias]!,
+        };
+        weightGradSgd(k, d, buffers, rowSq, ws, B, 0, d.OC, hyper);
+      }
       params.set(next);
       velocity.set(nextVelocity);
     }

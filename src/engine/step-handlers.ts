@@ -1,116 +1,133 @@
-// What a step worker does with each task, written once for any kernel set (F = view or pointer).
-// Holds no training state: only views/pointers derived from the layout, cached at start.
-import { bindParams, f32View, i32View, slotRegion, u8View, type Binder } from "../arena/arena.js";
-import type { ArenaLayout } from "../arena/layout.js";
+// What a step worker does in each phase, written once for any kernel set (F = view or pointer).
+// Holds no training state: only views/pointers derived from the layout, made at start.
+//   rows    ROWS: this worker's contiguous rows of the batch: gather, forward, softmax-CE (per-row
+//           losses into the arena), backward through the activations into the workspace
+//   params  PARAMS: this worker's parameter rows: weight gradient over all the batch's rows in
+//           ascending order, fused with SGD from θ_t, v_t into θ_{t+1}, v_{t+1}; Σ g² per row
+//   eval    EVAL: forward over a range of test rows, per-row losses, confusion counts
+import { bindParams, f32View, i32View, u8View, type Binder } from "../arena/arena.js";
+import { rowsOf, tensorOf, type ArenaLayout, type Region } from "../arena/layout.js";
 import type { InputNorm } from "../data/normalize.js";
-import type { Kernels } from "../kernels/kernels.js";
+import type { DenseParamBuffers, Kernels } from "../kernels/kernels.js";
 import { argmaxRows } from "../kernels/ts/softmax-ce.js";
-import { backward, forward, type ParamViews, type Workspace } from "../model/graph.js";
+import { backwardRows, denseSteps, forward, weightGradSgd, type ParamViews, type Workspace } from "../model/graph.js";
 import type { ModelSpec } from "../model/spec.js";
 import { learningRateAt } from "../optim/schedule.js";
-import { FaultInjector, type FaultSpec } from "./faults.js";
-import { shardRows, type EvalResult, type EvalTask, type GradResult, type GradTask, type OptimSettings, type ReduceResult, type ReduceTask } from "./protocol.js";
+import { FaultInjector } from "./faults.js";
+import { paramPlan, splitRange, type ParamSegment } from "./plan.js";
+import type { EvalResult, EvalTask, FaultSpec, OptimSettings } from "./protocol.js";
 
 export interface StepHandlers {
-  grad(task: GradTask): GradResult;
-  reduce(task: ReduceTask): ReduceResult;
+  /** ROWS of step `step` for worker `worker` of `workers`; returns the rows it got right */
+  rows(step: number, batchStart: number, nRows: number, worker: number, workers: number): { correct: number; kernelMs: number };
+  /** PARAMS of step `step` (a batch of nRows rows) for worker `worker` of `workers` */
+  params(step: number, nRows: number, worker: number, workers: number): { kernelMs: number };
   eval(task: EvalTask): EvalResult;
 }
 
-export function makeStepHandlers<F, U8, U32>(
-  k: Kernels<F, U8, U32>, bind: Binder<F, U8, U32>,
+export function makeStepHandlers<F, U8, U32, F64>(
+  k: Kernels<F, U8, U32, F64>, bind: Binder<F, U8, U32, F64>,
   memory: WebAssembly.Memory, layout: ArenaLayout, spec: ModelSpec, optim: OptimSettings, inputNorm: InputNorm, faults: FaultSpec[] = [],
 ): StepHandlers {
   const injector = faults.length > 0 ? new FaultInjector(faults, i32View(memory, layout.control)) : null;
+  const wsp = layout.workspace;
+  const widths = wsp.widths;
   const params: [ParamViews<F>, ParamViews<F>] = [bindParams(layout, layout.params[0], bind.f32), bindParams(layout, layout.params[1], bind.f32)];
-  const grads: ParamViews<F>[] = [];
-  for (let s = 0; s < layout.nSlots; s++) grads.push(bindParams(layout, slotRegion(layout, s), bind.f32));
-  const workspaces: Workspace<F>[] = layout.scratch.map((slot) => ({ acts: slot.acts.map(bind.f32), dacts: slot.dacts.map(bind.f32) }));
-  const labelBufs = layout.scratch.map((slot) => bind.u8(slot.labels));
-  // Typed views for the few values read on the JS side (eval's confusion matrix).
-  const logitViews = layout.scratch.map((slot) => f32View(memory, slot.acts[slot.acts.length - 1]!));
-  const labelViews = layout.scratch.map((slot) => u8View(memory, slot.labels));
-  const predBufs = layout.scratch.map(() => new Uint8Array(layout.scratchRows));
+  /** The workspace rows [first, first + count) as kernel buffers. */
+  const workspaceRows = (first: number, count: number): { ws: Workspace<F>; labels: U8; acts: Region[]; dacts: Region[] } => {
+    const acts = wsp.acts.map((r, i) => rowsOf(r, widths[i]!, first, count));
+    const dacts = wsp.dacts.map((r, i) => rowsOf(r, i === 0 ? 0 : widths[i]!, first, count));
+    return { ws: { acts: acts.map(bind.f32), dacts: dacts.map(bind.f32) }, labels: bind.u8(rowsOf(wsp.labels, 1, first, count)), acts, dacts };
+  };
+  const wholeBatch = workspaceRows(0, wsp.rows).ws;
+  const dense = denseSteps(spec);
+  // θ_t in buffer p: the layer's buffers read from p and written to 1 − p.
+  const layerBuffers = ([0, 1] as const).map((p) => dense.map((d): DenseParamBuffers<F> => {
+    const entry = (suffix: string) => layout.paramEntries.find((e) => e.name === `${d.name}.${suffix}`)!;
+    const [w, b] = [entry("weight"), entry("bias")];
+    const at = (buffer: Region, e: typeof w) => bind.f32(tensorOf(buffer, e));
+    return {
+      weight: at(layout.params[p], w), bias: at(layout.params[p], b),
+      weightVelocity: at(layout.velocity[p], w), biasVelocity: at(layout.velocity[p], b),
+      weightOut: at(layout.params[1 - p], w), biasOut: at(layout.params[1 - p], b),
+      weightVelocityOut: at(layout.velocity[1 - p], w), biasVelocityOut: at(layout.velocity[1 - p], b),
+    };
+  }));
+  const plans = new Map<number, ParamSegment[][]>();
+  const rowSqOf = (seg: ParamSegment) => bind.f64({ offset: layout.rowSq.offset + seg.rowBase * 8, length: seg.dense.OC, type: "f64" });
   const train = { images: bind.u8(layout.trainImages), labels: bind.u8(layout.trainLabels), order: bind.u32(layout.trainOrder) };
   const test = { images: bind.u8(layout.testImages), labels: bind.u8(layout.testLabels), order: bind.u32(layout.testOrder) };
-  const flat = {
-    params: layout.params.map(bind.f32) as [F, F],
-    velocity: layout.velocity.map(bind.f32) as [F, F],
-    slots: bind.f32(layout.gradSlots),
-  };
   const C = spec.nInputs;
   const K = spec.nClasses;
+  const last = widths.length - 1;
   const { mean, std } = inputNorm;
 
   return {
-    grad(task) {
+    rows(step, batchStart, nRows, worker, workers) {
       const t0 = performance.now();
-      const [batchStart, batchRows] = task.rows;
-      const [first, count] = task.shards;
-      const theta = params[task.step & 1];
-      const ws = workspaces[task.scratch]!;
-      const labels = labelBufs[task.scratch]!;
-      let lossSum = 0;
-      let correct = 0;
-      const fault = injector?.claim(task.step, "grad", task.scratch) ?? null;
-      const failAfter = fault && fault.kind !== "nan" ? first + Math.floor(fault.at * count) : Infinity;
-      for (let s = first; s < first + count; s++) {
-        if (s === failAfter) injector!.fire(fault!);
-        const [start, end] = shardRows(batchRows, task.nShards, s);
-        const B = end - start;
-        k.gatherRows(ws.acts[0]!, labels, train.images, train.labels, train.order, batchStart + start, B, C, mean, std);
-        forward(k, spec, theta, ws, B);
-        const stats = backward(k, spec, theta, grads[s]!, ws, labels, B, 1);
-        lossSum += stats.lossSum;
-        correct += stats.correct;
-      }
-      if (fault?.kind === "nan") f32View(memory, slotRegion(layout, first))[0] = NaN;
-      else if (failAfter === first + count) injector!.fire(fault!);
-      return { lossSum, correct, kernelMs: performance.now() - t0 };
+      const [r0, r1] = splitRange(nRows, workers, worker);
+      const B = r1 - r0;
+      if (B === 0) return { correct: 0, kernelMs: 0 };
+      const fault = injector?.claim(step, "rows", worker) ?? null;
+      // A failing fault fires after floor(at · 3) of the three stages: gather+forward, loss+backward.
+      const failAt = fault && fault.kind !== "nan" ? Math.floor(fault.at * 3) : -1;
+      const { ws, labels, dacts } = workspaceRows(r0, B);
+      const losses = bind.f32(rowsOf(wsp.rowLoss, 1, r0, B));
+      if (failAt === 0) injector!.fire(fault!);
+      k.gatherRows(ws.acts[0]!, labels, train.images, train.labels, train.order, batchStart + r0, B, C, mean, std);
+      forward(k, spec, params[step & 1], ws, B);
+      if (failAt === 1) injector!.fire(fault!);
+      const stats = backwardRows(k, spec, params[step & 1], ws, labels, losses, B);
+      if (failAt >= 2) injector!.fire(fault!);
+      if (fault?.kind === "nan") f32View(memory, dacts[last]!)[0] = NaN;
+      return { correct: stats.correct, kernelMs: performance.now() - t0 };
     },
 
-    reduce(task) {
+    params(step, nRows, worker, workers) {
       const t0 = performance.now();
-      const p = task.step & 1;
-      const lr = learningRateAt(task.step, optim.lr, optim.schedule, optim.stepsPerEpoch, optim.totalSteps);
-      const hyper = { gradScale: 1 / task.batchRows, lr, momentum: optim.momentum, nesterov: optim.nesterov, weightDecay: optim.weightDecay };
-      const update = (start: number, end: number) => k.reduceSgdUpdate(
-        flat.params[1 - p]!, flat.velocity[1 - p]!, flat.params[p]!, flat.velocity[p]!,
-        flat.slots, layout.slotStride, task.nShards, start, end, hyper,
-      );
-      const fault = injector?.claim(task.step, "reduce", task.part) ?? null;
+      let plan = plans.get(workers);
+      if (!plan) plans.set(workers, (plan = paramPlan(spec, workers)));
+      const segments = plan[worker] ?? [];
+      const p = step & 1;
+      const lr = learningRateAt(step, optim.lr, optim.schedule, optim.stepsPerEpoch, optim.totalSteps);
+      const hyper = { gradScale: 1 / nRows, lr, momentum: optim.momentum, nesterov: optim.nesterov, weightDecay: optim.weightDecay };
+      const run = (seg: ParamSegment, o0: number, o1: number) => weightGradSgd(k, seg.dense, layerBuffers[p]![seg.dense.index]!, rowSqOf(seg), wholeBatch, nRows, o0, o1, hyper);
+      const fault = injector?.claim(step, "params", worker) ?? null;
       if (fault && fault.kind !== "nan") {
         // Write part of θ_{t+1} for real, then fail: the re-run must not depend on it.
-        update(task.slice[0], task.slice[0] + Math.floor(fault.at * (task.slice[1] - task.slice[0])));
+        let budget = Math.floor(fault.at * segments.reduce((n, s) => n + s.o1 - s.o0, 0));
+        for (const seg of segments) {
+          const o1 = Math.min(seg.o1, seg.o0 + budget);
+          if (o1 > seg.o0) run(seg, seg.o0, o1);
+          budget -= o1 - seg.o0;
+        }
         injector!.fire(fault);
       }
-      const gradSq = update(task.slice[0], task.slice[1]);
-      return { gradSq, kernelMs: performance.now() - t0 };
+      for (const seg of segments) run(seg, seg.o0, seg.o1);
+      if (fault?.kind === "nan" && segments[0]) new Float64Array(memory.buffer, layout.rowSq.offset, layout.rowSq.length)[segments[0].rowBase + segments[0].o0] = NaN;
+      return { kernelMs: performance.now() - t0 };
     },
 
     eval(task) {
       const t0 = performance.now();
       const theta = params[task.step & 1];
-      const ws = workspaces[task.scratch]!;
-      const labels = labelBufs[task.scratch]!;
-      const logits = logitViews[task.scratch]!;
-      const labelView = labelViews[task.scratch]!;
+      const E = layout.evalChunkRows;
       const confusion = new Array<number>(K * K).fill(0);
-      let lossSum = 0;
       let correct = 0;
-      const preds = predBufs[task.scratch]!;
-      for (let start = task.rows[0]; start < task.rows[1]; start += layout.scratchRows) {
-        const B = Math.min(layout.scratchRows, task.rows[1] - start);
+      const preds = new Uint8Array(E);
+      for (let start = task.rows[0]; start < task.rows[1]; start += E) {
+        const B = Math.min(E, task.rows[1] - start);
+        const { ws, labels, acts } = workspaceRows(task.chunk * E, B);
         k.gatherRows(ws.acts[0]!, labels, test.images, test.labels, test.order, start, B, C, mean, std);
         forward(k, spec, theta, ws, B);
         // The fused kernel also writes dlogits; eval ignores them (forward-only semantics).
-        const stats = k.softmaxCrossEntropy(ws.dacts[ws.dacts.length - 1]!, ws.acts[ws.acts.length - 1]!, labels, B, K, 1);
-        lossSum += stats.lossSum;
+        const stats = k.softmaxCrossEntropy(ws.dacts[last]!, bind.f32(rowsOf(layout.testLoss, 1, start, B)), ws.acts[last]!, labels, B, K, 1);
         correct += stats.correct;
-        argmaxRows(preds, logits, B, K);
+        argmaxRows(preds, f32View(memory, acts[last]!), B, K);
+        const labelView = u8View(memory, rowsOf(wsp.labels, 1, task.chunk * E, B));
         for (let b = 0; b < B; b++) confusion[labelView[b]! * K + preds[b]!]!++;
       }
-      return { lossSum, correct, confusion, kernelMs: performance.now() - t0 };
+      return { correct, confusion, kernelMs: performance.now() - t0 };
     },
   };
 }

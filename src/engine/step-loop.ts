@@ -1,88 +1,17 @@
-// The step loop: one long-running task per worker (per epoch) that takes step commands through
-// a shared Int32Array instead of one piscina task per phase. Per step: the coordinator writes
-// the command and notifies; every worker does its GRAD task, meets the others at a barrier,
-// does its REDUCE slice and reports; the coordinator wakes once, when all are done
-// (Atomics.waitAsync). The computation is the same handlers on the same plan as the phase
-// mode, so the results are bit for bit the same. Every wait has a timeout.
-//
-// barrier region (i32):  [SEQ, CMD, STEP, BATCH_START, ROWS, SHARDS, GRAD_DONE, DONE, …]
-// then from byte 64 (BARRIER_HEADER_INTS), per worker w, RESULT_FIELDS (= BARRIER_RESULT_FIELDS) f64: lossSum, correct, gradMs, reduceMs, gradSq
-import { BARRIER_HEADER_INTS, BARRIER_RESULT_FIELDS, type Region } from "../arena/layout.js";
-import type { StepHandlers } from "./step-handlers.js";
-import { planStep } from "./step-plan.js";
-import { PhaseTimeoutError } from "./pool.js";
-
-export const SEQ = 0;
-export const CMD = 1;
-export const STEP = 2;
-export const BATCH_START = 3;
-export const ROWS = 4;
-export const SHARDS = 5;
-export const GRAD_DONE = 6;
-export const DONE = 7;
-export const RESULT_FIELDS = BARRIER_RESULT_FIELDS;
-export const CMD_STEP = 1;
-export const CMD_EXIT = 2;
-
-/** The barrier region as command words and float64 results (results start after the header). */
-export function barrierViews(memory: WebAssembly.Memory, region: Region): { ctrl: Int32Array; results: Float64Array } {
-  const ctrl = new Int32Array(memory.buffer, region.offset, region.length);
-  const results = new Float64Array(memory.buffer, region.offset + BARRIER_HEADER_INTS * 4, (region.length - BARRIER_HEADER_INTS) / 2);
-  return { ctrl, results };
-}
-
-export interface LoopTask {
-  kind: "loop";
-  worker: number;
-  workers: number;
-  /** SEQ when the loop was started: the first command is the next one */
-  seq: number;
-}
-
-export interface LoopResult {
-  steps: number;
-}
-
-/** How long one Atomics.wait sleeps before looking again (a stuck peer is the coordinator's to handle). */
-const WAIT_SLICE_MS = 1000;
-
-/** Worker side: runs commands until CMD_EXIT. Throws (ending the task) if a handler throws. */
-export function runStepLoop(handlers: StepHandlers, ctrl: Int32Array, results: Float64Array, task: LoopTask, nParams: number): LoopResult {
-  let seq = task.seq;
-  let steps = 0;
-  const W = task.workers;
-  for (;;) {
-    while (Atomics.load(ctrl, SEQ) === seq) Atomics.wait(ctrl, SEQ, seq, WAIT_SLICE_MS);
-    seq = Atomics.load(ctrl, SEQ);
-    if (Atomics.load(ctrl, CMD) === CMD_EXIT) return { steps };
-    const plan = planStep(ctrl[STEP]!, ctrl[BATCH_START]!, ctrl[ROWS]!, ctrl[SHARDS]!, W, nParams);
-    const out = task.worker * RESULT_FIELDS;
-    results.fill(0, out, out + RESULT_FIELDS);
-    const grad = plan.grad[task.worker];
-    if (grad) {
-      const r = handlers.grad(grad);
-      results[out] = r.lossSum;
-      results[out + 1] = r.correct;
-      results[out + 2] = r.kernelMs;
-    }
-    // Barrier: REDUCE reads every gradient slot, so all GRAD work must be done first.
-    if (Atomics.add(ctrl, GRAD_DONE, 1) + 1 === W) Atomics.notify(ctrl, GRAD_DONE);
-    else for (let v = Atomics.load(ctrl, GRAD_DONE); v < W; v = Atomics.load(ctrl, GRAD_DONE)) Atomics.wait(ctrl, GRAD_DONE, v, WAIT_SLICE_MS);
-    const reduce = plan.reduce[task.worker];
-    if (reduce) {
-      const r = handlers.reduce(reduce);
-      results[out + 3] = r.kernelMs;
-      results[out + 4] = r.gradSq;
-    }
-    Atomics.add(ctrl, DONE, 1);
-    Atomics.notify(ctrl, DONE);
-    steps++;
-  }
-}
+// The coordinator side of the step loop (the worker side is loop-worker.ts): W long-running
+// loop tasks on the pool, and the commands that drive them. Per step the coordinator writes the
+// command and notifies, then wakes once, when every worker is done (Atomics.waitAsync with a
+// timeout). The reported figures are summed from fixed partials in a fixed order: the per-row
+// losses in row order, Σ g² per parameter row in row order, and integer counts. So they are the
+// same for every worker count, like the weights.
+import { BATCH_START, CMD, CMD_EXIT, CMD_STEP, DONE, R_CORRECT, R_PARAMS_MS, R_ROWS_MS, RESULT_FIELDS, ROWS, ROWS_DONE, SEQ, STEP } from "./barrier.js";
+import { PhaseTimeoutError } from "./errors.js";
+import type { LoopTask } from "./protocol.js";
 
 export interface LoopStepResult {
   lossSum: number;
   correct: number;
+  /** the slowest worker's ROWS kernel time + the slowest worker's PARAMS kernel time */
   kernelMs: number;
   gradNormSq: number;
 }
@@ -108,7 +37,14 @@ export async function waitForCount(ctrl: Int32Array, index: number, target: numb
   }
 }
 
-/** Coordinator side: W loop tasks on a pool, and the commands that drive them. */
+/** The arena's per-row partials the coordinator sums after each step. */
+export interface StepPartials {
+  /** (batch rows) f32: each row's loss */
+  rowLoss: Float32Array;
+  /** (parameter rows) f64: Σ g² of each parameter row */
+  rowSq: Float64Array;
+}
+
 export class StepLoop {
   private readonly tasks: Promise<unknown>[];
   private readonly failed: Promise<never>;
@@ -117,6 +53,7 @@ export class StepLoop {
   constructor(
     private readonly ctrl: Int32Array,
     private readonly results: Float64Array,
+    private readonly partials: StepPartials,
     private readonly workers: number,
     run: (task: LoopTask) => Promise<unknown>,
   ) {
@@ -135,26 +72,29 @@ export class StepLoop {
 
   private command(cmd: number, fields: [number, number][] = []): void {
     for (const [i, v] of fields) Atomics.store(this.ctrl, i, v);
-    Atomics.store(this.ctrl, GRAD_DONE, 0);
+    Atomics.store(this.ctrl, ROWS_DONE, 0);
     Atomics.store(this.ctrl, DONE, 0);
     Atomics.store(this.ctrl, CMD, cmd);
     Atomics.add(this.ctrl, SEQ, 1);
     Atomics.notify(this.ctrl, SEQ);
   }
 
-  async runStep(step: number, batchStart: number, rows: number, shards: number, timeoutMs: number): Promise<LoopStepResult> {
-    this.command(CMD_STEP, [[STEP, step], [BATCH_START, batchStart], [ROWS, rows], [SHARDS, shards]]);
+  async runStep(step: number, batchStart: number, rows: number, timeoutMs: number): Promise<LoopStepResult> {
+    this.command(CMD_STEP, [[STEP, step], [BATCH_START, batchStart], [ROWS, rows]]);
     await Promise.race([waitForCount(this.ctrl, DONE, this.workers, timeoutMs), this.failed]);
-    let lossSum = 0, correct = 0, gradMs = 0, reduceMs = 0, gradNormSq = 0;
+    let correct = 0, rowsMs = 0, paramsMs = 0;
     for (let w = 0; w < this.workers; w++) {
       const o = w * RESULT_FIELDS;
-      lossSum += this.results[o]!;
-      correct += this.results[o + 1]!;
-      gradMs = Math.max(gradMs, this.results[o + 2]!);
-      reduceMs = Math.max(reduceMs, this.results[o + 3]!);
-      gradNormSq += this.results[o + 4]!;
+      correct += this.results[o + R_CORRECT]!;
+      rowsMs = Math.max(rowsMs, this.results[o + R_ROWS_MS]!);
+      paramsMs = Math.max(paramsMs, this.results[o + R_PARAMS_MS]!);
     }
-    return { lossSum, correct, kernelMs: gradMs + reduceMs, gradNormSq };
+    let lossSum = 0;
+    const { rowLoss, rowSq } = this.partials;
+    for (let r = 0; r < rows; r++) lossSum += rowLoss[r]!;
+    let gradNormSq = 0;
+    for (let i = 0; i < rowSq.length; i++) gradNormSq += rowSq[i]!;
+    return { lossSum, correct, kernelMs: rowsMs + paramsMs, gradNormSq };
   }
 
   /** Ends the loop tasks (CMD_EXIT), waiting at most timeoutMs; false if they did not all end. */

@@ -111,7 +111,7 @@ export function totalSteps(config: Config, nTrain: number): number {
 /** The engine a config describes, with `workers` threads (train, evaluate and bench all build it here). */
 export function engineOptions(config: Config, dataset: Dataset, spec: ModelSpec, workers: number): EngineOptions {
   return {
-    spec, dataset, seed: config.seed, batchSize: config.train.batchSize, shards: config.engine.shards, workers,
+    spec, dataset, seed: config.seed, batchSize: config.train.batchSize, workers,
     kernels: config.engine.kernels, evalChunkRows: config.eval.batchSize,
     optim: { ...config.optim, stepsPerEpoch: stepsPerEpoch(config, dataset.train.count), totalSteps: totalSteps(config, dataset.train.count) },
     stepTimeoutMs: config.engine.stepTimeoutMs, maxRetries: config.engine.maxRetries, inputNorm: config.data.normalize,

@@ -1,6 +1,15 @@
-// The kernel set interface. F is how a float buffer is named: a Float32Array/Float64Array view
-// (TS reference kernels) or a byte offset into the shared arena (WASM kernels). U8 and U32 name
-// byte and uint32 buffers the same way. The model (model/graph.ts) is written once against this.
+// The kernel set interface and its contracts. F is how a float32 buffer is named: a
+// Float32Array/Float64Array view (TS reference kernels) or a byte offset into the shared arena
+// (WASM and native kernels). U8, U32 and F64 name byte, uint32 and float64 buffers the same way.
+// The model (model/graph.ts) and the step handlers are written once against this.
+//
+// ROW INDEPENDENCE (every kernel of the ROWS phase: gatherRows, denseForward, denseInputGrad,
+// reluForward, reluBackward, softmaxCrossEntropy): the outputs of row b depend only on row b of
+// the inputs and on the weights: never on b's position in the call, on B, or on which
+// block/tail path of the kernel computed it. So a batch cut into any row ranges gives the same
+// bits, which is what makes the weights identical for every worker count.
+// PARAMETER-ROW INDEPENDENCE (denseWeightGradSgd): the outputs of parameter row o (weight row o,
+// bias o, rowSq[o]) are the same whichever range [o0, o1) the row was computed in.
 import type { LossStats } from "./ts/types.js";
 
 export type { LossStats };
@@ -15,25 +24,36 @@ export interface SgdHyper {
   weightDecay: number;
 }
 
-export interface Kernels<F, U8, U32> {
+/** θ_t, v_t (read) and θ_{t+1}, v_{t+1} (written) of one dense layer's weight (OC, C) and bias (OC). */
+export interface DenseParamBuffers<F> {
+  weight: F;
+  bias: F;
+  weightVelocity: F;
+  biasVelocity: F;
+  weightOut: F;
+  biasOut: F;
+  weightVelocityOut: F;
+  biasVelocityOut: F;
+}
+
+export interface Kernels<F, U8, U32, F64> {
   // out (B, C)  outLabels (B)  images (N, C)  labels (N)  rowIndex (≥ start+B); out = (u8 / 255 − mean) / std in f32
   gatherRows(out: F, outLabels: U8, images: U8, labels: U8, rowIndex: U32, start: number, B: number, C: number, mean: number, std: number): void;
-  // out (B, OC)  inp (B, C)  weight (OC, C)  bias (OC)
-  denseForward(out: F, inp: F, weight: F, bias: F, B: number, C: number, OC: number): void;
-  // dinp (B, C) | null  dweight (OC, C)  dbias (OC)  dout (B, OC)  inp (B, C)  weight (OC, C)
-  denseBackward(dinp: F | null, dweight: F, dbias: F, dout: F, inp: F, weight: F, B: number, C: number, OC: number): void;
+  // out (B, OC) = inp (B, C) · weight (OC, C)ᵀ + bias (OC), then max(·, 0) when relu (a fused ReLU layer)
+  denseForward(out: F, inp: F, weight: F, bias: F, B: number, C: number, OC: number, relu: boolean): void;
+  // dinp (B, C) = dout (B, OC) · weight (OC, C); where mask (B, C) is given (the ReLU output
+  // that inp was), dinp is 0 where mask ≤ 0: the fused ReLU backward
+  denseInputGrad(dinp: F, dout: F, weight: F, mask: F | null, B: number, C: number, OC: number): void;
   // out (N)  inp (N)
   reluForward(out: F, inp: F, N: number): void;
   // dinp (N)  dout (N)  out (N)
   reluBackward(dinp: F, dout: F, out: F, N: number): void;
-  // dlogits (B, K)  logits (B, K)  labels (B)
-  softmaxCrossEntropy(dlogits: F, logits: F, labels: U8, B: number, K: number, gradScale: number): LossStats;
-  // thetaOut, velocityOut, theta, velocity (P)  slots (nSlots, slotStride); touches [start, end)
-  // Returns Σ g² over the slice (g = the scaled mean gradient before weight decay), for the
-  // gradient norm and the non-finite check.
-  reduceSgdUpdate(
-    thetaOut: F, velocityOut: F, theta: F, velocity: F,
-    slots: F, slotStride: number, nSlots: number,
-    start: number, end: number, hyper: SgdHyper,
-  ): number;
+  // dlogits (B, K)  losses (B)  logits (B, K)  labels (B): losses[b] = −log softmax(logits[b])[label]
+  softmaxCrossEntropy(dlogits: F, losses: F, logits: F, labels: U8, B: number, K: number, gradScale: number): LossStats;
+  // PARAMS: for each output row o in [o0, o1) of one dense layer,
+  //   g[o, c] = gradScale · Σ_{b = 0 … B−1, ascending} dout[b, o] · inp[b, c]     gbias[o] = gradScale · Σ_b dout[b, o]
+  //   rowSq[o] = Σ g² over the row and its bias (before weight decay)
+  //   then one SGD step from θ_t, v_t into θ_{t+1}, v_{t+1} (optim/sgd.ts for the math)
+  // p: the layer's buffers (weight (OC, C), bias (OC))  rowSq (OC) f64  dout (B, OC)  inp (B, C)
+  denseWeightGradSgd(p: DenseParamBuffers<F>, rowSq: F64, dout: F, inp: F, B: number, C: number, OC: number, o0: number, o1: number, hyper: SgdHyper): void;
 }

@@ -6,9 +6,9 @@ import { loadWasmKernels } from "./wasm/loader.js";
 import type { KernelSet } from "../engine/protocol.js";
 
 export interface BoundKernels {
-  // The two sets name buffers differently (views vs pointers); handlers are generic over both.
-  kernels: Kernels<any, any, any>;
-  bind: Binder<any, any, any>;
+  // The sets name buffers differently (views vs pointers); handlers are generic over both.
+  kernels: Kernels<any, any, any, any>;
+  bind: Binder<any, any, any, any>;
 }
 
 export async function createKernelsFor(set: KernelSet, memory: WebAssembly.Memory, wasmPath: string): Promise<BoundKernels> {

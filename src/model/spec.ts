@@ -99,3 +99,10 @@ export function macsPerRow(spec: ModelSpec): number {
   for (const layer of spec.layers) if (layer.kind === "dense") macs += layer.inFeatures * layer.outFeatures;
   return macs;
 }
+
+/** Parameter rows of the model: one per output feature of each dense layer (weight row + bias). The PARAMS phase's unit of work. */
+export function paramRows(spec: ModelSpec): number {
+  let rows = 0;
+  for (const layer of spec.layers) if (layer.kind === "dense") rows += layer.outFeatures;
+  return rows;
+}

@@ -1,8 +1,7 @@
-// Reference REDUCE + SGD update over one contiguous slice of the flat parameter vector.
-// For each i in [start, end):
-//   g  = (slot_0[i] + slot_1[i] + … + slot_{S−1}[i]) · gradScale     (always this order: determinism)
-//   g += weightDecay · θ[i]                                            (L2, as torch.optim.SGD)
-//   v' = momentum · v[i] + g                                           (dampening 0)
+// SGD with momentum, Nesterov and L2 weight decay, torch.optim.SGD semantics (dampening 0).
+// For each element i with its scaled mean gradient g:
+//   g += weightDecay · θ[i]                 (L2, added to the gradient)
+//   v' = momentum · v[i] + g
 //   d  = nesterov ? g + momentum · v' : v'
 //   θ'[i] = θ[i] − lr · d
 // Reads θ_t, v_t and writes θ_{t+1}, v_{t+1} into the other buffers, so a step that dies
@@ -10,25 +9,15 @@
 import type { FloatArray } from "../kernels/ts/types.js";
 import type { SgdHyper } from "../kernels/kernels.js";
 
-// thetaOut, velocityOut, theta, velocity (P)  slots (nSlots, slotStride)
-export function reduceSgdUpdate<F extends FloatArray>(
-  thetaOut: F, velocityOut: F, theta: F, velocity: F,
-  slots: F, slotStride: number, nSlots: number,
-  start: number, end: number, hyper: SgdHyper,
-): number {
-  const { gradScale, lr, momentum, nesterov, weightDecay } = hyper;
-  let gradSq = 0;
-  for (let i = start; i < end; i++) {
-    let g = 0;
-    for (let s = 0; s < nSlots; s++) g += slots[s * slotStride + i]!;
-    g *= gradScale;
-    gradSq += g * g;
-    g += weightDecay * theta[i]!;
-    const v = momentum * velocity[i]! + g;
+// thetaOut, velocityOut, theta, velocity, grad (n): grad already scaled to the mean gradient
+export function sgdUpdate<F extends FloatArray>(thetaOut: F, velocityOut: F, theta: F, velocity: F, grad: F, n: number, hyper: SgdHyper): void {
+  for (let i = 0; i < n; i++) {
+    const g = grad[i]!;
+    const gd = g + hyper.weightDecay * theta[i]!;
+    const v = hyper.momentum * velocity[i]! + gd;
     velocityOut[i] = v;
-    thetaOut[i] = theta[i]! - lr * (nesterov ? g + momentum * v : v);
+    thetaOut[i] = theta[i]! - hyper.lr * (hyper.nesterov ? gd + hyper.momentum * v : v);
   }
-  return gradSq;
 }
 
 /** Checked once at the edge (config validation also enforces these). */

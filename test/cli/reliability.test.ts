@@ -73,7 +73,7 @@ describe("divergence guard", () => {
   it("the last good checkpoint stays intact; skip-step mode skips the bad step and goes on", async () => {
     const dir = tmp();
     const cfg = tinyConfig(dir);
-    const nan = JSON.stringify([{ step: 12, phase: "grad", task: 0, kind: "nan", at: 0 }]);
+    const nan = JSON.stringify([{ step: 12, phase: "rows", task: 0, kind: "nan", at: 0 }]);
     const r = await runCli(["train", "-c", cfg, "--out", join(dir, "stop")], { env: { DPTRAIN_FAULTS: nan } });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("dptrain: step 12: the gradient norm is not finite");
@@ -92,11 +92,11 @@ describe("failed steps", () => {
     const cfg = tinyConfig(dir, "output:\n  checkpointEvery: 0\n");
     const clean = await runCli(["train", "-c", cfg, "--out", join(dir, "clean")]);
     expect(clean.code).toBe(0);
-    const faults = JSON.stringify(Array.from({ length: 4 }, () => ({ step: 7, phase: "grad", task: 1, kind: "throw", at: 0.5 })));
+    const faults = JSON.stringify(Array.from({ length: 4 }, () => ({ step: 7, phase: "rows", task: 1, kind: "throw", at: 0.5 })));
     const r = await runCli(["train", "-c", cfg, "--out", join(dir, "run")], { env: { DPTRAIN_FAULTS: faults } });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain("dptrain: step 7, attempt 1 failed (injected fault: throw in grad task 1 of step 7); replacing the workers and re-running the step");
-    expect(r.stderr.split("\n")[0]).toBe("dptrain: step 7 failed 4 times in a row (last: injected fault: throw in grad task 1 of step 7)");
+    expect(r.stdout).toContain("dptrain: step 7, attempt 1 failed (injected fault: throw in rows of worker 1, step 7); replacing the workers and re-running the step");
+    expect(r.stderr.split("\n")[0]).toBe("dptrain: step 7 failed 4 times in a row (last: injected fault: throw in rows of worker 1, step 7)");
     expect(readSafetensors(join(dir, "run", "checkpoint.safetensors")).metadata.step).toBe("7");
     const resumed = await runCli(["train", "--resume", join(dir, "run")]);
     expect(resumed.code).toBe(0);

@@ -1,4 +1,4 @@
-// Worker failures mid-step: faults injected at random points of GRAD and REDUCE (throw, exit,
+// Worker failures mid-step: faults injected at random points of ROWS and PARAMS (throw, exit,
 // hang, and termination from outside) must leave the final weights bitwise equal to a clean run.
 import { beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
@@ -16,7 +16,7 @@ const harness = useEngines();
 
 function engine(o: Partial<EngineOptions>): Engine {
   const e = Engine.create({
-    spec, dataset: harness.data(), seed: 3, batchSize: B, shards: 8, workers: 2, kernels: "wasm", evalChunkRows: 256,
+    spec, dataset: harness.data(), seed: 3, batchSize: B, workers: 2, kernels: "wasm", evalChunkRows: 256,
     optim: { lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 0, schedule, stepsPerEpoch: 1875, totalSteps: 18750 },
     // The timeout also covers starting replacement workers: generous, for loaded CI machines.
     stepTimeoutMs: 4000, maxRetries: 3, faults: [], ...o,
@@ -40,7 +40,7 @@ describe("worker failures are retried in-step", () => {
     clean = await train(engine({}));
   });
 
-  it("20 runs with faults at random points of GRAD and REDUCE end bitwise equal to a clean run", async () => {
+  it("20 runs with faults at random points of ROWS and PARAMS end bitwise equal to a clean run", async () => {
     const rng = new Rng(2024);
     const kinds: FaultKind[] = ["throw", "exit"];
     const byKind: Record<string, number> = {};
@@ -54,7 +54,7 @@ describe("worker failures are retried in-step", () => {
         // Every fifth run starts with a hang (each costs one phase timeout); the rest throw or exit.
         const kind = i === 0 && run % 5 === 0 ? "hang" : kinds[rng.nextInt(2)]!;
         byKind[kind] = (byKind[kind] ?? 0) + 1;
-        faults.push({ step: rng.nextInt(STEPS), phase: rng.nextInt(2) === 0 ? "grad" : "reduce", task: rng.nextInt(2), kind, at: rng.nextFloat() });
+        faults.push({ step: rng.nextInt(STEPS), phase: rng.nextInt(2) === 0 ? "rows" : "params", task: rng.nextInt(2), kind, at: rng.nextFloat() });
       }
       injected += faults.length;
       const e = engine({ faults, onRetry: () => retries++ });
@@ -78,14 +78,14 @@ describe("worker failures are retried in-step", () => {
   }, 60_000);
 
   it("after engine.maxRetries consecutive failures the step fails with a clear error; θ_t is intact", async () => {
-    const faults: FaultSpec[] = Array.from({ length: 3 }, () => ({ step: 5, phase: "reduce", task: 0, kind: "throw", at: 0.5 }));
+    const faults: FaultSpec[] = Array.from({ length: 3 }, () => ({ step: 5, phase: "params", task: 0, kind: "throw", at: 0.5 }));
     const e = engine({ faults, maxRetries: 2 });
     e.writeEpochOrder(0);
     for (let s = 0; s < 5; s++) await e.step(s, s * B, B);
     const before = e.paramsBuffer(5).slice();
     const err = await e.step(5, 5 * B, B).then(() => null, (x: unknown) => x);
     expect(err).toBeInstanceOf(StepFailedError);
-    expect((err as Error).message).toBe("step 5 failed 3 times in a row (last: injected fault: throw in reduce task 0 of step 5)");
+    expect((err as Error).message).toBe("step 5 failed 3 times in a row (last: injected fault: throw in params of worker 0, step 5)");
     expect(e.paramsBuffer(5)).toEqual(before);
   }, 60_000);
 });

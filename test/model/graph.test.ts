@@ -1,41 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { tsKernels } from "../../src/kernels/ts/index.js";
-import { backward, forward, type Workspace } from "../../src/model/graph.js";
-import { viewsOf } from "../../src/model/views.js";
 import { initParams } from "../../src/model/init.js";
-import { activationWidths, mlp, paramLayout, softmaxRegression, type ModelSpec } from "../../src/model/spec.js";
-import { Rng } from "../../src/rng.js";
-import { finiteDiff, maxRelError, randomArray } from "../helpers.js";
+import { mlp, paramLayout, softmaxRegression, type ModelSpec } from "../../src/model/spec.js";
+import { modelGradientCheck } from "../kernels/model-gradient.js";
+import { ts64Set } from "../kernels/set-harness.js";
 
-/** Whole-model gradient (float64 copy of the reference path) vs central finite differences. */
-function checkModel(spec: ModelSpec, B: number, seed: number) {
-  const k = tsKernels<Float64Array>();
-  const { nParams } = paramLayout(spec);
-  const rng = new Rng(seed);
-  const init32 = new Float32Array(nParams);
-  initParams(init32, spec, seed);
-  const params = Float64Array.from(init32);
-  // Non-zero biases so the check covers them as they train.
-  for (const e of paramLayout(spec).entries) if (e.name.endsWith(".bias")) for (let i = 0; i < e.size; i++) params[e.offset + i] = (rng.nextFloat() - 0.5) * 0.2;
-  const grads = new Float64Array(nParams);
-  const widths = activationWidths(spec);
-  const ws: Workspace<Float64Array> = { acts: widths.map((w) => new Float64Array(B * w)), dacts: widths.map((w) => new Float64Array(B * w)) };
-  ws.acts[0]!.set(randomArray(Float64Array, B * spec.nInputs, rng));
-  const labels = Uint8Array.from({ length: B }, () => rng.nextInt(spec.nClasses));
-  const pv = viewsOf(params, spec);
-  const gv = viewsOf(grads, spec);
-  const meanLoss = () => {
-    forward(k, spec, pv, ws, B);
-    const scratch = new Float64Array(B * spec.nClasses);
-    return k.softmaxCrossEntropy(scratch, ws.acts[ws.acts.length - 1]!, labels, B, spec.nClasses, 1).lossSum / B;
-  };
-  forward(k, spec, pv, ws, B);
-  backward(k, spec, pv, gv, ws, labels, B, 1 / B);
-  const analytic = Float64Array.from(grads);
-  const numeric = finiteDiff(params, meanLoss);
-  // Padding between tensors has no gradient either way.
-  return maxRelError(analytic, numeric);
-}
+/** The reference kernels' whole-model gradient, in float64, against float64 finite differences. */
+const checkModel = (spec: ModelSpec, B: number, seed: number) => modelGradientCheck(ts64Set(), spec, B, seed);
 
 describe("model forward/backward", () => {
   it("mlp layer list: fc1..fc5 with ReLU between, nn.Linear shapes", () => {
@@ -50,7 +20,7 @@ describe("model forward/backward", () => {
     expect(entries.reduce((a, e) => a + e.size, 0)).toBe(682090);
   });
 
-  it("mlp backward matches finite differences (float64, max rel err < 1e-6)", () => {
+  it("mlp backward (fused dense+ReLU, masked input gradients, PARAMS kernel) matches finite differences (float64, norm rel err < 1e-6)", () => {
     expect(checkModel(mlp([13, 9, 7, 5], "relu"), 4, 1)).toBeLessThan(1e-6);
   });
 

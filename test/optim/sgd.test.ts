@@ -1,41 +1,34 @@
 import { describe, expect, it } from "vitest";
-import { reduceSgdUpdate, validateSgdHyper } from "../../src/optim/sgd.js";
+import { sgdUpdate, validateSgdHyper } from "../../src/optim/sgd.js";
 import { learningRateAt } from "../../src/optim/schedule.js";
 
 const base = { gradScale: 1, lr: 0.1, momentum: 0, nesterov: false, weightDecay: 0 };
 
-function run(hyper: typeof base, theta: number[], velocity: number[], slots: number[][]) {
-  const P = theta.length;
-  const flatSlots = Float64Array.from(slots.flat());
-  const thetaOut = new Float64Array(P);
-  const velOut = new Float64Array(P);
-  reduceSgdUpdate(thetaOut, velOut, Float64Array.from(theta), Float64Array.from(velocity), flatSlots, P, slots.length, 0, P, hyper);
+function run(hyper: typeof base, theta: number[], velocity: number[], grad: number[]) {
+  const n = theta.length;
+  const thetaOut = new Float64Array(n);
+  const velOut = new Float64Array(n);
+  sgdUpdate(thetaOut, velOut, Float64Array.from(theta), Float64Array.from(velocity), Float64Array.from(grad), n, hyper);
   return { theta: Array.from(thetaOut), velocity: Array.from(velOut) };
 }
 
-describe("reduceSgdUpdate", () => {
-  it("sums slots in order, scales, and steps (plain SGD)", () => {
-    // g = (1 + 3) / 2 = 2 → θ = 1 − 0.1·2 = 0.8
-    const r = run({ ...base, gradScale: 0.5 }, [1], [0], [[1], [3]]);
+describe("sgdUpdate (torch.optim.SGD, hand-computed steps)", () => {
+  it("plain SGD: θ' = θ − lr·g", () => {
+    const r = run(base, [1], [0], [2]);
     expect(r.theta[0]).toBeCloseTo(0.8, 12);
   });
   it("momentum follows torch.optim.SGD: v' = μv + g, θ' = θ − lr·v'", () => {
-    const r = run({ ...base, momentum: 0.9 }, [1], [0.5], [[2]]);
+    const r = run({ ...base, momentum: 0.9 }, [1], [0.5], [2]);
     expect(r.velocity[0]).toBeCloseTo(0.9 * 0.5 + 2, 12);
     expect(r.theta[0]).toBeCloseTo(1 - 0.1 * 2.45, 12);
   });
   it("nesterov: θ' = θ − lr·(g + μ·v')", () => {
-    const r = run({ ...base, momentum: 0.9, nesterov: true }, [1], [0.5], [[2]]);
+    const r = run({ ...base, momentum: 0.9, nesterov: true }, [1], [0.5], [2]);
     expect(r.theta[0]).toBeCloseTo(1 - 0.1 * (2 + 0.9 * 2.45), 12);
   });
   it("weight decay is L2 (coupled): g ← g + wd·θ", () => {
-    const r = run({ ...base, weightDecay: 0.01 }, [2], [0], [[1]]);
+    const r = run({ ...base, weightDecay: 0.01 }, [2], [0], [1]);
     expect(r.theta[0]).toBeCloseTo(2 - 0.1 * (1 + 0.02), 12);
-  });
-  it("touches only [start, end)", () => {
-    const out = new Float64Array([9, 9, 9]);
-    reduceSgdUpdate(out, new Float64Array(3), Float64Array.of(1, 1, 1), new Float64Array(3), Float64Array.of(1, 1, 1), 3, 1, 1, 2, base);
-    expect(Array.from(out)).toEqual([9, 0.9, 9]);
   });
   it("rejects bad hyper-parameters", () => {
     expect(() => validateSgdHyper({ ...base, lr: 0 })).toThrow(/lr must be/);

@@ -1,45 +1,71 @@
-// Dense layer y = x·Wᵀ + b with W in nn.Linear layout (OC, C).
+// Dense layer y = x·Wᵀ + b with W in nn.Linear layout (OC, C): the reference loops.
+import type { DenseParamBuffers, SgdHyper } from "../kernels.js";
+import { sgdUpdate } from "../../optim/sgd.js";
 import type { FloatArray } from "./types.js";
 
-// out (B, OC)  inp (B, C)  weight (OC, C)  bias (OC)
-export function denseForward<F extends FloatArray>(out: F, inp: F, weight: F, bias: F, B: number, C: number, OC: number): void {
+// out (B, OC)  inp (B, C)  weight (OC, C)  bias (OC); relu: out = max(out, 0) (a fused ReLU layer)
+export function denseForward<F extends FloatArray>(out: F, inp: F, weight: F, bias: F, B: number, C: number, OC: number, relu = false): void {
   for (let b = 0; b < B; b++) {
     const inRow = b * C;
     for (let o = 0; o < OC; o++) {
       const wRow = o * C;
-      let sum = bias[o]!;
+      let sum = 0;
       for (let c = 0; c < C; c++) sum += inp[inRow + c]! * weight[wRow + c]!;
-      out[b * OC + o] = sum;
+      sum += bias[o]!;
+      out[b * OC + o] = relu && !(sum > 0) ? 0 : sum;
     }
   }
 }
 
-// dinp (B, C) or null (first layer: no input gradient needed)  dweight (OC, C)  dbias (OC)
-// dout (B, OC)  inp (B, C)  weight (OC, C)
-// Writes (does not accumulate) dweight, dbias and dinp.
-export function denseBackward<F extends FloatArray>(
-  dinp: F | null, dweight: F, dbias: F,
-  dout: F, inp: F, weight: F,
-  B: number, C: number, OC: number,
-): void {
-  for (let o = 0; o < OC; o++) {
-    let sum = 0;
-    for (let b = 0; b < B; b++) sum += dout[b * OC + o]!;
-    dbias[o] = sum;
-  }
-  for (let o = 0; o < OC; o++) {
-    for (let c = 0; c < C; c++) {
-      let sum = 0;
-      for (let b = 0; b < B; b++) sum += dout[b * OC + o]! * inp[b * C + c]!;
-      dweight[o * C + c] = sum;
-    }
-  }
-  if (dinp === null) return;
+// dinp (B, C) = dout (B, OC) · weight (OC, C); zero where mask (B, C) ≤ 0 when a mask is given
+export function denseInputGrad<F extends FloatArray>(dinp: F, dout: F, weight: F, mask: F | null, B: number, C: number, OC: number): void {
   for (let b = 0; b < B; b++) {
     for (let c = 0; c < C; c++) {
       let sum = 0;
       for (let o = 0; o < OC; o++) sum += dout[b * OC + o]! * weight[o * C + c]!;
-      dinp[b * C + c] = sum;
+      dinp[b * C + c] = mask && !(mask[b * C + c]! > 0) ? 0 : sum;
     }
+  }
+}
+
+// dweight (OC, C), dbias (OC): rows [o0, o1) of Σ_b dout[b, o] · inp[b, :] (and Σ_b dout[b, o]), times gradScale
+// dout (B, OC)  inp (B, C)
+export function denseWeightGrad<F extends FloatArray>(dweight: F, dbias: F, dout: F, inp: F, B: number, C: number, OC: number, o0 = 0, o1 = OC, gradScale = 1): void {
+  for (let o = o0; o < o1; o++) {
+    let bsum = 0;
+    for (let b = 0; b < B; b++) bsum += dout[b * OC + o]!;
+    dbias[o] = bsum * gradScale;
+    for (let c = 0; c < C; c++) {
+      let sum = 0;
+      for (let b = 0; b < B; b++) sum += dout[b * OC + o]! * inp[b * C + c]!;
+      dweight[o * C + c] = sum * gradScale;
+    }
+  }
+}
+
+// The fused PARAMS kernel (see kernels.ts): weight gradient of rows [o0, o1), then SGD on them.
+export function denseWeightGradSgd<F extends FloatArray>(
+  p: DenseParamBuffers<F>, rowSq: Float64Array, dout: F, inp: F,
+  B: number, C: number, OC: number, o0: number, o1: number, hyper: SgdHyper,
+): void {
+  const make = (n: number) => new (p.weight.constructor as new (n: number) => F)(n);
+  const g = make(C);
+  const gb = make(1);
+  const row = (f: F, o: number) => f.subarray(o * C, (o + 1) * C) as F;
+  const one = (f: F, o: number) => f.subarray(o, o + 1) as F;
+  for (let o = o0; o < o1; o++) {
+    let bsum = 0;
+    for (let b = 0; b < B; b++) bsum += dout[b * OC + o]!;
+    gb[0] = bsum * hyper.gradScale;
+    let sq = gb[0]! * gb[0]!;
+    for (let c = 0; c < C; c++) {
+      let sum = 0;
+      for (let b = 0; b < B; b++) sum += dout[b * OC + o]! * inp[b * C + c]!;
+      g[c] = sum * hyper.gradScale;
+      sq += g[c]! * g[c]!;
+    }
+    rowSq[o] = sq;
+    sgdUpdate(row(p.weightOut, o), row(p.weightVelocityOut, o), row(p.weight, o), row(p.weightVelocity, o), g, C, hyper);
+    sgdUpdate(one(p.biasOut, o), one(p.biasVelocityOut, o), one(p.bias, o), one(p.biasVelocity, o), gb, 1, hyper);
   }
 }

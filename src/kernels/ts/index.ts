@@ -1,12 +1,11 @@
 // The reference kernel set over typed-array views (float32 for training, float64 for checks).
 import type { Kernels } from "../kernels.js";
-import { reduceSgdUpdate } from "../../optim/sgd.js";
-import { denseBackward, denseForward } from "./dense.js";
+import { denseForward, denseInputGrad, denseWeightGradSgd } from "./dense.js";
 import { gatherRows } from "./gather.js";
 import { reluBackward, reluForward } from "./relu.js";
 import { softmaxCrossEntropy } from "./softmax-ce.js";
 import type { FloatArray } from "./types.js";
 
-export function tsKernels<F extends FloatArray>(): Kernels<F, Uint8Array, Uint32Array> {
-  return { gatherRows, denseForward, denseBackward, reluForward, reluBackward, softmaxCrossEntropy, reduceSgdUpdate };
+export function tsKernels<F extends FloatArray>(): Kernels<F, Uint8Array, Uint32Array, Float64Array> {
+  return { gatherRows, denseForward, denseInputGrad, reluForward, reluBackward, softmaxCrossEntropy, denseWeightGradSgd };
 }

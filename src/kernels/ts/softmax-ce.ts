@@ -2,12 +2,14 @@
 // Loss per row: logsumexp(x) − x[label], with logsumexp(x) = m + log Σ exp(x − m), m = max(x):
 // every exponent is ≤ 0, so logits of ±1e4 neither overflow nor produce NaN.
 // Gradient: dlogits = (softmax(x) − onehot(label)) · gradScale
-// (gradScale = 1 gives the Σ-gradient of a shard; 1/B gives the mean over B rows).
+// (gradScale = 1 gives the Σ-gradient; the PARAMS phase divides by B).
+// Each row's loss is also written to losses[b]: the engine sums them in row order, so the
+// reported loss is the same for any worker count.
 import type { FloatArray, LossStats } from "./types.js";
 
-// dlogits (B, K)  logits (B, K)  labels (B) u8 class ids
+// dlogits (B, K)  losses (B)  logits (B, K)  labels (B) u8 class ids
 export function softmaxCrossEntropy<F extends FloatArray>(
-  dlogits: F, logits: F, labels: Uint8Array,
+  dlogits: F, losses: F, logits: F, labels: Uint8Array,
   B: number, K: number, gradScale: number,
 ): LossStats {
   let lossSum = 0;
@@ -26,7 +28,9 @@ export function softmaxCrossEntropy<F extends FloatArray>(
     let sumExp = 0;
     for (let k = 0; k < K; k++) sumExp += Math.exp(logits[row + k]! - max);
     const label = labels[b]!;
-    lossSum += max + Math.log(sumExp) - logits[row + label]!;
+    const loss = max + Math.log(sumExp) - logits[row + label]!;
+    losses[b] = loss;
+    lossSum += loss;
     if (argmax === label) correct++;
     const invSum = 1 / sumExp;
     for (let k = 0; k < K; k++) {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { denseBackward, denseForward } from "../../../src/kernels/ts/dense.js";
+import { denseForward, denseInputGrad, denseWeightGrad, denseWeightGradSgd } from "../../../src/kernels/ts/dense.js";
 import { Rng } from "../../../src/rng.js";
 import { dot, finiteDiff, maxRelError, randomArray } from "../../helpers.js";
 
 describe("denseForward", () => {
-  it("computes x·Wᵀ + b (hand-derived)", () => {
+  it("computes x·Wᵀ + b (hand-derived), and max(·, 0) with the fused ReLU", () => {
     // inp (2, 3)  weight (2, 3)  bias (2)
     const inp = Float32Array.of(1, 2, 3, -1, 0, 4);
     const weight = Float32Array.of(1, 0, -1, 0.5, 0.5, 0.5);
@@ -13,10 +13,12 @@ describe("denseForward", () => {
     denseForward(out, inp, weight, bias, 2, 3, 2);
     // row 0: 1−3+0.25 = −1.75, (1+2+3)/2−1 = 2 ; row 1: −1−4+0.25 = −4.75, (−1+4)/2−1 = 0.5
     expect(Array.from(out)).toEqual([-1.75, 2, -4.75, 0.5]);
+    denseForward(out, inp, weight, bias, 2, 3, 2, true);
+    expect(Array.from(out)).toEqual([0, 2, 0, 0.5]);
   });
 });
 
-describe("denseBackward", () => {
+describe("dense gradients", () => {
   const B = 3, C = 5, OC = 4;
   const rng = new Rng(7);
   const inp = randomArray(Float64Array, B * C, rng);
@@ -28,10 +30,11 @@ describe("denseBackward", () => {
     denseForward(out, inp, weight, bias, B, C, OC);
     return dot(out, R);
   };
-  const dinp = new Float64Array(B * C);
-  const dweight = new Float64Array(OC * C).fill(NaN); // must be written, not accumulated
+  const dinp = new Float64Array(B * C).fill(NaN); // must be written, not accumulated
+  const dweight = new Float64Array(OC * C).fill(NaN);
   const dbias = new Float64Array(OC).fill(NaN);
-  denseBackward(dinp, dweight, dbias, R, inp, weight, B, C, OC);
+  denseInputGrad(dinp, R, weight, null, B, C, OC);
+  denseWeightGrad(dweight, dbias, R, inp, B, C, OC);
 
   it("dW matches central finite differences (float64)", () => {
     expect(maxRelError(dweight, finiteDiff(weight, loss))).toBeLessThan(1e-6);
@@ -42,10 +45,37 @@ describe("denseBackward", () => {
   it("dx matches central finite differences (float64)", () => {
     expect(maxRelError(dinp, finiteDiff(inp, loss))).toBeLessThan(1e-6);
   });
-  it("skips dx when dinp is null (first layer)", () => {
-    const dw2 = new Float64Array(OC * C);
-    const db2 = new Float64Array(OC);
-    denseBackward(null, dw2, db2, R, inp, weight, B, C, OC);
-    expect(Array.from(dw2)).toEqual(Array.from(dweight));
+  it("dx with a ReLU mask is the gradient through max(inp, 0) of the layer before", () => {
+    // The mask is the ReLU output that inp was: dinp must be zero where it is ≤ 0, dx elsewhere.
+    const mask = Float64Array.from(inp, (v, i) => (i % 3 === 0 ? 0 : v));
+    const masked = new Float64Array(B * C);
+    denseInputGrad(masked, R, weight, mask, B, C, OC);
+    for (let i = 0; i < B * C; i++) expect(masked[i]).toBe(mask[i]! > 0 ? dinp[i] : 0);
+  });
+  it("the fused kernel is the weight gradient (scaled) followed by SGD; rowSq is Σ g² per row", () => {
+    const hyper = { gradScale: 0.5, lr: 0.1, momentum: 0.9, nesterov: false, weightDecay: 0.01 };
+    const velocity = randomArray(Float64Array, OC * C, rng), biasVelocity = randomArray(Float64Array, OC, rng);
+    const p = {
+      weight, bias, weightVelocity: velocity, biasVelocity,
+      weightOut: new Float64Array(OC * C), biasOut: new Float64Array(OC), weightVelocityOut: new Float64Array(OC * C), biasVelocityOut: new Float64Array(OC),
+    };
+    const rowSq = new Float64Array(OC);
+    denseWeightGradSgd(p, rowSq, R, inp, B, C, OC, 1, 3, hyper);
+    for (let o = 1; o < 3; o++) {
+      let sq = (dbias[o]! * 0.5) ** 2;
+      for (let c = 0; c < C; c++) {
+        const i = o * C + c;
+        const g = dweight[i]! * 0.5;
+        sq += g * g;
+        const v = 0.9 * velocity[i]! + g + 0.01 * weight[i]!;
+        expect(p.weightVelocityOut[i]).toBeCloseTo(v, 12);
+        expect(p.weightOut[i]).toBeCloseTo(weight[i]! - 0.1 * v, 12);
+      }
+      expect(p.biasVelocityOut[o]).toBeCloseTo(0.9 * biasVelocity[o]! + dbias[o]! * 0.5 + 0.01 * bias[o]!, 12);
+      expect(rowSq[o]).toBeCloseTo(sq, 12);
+    }
+    // Rows outside [o0, o1) are not touched.
+    expect(p.weightOut[0]).toBe(0);
+    expect(rowSq[3]).toBe(0);
   });
 });

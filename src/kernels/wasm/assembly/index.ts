@@ -1,9 +1,8 @@
 // WASM SIMD kernel module: imports the arena's shared memory (env.memory) and exports the
 // kernels with the TS reference signatures, buffers named by byte offset.
-export { denseForward, denseBackward } from "./dense";
+export { denseForward, denseInputGrad, denseWeightGradSgd } from "./dense";
 export { reluForward, reluBackward, gatherRows } from "./elementwise";
 export { softmaxCrossEntropy, lastCorrect } from "./softmax-ce";
-export { reduceSgdUpdate } from "./sgd";
 
 /** End of this module's static data: must stay below the arena's reserved low bytes. */
 export function heapBase(): usize {

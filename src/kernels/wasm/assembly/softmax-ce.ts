@@ -4,8 +4,8 @@ import { at } from "./simd";
 
 let correctCount: i32 = 0;
 
-// dlogits (B, K)  logits (B, K)  labels (B) u8; returns Σ loss, #correct via lastCorrect()
-export function softmaxCrossEntropy(dlogits: usize, logits: usize, labels: usize, B: i32, K: i32, gradScale: f64): f64 {
+// dlogits (B, K)  losses (B)  logits (B, K)  labels (B) u8; returns Σ loss, #correct via lastCorrect()
+export function softmaxCrossEntropy(dlogits: usize, losses: usize, logits: usize, labels: usize, B: i32, K: i32, gradScale: f64): f64 {
   let lossSum: f64 = 0;
   let correct: i32 = 0;
   for (let b = 0; b < B; b++) {
@@ -22,7 +22,9 @@ export function softmaxCrossEntropy(dlogits: usize, logits: usize, labels: usize
     let sumExp: f64 = 0;
     for (let k = 0; k < K; k++) sumExp += Math.exp(<f64>load<f32>(at(row, k)) - max);
     const label = <i32>load<u8>(labels + <usize>b);
-    lossSum += max + Math.log(sumExp) - <f64>load<f32>(at(row, label));
+    const loss = max + Math.log(sumExp) - <f64>load<f32>(at(row, label));
+    store<f32>(at(losses, b), <f32>loss);
+    lossSum += loss;
     if (argmax == label) correct++;
     const invSum = 1 / sumExp;
     const drow = at(dlogits, b * K);

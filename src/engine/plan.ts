@@ -1,0 +1,68 @@
+// Which worker computes what in one step (ARCHITECTURE.md "The data path"). Used by every
+// worker's step loop; the coordinator needs none of it. Workers choose which rows and
+// parameter rows they compute, never how, so the plan never changes a result.
+import { denseSteps, type DenseStep } from "../model/graph.js";
+import type { ModelSpec } from "../model/spec.js";
+
+/** Contiguous part p of n items cut into `parts` parts, boundaries rounded to multiples of `align`. */
+export function splitRange(n: number, parts: number, p: number, align = 1): [number, number] {
+  const cut = (i: number) => (i >= parts ? n : Math.min(n, Math.floor((i * n) / parts / align) * align));
+  return [cut(p), cut(p + 1)];
+}
+
+/** A range of parameter rows of one dense layer: output features [o0, o1). */
+export interface ParamSegment {
+  dense: DenseStep;
+  o0: number;
+  o1: number;
+  /** index of the layer's row 0 among all parameter rows (its place in the rowSq region) */
+  rowBase: number;
+}
+
+/** Parameter-row cuts fall on multiples of this within a layer: whole 4-row kernel blocks. */
+export const PARAM_ROW_ALIGN = 4;
+
+/**
+ * PARAMS work of each of W workers: the model's parameter rows in layer order, cut into W
+ * contiguous ranges of about equal cost (a row of a layer with C inputs costs C + 1 multiply-adds
+ * per batch row). plan[w] lists worker w's segments.
+ */
+export function paramPlan(spec: ModelSpec, workers: number): ParamSegment[][] {
+  const layers = denseSteps(spec);
+  let total = 0;
+  for (const d of layers) total += d.OC * (d.C + 1);
+  // cuts[k]: the first global parameter row of worker k
+  const bases: number[] = [];
+  let nRows = 0;
+  for (const d of layers) {
+    bases.push(nRows);
+    nRows += d.OC;
+  }
+  const cuts = [0];
+  for (let k = 1; k < workers; k++) {
+    const target = (k * total) / workers;
+    let before = 0;
+    let cut = nRows;
+    for (let l = 0; l < layers.length; l++) {
+      const d = layers[l]!;
+      const cost = d.OC * (d.C + 1);
+      if (before + cost >= target) {
+        const o = Math.round((target - before) / (d.C + 1) / PARAM_ROW_ALIGN) * PARAM_ROW_ALIGN;
+        cut = bases[l]! + Math.min(d.OC, Math.max(0, o));
+        break;
+      }
+      before += cost;
+    }
+    cuts.push(Math.max(cut, cuts[k - 1]!));
+  }
+  cuts.push(nRows);
+  return Array.from({ length: workers }, (_, w) => {
+    const segments: ParamSegment[] = [];
+    layers.forEach((dense, l) => {
+      const o0 = Math.max(cuts[w]!, bases[l]!) - bases[l]!;
+      const o1 = Math.min(cuts[w + 1]!, bases[l]! + dense.OC) - bases[l]!;
+      if (o1 > o0) segments.push({ dense, o0, o1, rowBase: bases[l]! });
+    });
+    return segments;
+  });
+}

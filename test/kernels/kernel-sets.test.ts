@@ -1,0 +1,213 @@
+// Every kernel set against the TS reference (random and odd shapes: 1, 3, 17, 785 columns, a
+// batch of 1), the row-independence contract of src/kernels/kernels.ts for every set (the
+// reference included), and the whole model's gradient through each set against float64 finite
+// differences.
+import { beforeAll, describe, expect, it } from "vitest";
+import { denseForward, denseInputGrad, denseWeightGradSgd } from "../../src/kernels/ts/dense.js";
+import { gatherRows } from "../../src/kernels/ts/gather.js";
+import { reluBackward, reluForward } from "../../src/kernels/ts/relu.js";
+import { softmaxCrossEntropy } from "../../src/kernels/ts/softmax-ce.js";
+import type { SgdHyper } from "../../src/kernels/kernels.js";
+import { Rng } from "../../src/rng.js";
+import { mlp } from "../../src/model/spec.js";
+import { normRelError, randomArray } from "../helpers.js";
+import { modelGradientCheck } from "./model-gradient.js";
+import { tsSet, wasmSet, type SetUnderTest } from "./set-harness.js";
+
+const TOL = 1e-5;
+const loaders: Record<string, () => Promise<SetUnderTest>> = { ts: async () => tsSet(), wasm: () => wasmSet() };
+const shapes: [number, number, number][] = [
+  // [B, C, OC]: batch of 1, odd columns (1, 3, 17, 785), odd outputs, and the seed MLP's shapes
+  [1, 1, 1], [1, 3, 5], [3, 17, 7], [5, 785, 9], [8, 784, 520], [7, 520, 320], [2, 120, 10], [9, 33, 6],
+];
+const hypers: SgdHyper[] = [
+  { gradScale: 1 / 8, lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4 },
+  { gradScale: 1 / 3, lr: 0.1, momentum: 0, nesterov: false, weightDecay: 0 },
+];
+
+/** Random inputs for one dense layer, with some exact zeros and negatives in the ReLU mask. */
+function denseCase(B: number, C: number, OC: number) {
+  const rng = new Rng(B * 1000 + C * 10 + OC);
+  const mask = randomArray(Float32Array, B * C, rng);
+  for (let i = 0; i < mask.length; i += 5) mask[i] = 0;
+  return {
+    inp: randomArray(Float32Array, B * C, rng), weight: randomArray(Float32Array, OC * C, rng, 0.2), bias: randomArray(Float32Array, OC, rng),
+    dout: randomArray(Float32Array, B * OC, rng), velocity: randomArray(Float32Array, OC * C, rng, 0.1), biasVelocity: randomArray(Float32Array, OC, rng, 0.1), mask,
+  };
+}
+
+/** Runs the set's fused PARAMS kernel for rows [o0, o1) on fresh output buffers; returns θ', v', rowSq. */
+function runWeightGradSgd(s: SetUnderTest, c: ReturnType<typeof denseCase>, B: number, C: number, OC: number, ranges: [number, number][], hyper: SgdHyper) {
+  const f = (n: number, from?: Float32Array) => s.f32(n, from);
+  const [w] = f(OC * C, c.weight), [b] = f(OC, c.bias), [wv] = f(OC * C, c.velocity), [bv] = f(OC, c.biasVelocity);
+  const [wOut, wOutV] = f(OC * C), [bOut, bOutV] = f(OC), [wvOut, wvOutV] = f(OC * C), [bvOut, bvOutV] = f(OC);
+  const [sq, sqV] = s.f64(OC);
+  const [dout] = f(B * OC, c.dout), [inp] = f(B * C, c.inp);
+  for (const [o0, o1] of ranges) {
+    s.k.denseWeightGradSgd({ weight: w, bias: b, weightVelocity: wv, biasVelocity: bv, weightOut: wOut, biasOut: bOut, weightVelocityOut: wvOut, biasVelocityOut: bvOut }, sq, dout, inp, B, C, OC, o0, o1, hyper);
+  }
+  return { theta: [...wOutV, ...bOutV], velocity: [...wvOutV, ...bvOutV], rowSq: [...sqV] };
+}
+
+for (const name of Object.keys(loaders)) {
+  describe(`kernel set ${name}`, () => {
+    let s: SetUnderTest;
+    beforeAll(async () => {
+      s = await loaders[name]!();
+    });
+
+    if (name !== "ts") {
+      describe(`equals the TS reference (norm rel err ≤ ${TOL})`, () => {
+        for (const [B, C, OC] of shapes) {
+          it(`dense forward (± fused ReLU), input gradient (± mask), weight gradient + SGD: B=${B} C=${C} OC=${OC}`, () => {
+            s.reset();
+            const c = denseCase(B, C, OC);
+            for (const relu of [false, true]) {
+              const ref = new Float32Array(B * OC);
+              denseForward(ref, c.inp, c.weight, c.bias, B, C, OC, relu);
+              const [out, outV] = s.f32(B * OC);
+              s.k.denseForward(out, s.f32(B * C, c.inp)[0], s.f32(OC * C, c.weight)[0], s.f32(OC, c.bias)[0], B, C, OC, relu);
+              expect(normRelError(outV, ref)).toBeLessThan(TOL);
+            }
+            for (const masked of [false, true]) {
+              const ref = new Float32Array(B * C);
+              denseInputGrad(ref, c.dout, c.weight, masked ? c.mask : null, B, C, OC);
+              const [dinp, dinpV] = s.f32(B * C);
+              dinpV.fill(NaN);
+              s.k.denseInputGrad(dinp, s.f32(B * OC, c.dout)[0], s.f32(OC * C, c.weight)[0], masked ? s.f32(B * C, c.mask)[0] : null, B, C, OC);
+              expect(normRelError(dinpV, ref)).toBeLessThan(TOL);
+              if (masked) for (let i = 0; i < B * C; i++) if (!(c.mask[i]! > 0)) expect(dinpV[i]).toBe(0);
+            }
+            for (const hyper of hypers) {
+              const ref = { theta: new Float32Array(OC * C + OC), velocity: new Float32Array(OC * C + OC), rowSq: new Float64Array(OC) };
+              const part = (f: Float32Array, from: number, n: number) => f.subarray(from, from + n);
+              denseWeightGradSgd(
+                { weight: c.weight, bias: c.bias, weightVelocity: c.velocity, biasVelocity: c.biasVelocity, weightOut: part(ref.theta, 0, OC * C), biasOut: part(ref.theta, OC * C, OC), weightVelocityOut: part(ref.velocity, 0, OC * C), biasVelocityOut: part(ref.velocity, OC * C, OC) },
+                ref.rowSq, c.dout, c.inp, B, C, OC, 0, OC, hyper,
+              );
+              const got = runWeightGradSgd(s, c, B, C, OC, [[0, OC]], hyper);
+              expect(normRelError(got.velocity, ref.velocity)).toBeLessThan(TOL);
+              expect(normRelError(got.theta, ref.theta)).toBeLessThan(TOL);
+              expect(normRelError(got.rowSq, ref.rowSq)).toBeLessThan(TOL);
+            }
+          });
+        }
+
+        it("relu forward/backward (N = 1, 7, 4099), bit-exact", () => {
+          for (const N of [1, 7, 4099]) {
+            s.reset();
+            const rng = new Rng(N);
+            const inp = randomArray(Float32Array, N, rng), dout = randomArray(Float32Array, N, rng);
+            const refOut = new Float32Array(N), refDinp = new Float32Array(N);
+            reluForward(refOut, inp, N);
+            reluBackward(refDinp, dout, refOut, N);
+            const [pOut, out] = s.f32(N), [pDinp, dinp] = s.f32(N);
+            s.k.reluForward(pOut, s.f32(N, inp)[0], N);
+            s.k.reluBackward(pDinp, s.f32(N, dout)[0], pOut, N);
+            expect(out).toEqual(refOut);
+            expect(dinp).toEqual(refDinp);
+          }
+        });
+
+        it("gather u8 → (f32/255 − mean)/std by row index (C = 3, 784, 785; four normalizations), bit-exact", () => {
+          for (const C of [3, 784, 785]) {
+            for (const [mean, std] of [[0, 1], [0.1307, 0.3081], [0.5, 0.25], [-1, 3]] as const) {
+              s.reset();
+              const N = 6, B = 4;
+              const images = Uint8Array.from({ length: N * C }, (_, i) => (i * 131) % 256);
+              const labels = Uint8Array.of(0, 1, 2, 3, 4, 5);
+              const order = Uint32Array.of(5, 3, 0, 2, 4, 1);
+              const ref = new Float32Array(B * C), refLabels = new Uint8Array(B);
+              gatherRows(ref, refLabels, images, labels, order, 1, B, C, mean, std);
+              const [pOut, out] = s.f32(B * C);
+              const outLabels = new Uint8Array(B);
+              const pOutLab = s.u8(outLabels);
+              s.k.gatherRows(pOut, pOutLab, s.u8(images), s.u8(labels), s.u32(order), 1, B, C, mean, std);
+              expect(out).toEqual(ref);
+              const labelsOut = typeof pOutLab === "number" ? new Uint8Array(s.memory.buffer, pOutLab, B) : (pOutLab as Uint8Array);
+              expect(Array.from(labelsOut)).toEqual(Array.from(refLabels));
+            }
+          }
+        });
+
+        it("softmax-CE: loss, per-row losses, #correct, gradient; stable at ±1e4", () => {
+          for (const [B, K, scale] of [[1, 10, 1], [13, 10, 1 / 13], [4, 3, 1]] as const) {
+            s.reset();
+            const rng = new Rng(B * K);
+            const logits = randomArray(Float32Array, B * K, rng, 5);
+            logits[0] = 1e4;
+            if (B > 1) logits[K] = -1e4;
+            const labels = Uint8Array.from({ length: B }, (_, i) => i % K);
+            const refD = new Float32Array(B * K), refLosses = new Float32Array(B);
+            const ref = softmaxCrossEntropy(refD, refLosses, logits, labels, B, K, scale);
+            const [pD, d] = s.f32(B * K), [pLoss, losses] = s.f32(B);
+            const got = s.k.softmaxCrossEntropy(pD, pLoss, s.f32(B * K, logits)[0], s.u8(labels), B, K, scale);
+            expect(Math.abs(got.lossSum - ref.lossSum) / Math.max(1, Math.abs(ref.lossSum))).toBeLessThan(1e-9);
+            expect(got.correct).toBe(ref.correct);
+            expect(normRelError(d, refD)).toBeLessThan(TOL);
+            expect(normRelError(losses, refLosses)).toBeLessThan(TOL);
+            expect(d.every(Number.isFinite)).toBe(true);
+          }
+        });
+
+        it("the whole model's gradient (fused dense+ReLU, masked input gradients) matches float64 finite differences", () => {
+          s.reset();
+          expect(modelGradientCheck(s, mlp([13, 9, 7, 5], "relu"), 6, 3)).toBeLessThan(2e-4);
+        });
+      });
+    }
+
+    describe("row independence: B = 7 in one call equals row by row, bitwise", () => {
+      for (const [C, OC] of [[1, 1], [3, 5], [17, 9], [785, 7], [784, 10]] as const) {
+        it(`dense forward (± ReLU), input gradient (± mask), softmax-CE, relu, gather: C=${C} OC=${OC}`, () => {
+          s.reset();
+          const B = 7;
+          const c = denseCase(B, C, OC);
+          const [x, w, b, dout, mask] = [s.f32(B * C, c.inp)[0], s.f32(OC * C, c.weight)[0], s.f32(OC, c.bias)[0], s.f32(B * OC, c.dout)[0], s.f32(B * C, c.mask)[0]];
+          // Row r of a (rows, width) buffer, as the set names it: a pointer plus bytes, or a subarray.
+          const row = (buf: any, width: number, r: number, n = 1) => (typeof buf === "number" ? buf + r * width * 4 : (buf as Float32Array).subarray(r * width, (r + n) * width));
+          const byRows = (width: number, whole: (out: any) => void, one: (out: any, r: number) => void) => {
+            const [a, av] = s.f32(B * width), [bb, bv] = s.f32(B * width);
+            whole(a);
+            for (let r = 0; r < B; r++) one(row(bb, width, r), r);
+            expect(Buffer.from(bv.buffer, bv.byteOffset, bv.byteLength).equals(Buffer.from(av.buffer, av.byteOffset, av.byteLength))).toBe(true);
+          };
+          for (const relu of [false, true]) {
+            byRows(OC, (out) => s.k.denseForward(out, x, w, b, B, C, OC, relu), (out, r) => s.k.denseForward(out, row(x, C, r), w, b, 1, C, OC, relu));
+          }
+          byRows(C, (out) => s.k.denseInputGrad(out, dout, w, null, B, C, OC), (out, r) => s.k.denseInputGrad(out, row(dout, OC, r), w, null, 1, C, OC));
+          byRows(C, (out) => s.k.denseInputGrad(out, dout, w, mask, B, C, OC), (out, r) => s.k.denseInputGrad(out, row(dout, OC, r), w, row(mask, C, r), 1, C, OC));
+          const labels = s.u8(Array.from({ length: B }, (_, i) => i % OC));
+          const labelAt = (r: number) => (typeof labels === "number" ? labels + r : (labels as Uint8Array).subarray(r, r + 1));
+          const [lossA, lossAV] = s.f32(B), [lossB, lossBV] = s.f32(B);
+          byRows(OC, (out) => s.k.softmaxCrossEntropy(out, lossA, dout, labels, B, OC, 1), (out, r) => s.k.softmaxCrossEntropy(out, row(lossB, 1, r), row(dout, OC, r), labelAt(r), 1, OC, 1));
+          expect(Array.from(lossBV)).toEqual(Array.from(lossAV));
+          byRows(C, (out) => s.k.reluForward(out, x, B * C), (out, r) => s.k.reluForward(out, row(x, C, r), C));
+          const images = s.u8(Array.from({ length: 9 * C }, (_, i) => (i * 37) % 256));
+          const srcLabels = s.u8([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+          const order = s.u32([8, 1, 7, 2, 6, 3, 5, 4, 0]);
+          const outLabels = s.u8(new Array(B).fill(0));
+          byRows(C, (out) => s.k.gatherRows(out, outLabels, images, srcLabels, order, 1, B, C, 0.1307, 0.3081), (out, r) => s.k.gatherRows(out, outLabels, images, srcLabels, order, 1 + r, 1, C, 0.1307, 0.3081));
+        });
+      }
+    });
+
+    describe("parameter-row independence of the fused weight gradient + SGD, bitwise", () => {
+      for (const [B, C, OC] of [[7, 785, 9], [64, 784, 13], [3, 17, 6], [1, 3, 5]] as const) {
+        it(`rows [0, OC) in one call equal odd splits and one row at a time: B=${B} C=${C} OC=${OC}`, () => {
+          s.reset();
+          const c = denseCase(B, C, OC);
+          const hyper = hypers[0]!;
+          const whole = runWeightGradSgd(s, c, B, C, OC, [[0, OC]], hyper);
+          const split = runWeightGradSgd(s, c, B, C, OC, [[0, 1], [1, Math.min(6, OC)], [Math.min(6, OC), OC]], hyper);
+          const single = runWeightGradSgd(s, c, B, C, OC, Array.from({ length: OC }, (_, o) => [o, o + 1] as [number, number]), hyper);
+          for (const other of [split, single]) {
+            expect(Float32Array.from(other.theta)).toEqual(Float32Array.from(whole.theta));
+            expect(Float32Array.from(other.velocity)).toEqual(Float32Array.from(whole.velocity));
+            expect(other.rowSq).toEqual(whole.rowSq);
+          }
+        });
+      }
+    });
+  });
+}
