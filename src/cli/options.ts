@@ -37,7 +37,8 @@ export function intListOption(flag: string) {
 export function configForModel(modelFile: string, configFile: string | undefined, sets: string[]): Config {
   if (configFile) return loadConfig(configFile, sets).config;
   const beside = join(dirname(modelFile), "config.yaml");
-  if (existsSync(beside)) return loadConfig(beside, sets).config;
+  // dptrain wrote this file, perhaps an earlier version: keys since removed are dropped, not refused.
+  if (existsSync(beside)) return loadConfig(beside, sets, { dropRemovedKeys: true }).config;
   if (sets.length > 0) throw new UsageError("--set needs a config: pass -c FILE");
   return parseConfigObject({}, "(defaults)");
 }

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import { join } from "node:path";
 import { loadConfig } from "../config/load.js";
+import { checkResumable } from "../engine/checkpoint.js";
 import { startSession } from "../engine/session-client.js";
 import { createProgress } from "../report/progress.js";
 import { RUN_FILES } from "../run/run-dir.js";
@@ -34,6 +35,8 @@ async function trainCommand(flags: TrainFlags, verbose: boolean): Promise<number
   const configFile = flags.config ?? (flags.resume ? join(flags.resume, RUN_FILES.config) : undefined);
   if (!configFile) throw new UsageError("train: expected -c FILE (or --resume DIR), found neither");
   if (flags.resume && flags.out) throw new UsageError("train: --out and --resume both name the run directory; pass one");
+  // An old checkpoint is refused for what it is before its config.yaml is read (whose keys may be old too).
+  if (flags.resume) checkResumable(join(flags.resume, RUN_FILES.checkpoint));
   const { config } = loadConfig(configFile, flags.set);
   const progress = createProgress();
   const handle = startSession();

@@ -22,10 +22,16 @@ export interface LoadedConfig {
   files: string[];
 }
 
-export function loadConfig(file: string, sets: string[] = []): LoadedConfig {
+export interface LoadOptions {
+  /** drop keys earlier versions wrote (REMOVED_KEYS) instead of refusing them: for config.yaml files dptrain wrote itself */
+  dropRemovedKeys?: boolean;
+}
+
+export function loadConfig(file: string, sets: string[] = [], options: LoadOptions = {}): LoadedConfig {
   const origins: Origins = { keys: new Map(), values: new Map() };
   const files: string[] = [];
   const merged = readWithExtends(resolve(file), file, origins, files, []);
+  if (options.dropRemovedKeys) dropRemovedKeys(merged);
   for (const arg of sets) applySet(merged, arg, origins);
   return { config: validate(merged, origins, file), files };
 }
@@ -166,6 +172,14 @@ function applySet(target: Plain, arg: string, origins: Origins): void {
 const REMOVED_KEYS: Record<string, string> = {
   "engine.shards": "it is no longer needed: each parameter's gradient is now summed over all the batch's rows by one worker (owner-computes), so the result is the same for any worker count without micro-shards; delete the key",
 };
+
+function dropRemovedKeys(config: Plain): void {
+  for (const path of Object.keys(REMOVED_KEYS)) {
+    const keys = path.split(".");
+    const parent = keys.slice(0, -1).reduce<unknown>((o, k) => (typeof o === "object" && o !== null ? (o as Plain)[k] : undefined), config);
+    if (typeof parent === "object" && parent !== null) delete (parent as Plain)[keys[keys.length - 1]!];
+  }
+}
 
 function validate(value: unknown, origins: Origins, file: string): Config {
   const result = ConfigSchema.safeParse(value, { reportInput: true });

@@ -20,6 +20,8 @@ import type { TrainState } from "./trainer.js";
 export const MODEL_FORMAT = "dptrain-model";
 export const CHECKPOINT_FORMAT = "dptrain-checkpoint";
 const MOMENTUM_PREFIX = "momentum_buffer.";
+/** 1: the slot engine (per-micro-shard gradient slots, engine.shards); 2: owner-computes. */
+export const CHECKPOINT_VERSION = "2";
 
 export class CheckpointError extends Error {
   constructor(message: string) {
@@ -49,7 +51,8 @@ export function encodeCheckpoint(state: TrainState, config: Config, spec: ModelS
   const metadata: Record<string, string> = {
     ...modelMetadata(config, spec),
     format: CHECKPOINT_FORMAT,
-    version: "1",
+    version: CHECKPOINT_VERSION,
+    reduction: "owner-computes",
     step: String(state.step),
     epoch: String(state.epoch),
     config: JSON.stringify(config),
@@ -171,13 +174,29 @@ function leafPaths(a: unknown, b: unknown, path: string): string[] {
   return [...keys].flatMap((k) => leafPaths(a, b, `${path}.${k}`));
 }
 
-/** Loads a checkpoint for resuming `config` with model `spec`. */
-export function loadCheckpoint(path: string, config: Config, spec: ModelSpec): TrainState {
-  const file = readSafetensors(path);
+/**
+ * Refuses a checkpoint this engine cannot continue bit for bit: one from the slot engine
+ * (version 1) summed each gradient over micro-shards in another order. Its params still load as
+ * a model (loadModelFile) for eval and predict.
+ */
+export function checkResumable(path: string, file: SafetensorsFile = readSafetensors(path)): void {
   const meta = file.metadata;
   if (meta.format !== CHECKPOINT_FORMAT) {
     throw new CheckpointError(`${path}: __metadata__.format: expected "${CHECKPOINT_FORMAT}", found ${meta.format === undefined ? "nothing" : JSON.stringify(meta.format)}`);
   }
+  if (meta.version === "1") {
+    throw new CheckpointError(`${path}: written by the slot engine (checkpoint version 1, gradients summed over engine.shards micro-shards); this dptrain sums them in another order (owner-computes), so a resume could not reproduce the run; start a new run (its model.safetensors still works with eval and predict)`);
+  }
+  if (meta.version !== CHECKPOINT_VERSION) {
+    throw new CheckpointError(`${path}: __metadata__.version: expected "${CHECKPOINT_VERSION}", found ${meta.version === undefined ? "nothing" : JSON.stringify(meta.version)}`);
+  }
+}
+
+/** Loads a checkpoint for resuming `config` with model `spec`. */
+export function loadCheckpoint(path: string, config: Config, spec: ModelSpec): TrainState {
+  const file = readSafetensors(path);
+  const meta = file.metadata;
+  checkResumable(path, file);
   let saved: Config;
   try {
     saved = JSON.parse(meta.config ?? "") as Config;

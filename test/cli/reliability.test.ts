@@ -206,6 +206,35 @@ describe("hostile files", () => {
     expect(readSafetensors(ckpt).metadata.step).toBe("10");
   }, 60_000);
 
+  it("a run directory from the slot engine: resume refused in one line saying why; its model still works with eval and predict", async () => {
+    const dir = tmp();
+    const cfg = tinyConfig(dir);
+    expect((await runCli(["train", "-c", cfg, "--set", "train.maxSteps=5", "--out", join(dir, "run")])).code).toBe(0);
+    // What the slot engine wrote: checkpoint version 1, and engine.shards in config.yaml.
+    const ckpt = join(dir, "run", "checkpoint.safetensors");
+    const file = readSafetensors(ckpt);
+    const { reduction: _, ...meta } = file.metadata;
+    writeFileSync(ckpt, encodeSafetensors([...file.tensors], { ...meta, version: "1" }));
+    const yamlPath = join(dir, "run", "config.yaml");
+    writeFileSync(yamlPath, readFileSync(yamlPath, "utf8").replace("engine:\n", "engine:\n  shards: 8\n"));
+    const before = readFileSync(ckpt);
+    const r = await runCli(["train", "--resume", join(dir, "run")]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`dptrain: ${ckpt}: written by the slot engine (checkpoint version 1, gradients summed over engine.shards micro-shards); this dptrain sums them in another order (owner-computes), so a resume could not reproduce the run; start a new run (its model.safetensors still works with eval and predict)\n`);
+    expect(readFileSync(ckpt).equals(before)).toBe(true);
+    const model = join(dir, "run", "model.safetensors");
+    const ev = await runCli(["eval", "--model", model, "--json"]);
+    expect(ev.stderr).toBe("");
+    expect(ev.code).toBe(0);
+    expect(JSON.parse(ev.stdout).confusion).toHaveLength(10);
+    const pr = await runCli(["predict", "--model", model, "--index", "0"]);
+    expect(pr.code).toBe(0);
+    // The same config given by a user is an error that says the key is no longer needed.
+    const bad = await runCli(["train", "-c", yamlPath, "--out", join(dir, "again")]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/config\.yaml:\d+:\d+: engine\.shards: unknown key \(expected one of .*\); it is no longer needed: .*owner-computes/);
+  }, 60_000);
+
   it("a corrupt IDX file: one line naming the file, exit 2, no run directory", async () => {
     const dir = tmp();
     const data = writeTinyIdxSet();
