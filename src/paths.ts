@@ -11,3 +11,7 @@ export const distDir = join(packageRoot, "dist");
 export const stepWorkerFile = join(distDir, "workers", "step.worker.js");
 export const sessionWorkerFile = join(distDir, "workers", "session.worker.js");
 export const wasmKernelsFile = join(distDir, "kernels.wasm");
+/** The native kernels' Node-API addon, built by node-gyp at npm ci (src/kernels/native/binding.gyp). */
+export const nativeAddonDefault = join(packageRoot, "src", "kernels", "native", "build", "Release", "dptrain_native.node");
+/** What the last native build did (written by build-addon.ts): read to say why native is unavailable. */
+export const nativeBuildRecord = join(distDir, "native-build.json");

@@ -10,7 +10,7 @@ import type { StepTask, WorkerInit } from "../src/engine/protocol.js";
 const init = workerData as WorkerInit;
 
 async function start() {
-  const { kernels, bind } = await createKernelsFor(init.kernels, init.memory, init.wasmPath);
+  const { kernels, bind } = await createKernelsFor(init);
   const handlers = makeStepHandlers(kernels, bind, init.memory, init.layout, init.spec, init.optim, init.inputNorm, init.faults);
   const { ctrl, results } = barrierViews(init.memory, init.layout.barrier);
   return (task: StepTask) => (task.kind === "eval" ? handlers.eval(task) : runStepLoop(handlers, ctrl, results, task));

@@ -67,7 +67,7 @@ async function trainCommand(flags: TrainFlags, verbose: boolean): Promise<number
         onStart: (info) => {
           runDir = info.runDir;
           const resumed = info.resumedAtStep === null ? "" : `, resuming at step ${info.resumedAtStep}`;
-          progress.log(`dptrain: ${config.name} → ${info.runDir} (${info.totalSteps} steps, ${info.workers} workers, ${config.engine.kernels} kernels${resumed})`);
+          progress.log(`dptrain: ${config.name} → ${info.runDir} (${info.totalSteps} steps, ${info.workers} workers, ${info.kernels} kernels${resumed})`);
         },
         onStep: (info) => progress.step(info),
         onEpoch: (m) => progress.epoch(m, config.train.epochs),

@@ -64,7 +64,10 @@ export const ConfigSchema = z
     engine: z
       .strictObject({
         workers: z.union([int().min(1).max(256), z.literal("auto")]).default("auto"),
-        kernels: z.enum(["wasm", "ts"]).default("wasm"),
+        /** auto: native where it loaded, else wasm (ARCHITECTURE.md "Kernel sets") */
+        kernels: z.enum(["auto", "native", "wasm", "ts"]).default("auto"),
+        /** instruction set of the native kernels; auto = the best this CPU runs */
+        isa: z.enum(["auto", "avx512", "avx2"]).default("auto"),
         /** a phase that takes longer than this is treated as a hung worker */
         stepTimeoutMs: int().min(100).default(60000),
         /** consecutive failed attempts of one step before training stops */
@@ -91,6 +94,9 @@ export const ConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.optim.nesterov && c.optim.momentum === 0) {
       ctx.addIssue({ code: "custom", path: ["optim", "nesterov"], message: "nesterov: true needs optim.momentum > 0", input: true });
+    }
+    if (c.engine.isa !== "auto" && (c.engine.kernels === "wasm" || c.engine.kernels === "ts")) {
+      ctx.addIssue({ code: "custom", path: ["engine", "isa"], message: `auto (an instruction set applies to the native kernels, and engine.kernels is ${c.engine.kernels})`, input: c.engine.isa });
     }
     if (c.data.dataset === "idx" && c.data.dir === undefined) {
       ctx.addIssue({ code: "custom", path: ["data", "dir"], message: "a directory of IDX files (data.dataset is idx)", input: undefined });

@@ -52,6 +52,8 @@ export function encodeCheckpoint(state: TrainState, config: Config, spec: ModelS
     ...modelMetadata(config, spec),
     format: CHECKPOINT_FORMAT,
     version: CHECKPOINT_VERSION,
+    kernels: config.engine.kernels,
+    isa: config.engine.isa,
     reduction: "owner-computes",
     step: String(state.step),
     epoch: String(state.epoch),
@@ -158,7 +160,7 @@ function normalizeMetadata(text: string | undefined, path: string): InputNorm {
 }
 
 /** Config keys that must match between a checkpoint and the run resuming it (else the trajectory differs). */
-const TRAJECTORY_KEYS = ["seed", "data.dataset", "data.dir", "data.normalize", "model.type", "model.hidden", "model.activation", "train.batchSize", "optim", "engine.kernels"];
+const TRAJECTORY_KEYS = ["seed", "data.dataset", "data.dir", "data.normalize", "model.type", "model.hidden", "model.activation", "train.batchSize", "optim", "engine.kernels", "engine.isa"];
 
 function pick(obj: unknown, path: string): unknown {
   return path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);

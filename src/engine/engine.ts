@@ -17,6 +17,7 @@ import { initParams } from "../model/init.js";
 import type { ModelSpec } from "../model/spec.js";
 import { writeEpochOrder } from "../data/order.js";
 import { wasmKernelsFile } from "../paths.js";
+import { nativeAddonPath, nativeCpuIsas, type NativeIsa } from "../kernels/native/native-kernels.js";
 import { StepPool } from "./pool.js";
 import { barrierViews } from "./barrier.js";
 import { StepFailedError } from "./errors.js";
@@ -34,6 +35,9 @@ export interface EngineOptions {
   batchSize: number;
   workers: number;
   kernels: KernelSet;
+  /** kernels: native: the instruction set (default: the best this CPU runs) and the addon file */
+  nativeIsa?: NativeIsa;
+  nativeAddon?: string;
   optim: OptimSettings;
   /** pixel normalization at gather time (default plain u8 / 255) */
   inputNorm?: InputNorm;
@@ -97,7 +101,10 @@ export class Engine {
     this.trainOrder = u32View(this.memory, L.trainOrder);
     initParams(this.paramsBuffer(0), spec, options.seed);
     this.init = {
-      memory: this.memory, layout: L, spec, kernels: options.kernels, optim: options.optim, inputNorm: options.inputNorm ?? PLAIN_SCALING, wasmPath: wasmKernelsFile,
+      memory: this.memory, layout: L, spec, kernels: options.kernels,
+      nativeIsa: options.kernels === "native" ? (options.nativeIsa ?? nativeCpuIsas(options.nativeAddon)[0] ?? null) : null,
+      nativeAddon: options.nativeAddon ?? nativeAddonPath(),
+      optim: options.optim, inputNorm: options.inputNorm ?? PLAIN_SCALING, wasmPath: wasmKernelsFile,
       faults: options.faults ?? faultsFromEnv(),
     };
     this.pool = new StepPool(workers, this.init);

@@ -9,7 +9,7 @@ import type { InputNorm } from "../data/normalize.js";
 import type { ModelSpec } from "../model/spec.js";
 import type { ScheduleSpec } from "../optim/schedule.js";
 
-export type KernelSet = "wasm" | "ts";
+export type KernelSet = "native" | "wasm" | "ts";
 
 export interface OptimSettings {
   lr: number;
@@ -43,6 +43,9 @@ export interface WorkerInit {
   layout: ArenaLayout;
   spec: ModelSpec;
   kernels: KernelSet;
+  /** the native kernels' instruction set and addon file (kernels: native) */
+  nativeIsa: "avx512" | "avx2" | null;
+  nativeAddon: string;
   optim: OptimSettings;
   /** pixel normalization applied by every gather (train and eval) */
   inputNorm: InputNorm;

@@ -7,6 +7,7 @@ import { specFromConfig } from "../model/build.js";
 import type { ModelSpec } from "../model/spec.js";
 import { namedParams } from "../model/views.js";
 import { Engine, StepFailedError, type EngineOptions, type EvalStats } from "./engine.js";
+import { resolveKernels, type ResolvedKernels } from "../kernels/resolve.js";
 
 export interface EpochMetrics {
   /** 1-based epoch number */
@@ -108,11 +109,22 @@ export function totalSteps(config: Config, nTrain: number): number {
   return Math.min(config.train.epochs * stepsPerEpoch(config, nTrain), config.train.maxSteps ?? Infinity);
 }
 
+/** EngineOptions' kernel fields for a resolved kernel set. */
+export function kernelOptions(k: ResolvedKernels): Pick<EngineOptions, "kernels" | "nativeIsa" | "nativeAddon"> {
+  return { kernels: k.set, nativeAddon: k.addon, ...(k.isa ? { nativeIsa: k.isa } : {}) };
+}
+
+/** The config with engine.kernels and engine.isa resolved for this machine: what a run records in config.yaml and checkpoints. */
+export function resolvedConfig(config: Config): { config: Config; kernels: ResolvedKernels } {
+  const kernels = resolveKernels(config.engine.kernels, config.engine.isa);
+  return { config: { ...config, engine: { ...config.engine, kernels: kernels.set, isa: kernels.isa ?? "auto" } }, kernels };
+}
+
 /** The engine a config describes, with `workers` threads (train, evaluate and bench all build it here). */
 export function engineOptions(config: Config, dataset: Dataset, spec: ModelSpec, workers: number): EngineOptions {
   return {
     spec, dataset, seed: config.seed, batchSize: config.train.batchSize, workers,
-    kernels: config.engine.kernels, evalChunkRows: config.eval.batchSize,
+    ...kernelOptions(resolveKernels(config.engine.kernels, config.engine.isa)), evalChunkRows: config.eval.batchSize,
     optim: { ...config.optim, stepsPerEpoch: stepsPerEpoch(config, dataset.train.count), totalSteps: totalSteps(config, dataset.train.count) },
     stepTimeoutMs: config.engine.stepTimeoutMs, maxRetries: config.engine.maxRetries, inputNorm: config.data.normalize,
   };

@@ -3,7 +3,8 @@ import { pointerBinder, viewBinder, type Binder } from "../arena/arena.js";
 import type { Kernels } from "./kernels.js";
 import { tsKernels } from "./ts/index.js";
 import { loadWasmKernels } from "./wasm/loader.js";
-import type { KernelSet } from "../engine/protocol.js";
+import { loadNativeKernels } from "./native/native-kernels.js";
+import type { WorkerInit } from "../engine/protocol.js";
 
 export interface BoundKernels {
   // The sets name buffers differently (views vs pointers); handlers are generic over both.
@@ -11,7 +12,9 @@ export interface BoundKernels {
   bind: Binder<any, any, any, any>;
 }
 
-export async function createKernelsFor(set: KernelSet, memory: WebAssembly.Memory, wasmPath: string): Promise<BoundKernels> {
-  if (set === "ts") return { kernels: tsKernels<Float32Array>(), bind: viewBinder(memory) };
-  return { kernels: await loadWasmKernels(memory, wasmPath), bind: pointerBinder };
+export async function createKernelsFor(init: Pick<WorkerInit, "kernels" | "memory" | "wasmPath" | "nativeIsa" | "nativeAddon">): Promise<BoundKernels> {
+  const { memory } = init;
+  if (init.kernels === "ts") return { kernels: tsKernels<Float32Array>(), bind: viewBinder(memory) };
+  if (init.kernels === "native") return { kernels: loadNativeKernels(memory, init.nativeIsa ?? "avx2", init.nativeAddon), bind: pointerBinder };
+  return { kernels: await loadWasmKernels(memory, init.wasmPath), bind: pointerBinder };
 }

@@ -8,7 +8,7 @@ import type { Config } from "../config/schema.js";
 import { configToYaml } from "../config/load.js";
 import { loadDataset } from "../data/dataset.js";
 import { loadCheckpoint, saveCheckpoint, saveModel } from "../engine/checkpoint.js";
-import { resolveWorkers, stepsPerEpoch, totalSteps, train, type CheckpointReason, type EpochMetrics, type StepInfo, type TrainState } from "../engine/trainer.js";
+import { resolvedConfig, resolveWorkers, stepsPerEpoch, totalSteps, train, type CheckpointReason, type EpochMetrics, type StepInfo, type TrainState } from "../engine/trainer.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { specFromConfig } from "../model/build.js";
 import { MetricsLog, readMetrics } from "../report/metrics-log.js";
@@ -33,6 +33,8 @@ export interface ExperimentStart {
   stepsPerEpoch: number;
   totalSteps: number;
   resumedAtStep: number | null;
+  /** the kernel set actually used: "native (avx2)", "wasm", "ts" */
+  kernels: string;
 }
 
 export interface ExperimentEvents {
@@ -56,7 +58,8 @@ export interface ExperimentSummary {
 }
 
 export async function runExperiment(req: ExperimentRequest, events: ExperimentEvents = {}, signal?: AbortSignal): Promise<ExperimentSummary> {
-  const { config } = req;
+  // engine.kernels/isa as this machine runs them: config.yaml and checkpoints record the set actually used.
+  const { config, kernels } = resolvedConfig(req.config);
   const dataset = await loadDataset(config.data.dataset, config.data.dir);
   const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses);
   let resume: TrainState | undefined;
@@ -74,7 +77,7 @@ export async function runExperiment(req: ExperimentRequest, events: ExperimentEv
   const checkpointPath = join(runDir, RUN_FILES.checkpoint);
   events.onStart?.({
     runDir, workers: resolveWorkers(config.engine.workers), stepsPerEpoch: stepsPerEpoch(config, dataset.train.count), totalSteps: totalSteps(config, dataset.train.count),
-    resumedAtStep: resume?.step ?? null,
+    resumedAtStep: resume?.step ?? null, kernels: kernels.label,
   });
   const result = await train(config, {
     dataset, signal, ...(resume ? { resume } : {}),

@@ -12,10 +12,20 @@ import { Rng } from "../../src/rng.js";
 import { mlp } from "../../src/model/spec.js";
 import { normRelError, randomArray } from "../helpers.js";
 import { modelGradientCheck } from "./model-gradient.js";
-import { tsSet, wasmSet, type SetUnderTest } from "./set-harness.js";
+import { nativeAvailable, nativeSet, tsSet, wasmSet, type SetUnderTest } from "./set-harness.js";
+import { loadAddon, nativeAddonPath, nativeCpuIsas, type NativeIsa } from "../../src/kernels/native/native-kernels.js";
+import { nativeBuildRecord } from "../../src/paths.js";
+import { existsSync, readFileSync } from "node:fs";
 
 const TOL = 1e-5;
-const loaders: Record<string, () => Promise<SetUnderTest>> = { ts: async () => tsSet(), wasm: () => wasmSet() };
+// Native: each instruction set this CPU runs. On an AVX-512 machine this runs the AVX2 path too
+// (forced through the same addon), so both code paths are checked against the reference.
+const loaders: Record<string, () => Promise<SetUnderTest | null>> = {
+  ts: async () => tsSet(), wasm: () => wasmSet(),
+  "native-avx512": async () => nativeSet("avx512"), "native-avx2": async () => nativeSet("avx2"),
+};
+const cpuIsas = nativeCpuIsas();
+const runs = (name: string) => !name.startsWith("native-") || cpuIsas.includes(name.slice("native-".length) as NativeIsa);
 const shapes: [number, number, number][] = [
   // [B, C, OC]: batch of 1, odd columns (1, 3, 17, 785), odd outputs, and the seed MLP's shapes
   [1, 1, 1], [1, 3, 5], [3, 17, 7], [5, 785, 9], [8, 784, 520], [7, 520, 320], [2, 120, 10], [9, 33, 6],
@@ -49,11 +59,18 @@ function runWeightGradSgd(s: SetUnderTest, c: ReturnType<typeof denseCase>, B: n
   return { theta: [...wOutV, ...bOutV], velocity: [...wvOutV, ...bvOutV], rowSq: [...sqV] };
 }
 
+it("a native addon that built loads; one that did not says why (dist/native-build.json)", () => {
+  const record = JSON.parse(readFileSync(nativeBuildRecord, "utf8")) as { ok: boolean; error?: string };
+  if (record.ok && existsSync(nativeAddonPath())) expect(loadAddon().reason).toBe("");
+  else if (!record.ok) expect(record.error).toMatch(/\S/);
+  expect(nativeAvailable).toBe(loadAddon().addon !== null && cpuIsas.length > 0);
+});
+
 for (const name of Object.keys(loaders)) {
-  describe(`kernel set ${name}`, () => {
+  describe.skipIf(!runs(name))(`kernel set ${name}`, () => {
     let s: SetUnderTest;
     beforeAll(async () => {
-      s = await loaders[name]!();
+      s = (await loaders[name]!())!;
     });
 
     if (name !== "ts") {

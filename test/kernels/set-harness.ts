@@ -6,6 +6,7 @@ import type { Kernels } from "../../src/kernels/kernels.js";
 import { tsKernels } from "../../src/kernels/ts/index.js";
 import { loadWasmKernels } from "../../src/kernels/wasm/loader.js";
 import { wasmKernelsFile } from "../../src/paths.js";
+import { loadNativeKernels, nativeCpuIsas, type NativeIsa } from "../../src/kernels/native/native-kernels.js";
 
 export interface SetUnderTest {
   name: string;
@@ -86,3 +87,12 @@ export function ts64Set(): SetUnderTest {
     u32: (from) => Uint32Array.from(from),
   };
 }
+
+/** The native set running `isa`, or null where the addon is not built or this CPU cannot run that set. */
+export function nativeSet(isa: NativeIsa, memory = testMemory()): SetUnderTest | null {
+  if (!nativeCpuIsas().includes(isa)) return null;
+  return setUnderTest(`native-${isa}`, loadNativeKernels(memory, isa), memory, true);
+}
+
+/** Whether the native addon loads here (the suite checks the fallback either way). */
+export const nativeAvailable = nativeCpuIsas().length > 0;

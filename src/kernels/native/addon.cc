@@ -1,0 +1,227 @@
+// Node-API glue for the native kernels. Each worker thread (one Node-API environment) binds the
+// shared arena once (bind), picks the instruction set (useIsa), then calls kernels with byte
+// offsets into the arena and sizes: zero copies. Arguments arrive as plain numbers; the
+// TypeScript loader (native-kernels.ts) has checked every offset and extent against the arena,
+// so the kernels trust them.
+#include <node_api.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "ops.h"
+
+namespace {
+
+using dptrain::Ops;
+
+struct EnvState {
+  uint8_t* base = nullptr;
+  size_t length = 0;
+  const Ops* ops = nullptr;
+  int lastCorrect = 0;
+};
+
+constexpr size_t MAX_ARGS = 24;
+
+bool cpuHasAvx512() { return __builtin_cpu_supports("avx512f"); }
+bool cpuHasAvx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+
+// The arguments of one call as doubles, and the environment's state; throws on misuse.
+struct Call {
+  napi_env env;
+  EnvState* state = nullptr;
+  double args[MAX_ARGS] = {};
+  size_t argc = MAX_ARGS;
+  napi_value argv[MAX_ARGS];
+  bool ok = false;
+
+  Call(napi_env e, napi_callback_info info, size_t expected, bool needKernels = true) : env(e) {
+    if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) {
+      fail("bad call");
+      return;
+    }
+    if (argc != expected) {
+      fail(("expected " + std::to_string(expected) + " arguments, got " + std::to_string(argc)).c_str());
+      return;
+    }
+    napi_get_instance_data(env, reinterpret_cast<void**>(&state));
+    if (needKernels && (state == nullptr || state->base == nullptr || state->ops == nullptr)) {
+      fail("native kernels used before bind() and useIsa()");
+      return;
+    }
+    for (size_t i = 0; i < argc; i++) {
+      napi_valuetype t;
+      napi_typeof(env, argv[i], &t);
+      if (t == napi_number) {
+        napi_get_value_double(env, argv[i], &args[i]);
+      } else if (needKernels) {
+        fail(("argument " + std::to_string(i) + " is not a number").c_str());
+        return;
+      }
+    }
+    ok = true;
+  }
+  void fail(const char* what) { napi_throw_error(env, nullptr, (std::string("dptrain native: ") + what).c_str()); }
+  template <class P>
+  P* ptr(size_t i) const { return reinterpret_cast<P*>(state->base + static_cast<int64_t>(args[i])); }
+  // Offset 0 means "none" (the arena never places a region at 0).
+  template <class P>
+  P* ptrOrNull(size_t i) const { return args[i] == 0 ? nullptr : ptr<P>(i); }
+  int i32(size_t i) const { return static_cast<int>(args[i]); }
+  float f32(size_t i) const { return static_cast<float>(args[i]); }
+};
+
+napi_value undefinedValue(napi_env env) {
+  napi_value v;
+  napi_get_undefined(env, &v);
+  return v;
+}
+
+napi_value number(napi_env env, double x) {
+  napi_value v;
+  napi_create_double(env, x, &v);
+  return v;
+}
+
+napi_value string(napi_env env, const char* s) {
+  napi_value v;
+  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
+// bind(arena: Uint8Array over the whole shared memory)
+napi_value Bind(napi_env env, napi_callback_info info) {
+  Call c(env, info, 1, false);
+  if (!c.ok) return nullptr;
+  bool isTyped = false;
+  napi_is_typedarray(env, c.argv[0], &isTyped);
+  if (!isTyped) return c.fail("bind: expected a Uint8Array over the arena"), nullptr;
+  napi_typedarray_type type;
+  size_t length;
+  void* data;
+  napi_value buffer;
+  size_t offset;
+  if (napi_get_typedarray_info(env, c.argv[0], &type, &length, &data, &buffer, &offset) != napi_ok || type != napi_uint8_array || data == nullptr) {
+    return c.fail("bind: expected a Uint8Array over the arena"), nullptr;
+  }
+  c.state->base = static_cast<uint8_t*>(data);
+  c.state->length = length;
+  return undefinedValue(env);
+}
+
+// cpuIsas(): the instruction sets this CPU runs, best first
+napi_value CpuIsas(napi_env env, napi_callback_info) {
+  napi_value list;
+  napi_create_array(env, &list);
+  uint32_t n = 0;
+  if (cpuHasAvx512()) napi_set_element(env, list, n++, string(env, "avx512"));
+  if (cpuHasAvx2()) napi_set_element(env, list, n++, string(env, "avx2"));
+  return list;
+}
+
+// useIsa(name): this thread's kernels run that instruction set; returns its name
+napi_value UseIsa(napi_env env, napi_callback_info info) {
+  Call c(env, info, 1, false);
+  if (!c.ok) return nullptr;
+  char name[32] = {};
+  size_t len = 0;
+  if (napi_get_value_string_utf8(env, c.argv[0], name, sizeof name, &len) != napi_ok) return c.fail("useIsa: expected a string"), nullptr;
+  if (std::strcmp(name, "avx512") == 0 && cpuHasAvx512()) c.state->ops = dptrain::avx512Ops();
+  else if (std::strcmp(name, "avx2") == 0 && cpuHasAvx2()) c.state->ops = dptrain::avx2Ops();
+  else return c.fail((std::string("this CPU cannot run instruction set \"") + name + "\"").c_str()), nullptr;
+  return string(env, c.state->ops->isa);
+}
+
+napi_value GatherRows(napi_env env, napi_callback_info info) {
+  Call c(env, info, 10);
+  if (!c.ok) return nullptr;
+  c.state->ops->gatherRows(c.ptr<float>(0), c.ptr<uint8_t>(1), c.ptr<const uint8_t>(2), c.ptr<const uint8_t>(3), c.ptr<const uint32_t>(4), c.i32(5), c.i32(6), c.i32(7), c.f32(8), c.f32(9));
+  return nullptr;
+}
+
+napi_value DenseForward(napi_env env, napi_callback_info info) {
+  Call c(env, info, 8);
+  if (!c.ok) return nullptr;
+  c.state->ops->denseForward(c.ptr<float>(0), c.ptr<const float>(1), c.ptr<const float>(2), c.ptr<const float>(3), c.i32(4), c.i32(5), c.i32(6), c.args[7] != 0);
+  return nullptr;
+}
+
+napi_value DenseInputGrad(napi_env env, napi_callback_info info) {
+  Call c(env, info, 7);
+  if (!c.ok) return nullptr;
+  c.state->ops->denseInputGrad(c.ptr<float>(0), c.ptr<const float>(1), c.ptr<const float>(2), c.ptrOrNull<const float>(3), c.i32(4), c.i32(5), c.i32(6));
+  return nullptr;
+}
+
+napi_value ReluForward(napi_env env, napi_callback_info info) {
+  Call c(env, info, 3);
+  if (!c.ok) return nullptr;
+  c.state->ops->reluForward(c.ptr<float>(0), c.ptr<const float>(1), static_cast<int64_t>(c.args[2]));
+  return nullptr;
+}
+
+napi_value ReluBackward(napi_env env, napi_callback_info info) {
+  Call c(env, info, 4);
+  if (!c.ok) return nullptr;
+  c.state->ops->reluBackward(c.ptr<float>(0), c.ptr<const float>(1), c.ptr<const float>(2), static_cast<int64_t>(c.args[3]));
+  return nullptr;
+}
+
+napi_value SoftmaxCrossEntropy(napi_env env, napi_callback_info info) {
+  Call c(env, info, 7);
+  if (!c.ok) return nullptr;
+  const double loss = c.state->ops->softmaxCrossEntropy(c.ptr<float>(0), c.ptr<float>(1), c.ptr<const float>(2), c.ptr<const uint8_t>(3), c.i32(4), c.i32(5), c.args[6], &c.state->lastCorrect);
+  return number(env, loss);
+}
+
+napi_value LastCorrect(napi_env env, napi_callback_info info) {
+  Call c(env, info, 0);
+  if (!c.ok) return nullptr;
+  return number(env, c.state->lastCorrect);
+}
+
+// (weight, bias, weightVelocity, biasVelocity, weightOut, biasOut, weightVelocityOut, biasVelocityOut,
+//  rowSq, dout, inp, B, C, OC, o0, o1, gradScale, lr, momentum, nesterov, weightDecay)
+napi_value DenseWeightGradSgd(napi_env env, napi_callback_info info) {
+  Call c(env, info, 21);
+  if (!c.ok) return nullptr;
+  const dptrain::DenseParams p = {c.ptr<const float>(0), c.ptr<const float>(1), c.ptr<const float>(2), c.ptr<const float>(3),
+                                  c.ptr<float>(4),       c.ptr<float>(5),       c.ptr<float>(6),       c.ptr<float>(7)};
+  const dptrain::SgdHyper h = {c.f32(16), c.f32(17), c.f32(18), c.f32(20), c.args[19] != 0};
+  c.state->ops->denseWeightGradSgd(p, c.ptr<double>(8), c.ptr<const float>(9), c.ptr<const float>(10), c.i32(11), c.i32(12), c.i32(13), c.i32(14), c.i32(15), h);
+  return nullptr;
+}
+
+// fmaPeakGflops(iterations): needs useIsa, not bind
+napi_value FmaPeakGflops(napi_env env, napi_callback_info info) {
+  Call c(env, info, 1, false);
+  if (!c.ok) return nullptr;
+  if (c.state->ops == nullptr) return c.fail("fmaPeakGflops before useIsa()"), nullptr;
+  return number(env, c.state->ops->fmaPeakGflops(static_cast<int64_t>(c.args[0])));
+}
+
+napi_value Init(napi_env env, napi_value exports) {
+  auto* state = new EnvState();
+  napi_set_instance_data(env, state, [](napi_env, void* data, void*) { delete static_cast<EnvState*>(data); }, nullptr);
+  const napi_property_descriptor props[] = {
+      {"bind", nullptr, Bind, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"cpuIsas", nullptr, CpuIsas, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"useIsa", nullptr, UseIsa, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"gatherRows", nullptr, GatherRows, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"denseForward", nullptr, DenseForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"denseInputGrad", nullptr, DenseInputGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reluForward", nullptr, ReluForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"reluBackward", nullptr, ReluBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"softmaxCrossEntropy", nullptr, SoftmaxCrossEntropy, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"lastCorrect", nullptr, LastCorrect, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"denseWeightGradSgd", nullptr, DenseWeightGradSgd, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"fmaPeakGflops", nullptr, FmaPeakGflops, nullptr, nullptr, nullptr, napi_default, nullptr},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
+
+}  // namespace
+
+NAPI_MODULE_INIT() { return Init(env, exports); }

@@ -1,0 +1,60 @@
+// The kernels for AVX2 + FMA: 8 float lanes (__m256), masked tails with vmaskmov.
+#include <cmath>
+#include <cstdint>
+#include <ctime>
+#include <immintrin.h>
+
+#include "ops.h"
+
+// Everything below is compiled for AVX2 + FMA; the standard headers above are not, so no inline
+// function they define can carry these instructions into code the other ISA's unit shares.
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+
+namespace dptrain_avx2 {
+
+struct T {
+  using V = __m256;
+  using M = __m256i;
+  static constexpr int N = 8;
+  static constexpr const char* NAME = "avx2";
+  // Register blocks: forward 3 rows × 4 outputs (12 accumulators of 16 registers), input
+  // gradient 4 rows × 2 vectors, weight gradient 4 rows × 2 vectors.
+  static constexpr int FWD_RB = 3, FWD_OB = 4, DX_RB = 4, DX_CB = 2, DW_OB = 4, DW_CB = 2;
+  static inline V zero() { return _mm256_setzero_ps(); }
+  static inline V set1(float x) { return _mm256_set1_ps(x); }
+  static inline V load(const float* p) { return _mm256_loadu_ps(p); }
+  static inline void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  /** lanes [0, n) on */
+  static inline M mask(int n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
+  static inline V loadm(const float* p, M m) { return _mm256_maskload_ps(p, m); }
+  static inline void storem(float* p, M m, V v) { _mm256_maskstore_ps(p, m, v); }
+  static inline V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  /** c − a·b */
+  static inline V fnma(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }
+  static inline V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static inline V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  static inline V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static inline V div(V a, V b) { return _mm256_div_ps(a, b); }
+  /** x > 0 ? x : 0 (NaN → 0, as the TS kernel) */
+  static inline V relu(V x) { return _mm256_and_ps(x, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ)); }
+  /** v where m > 0, else 0 */
+  static inline V keepPositive(V v, V m) { return _mm256_and_ps(v, _mm256_cmp_ps(m, _mm256_setzero_ps(), _CMP_GT_OQ)); }
+  /** ((l0 + l4) + (l2 + l6)) + ((l1 + l5) + (l3 + l7)): one fixed order */
+  static inline float hsum(V v) {
+    const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
+  }
+  static inline V u8ToFloat(const uint8_t* p) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)))); }
+};
+
+#define ISA_OPS_FN ops
+#include "kernels-impl.h"
+#undef ISA_OPS_FN
+
+}  // namespace dptrain_avx2
+
+#pragma GCC pop_options
+
+const dptrain::Ops* dptrain::avx2Ops() { return dptrain_avx2::ops(); }

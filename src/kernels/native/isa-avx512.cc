@@ -1,0 +1,55 @@
+// The kernels for AVX-512F: 16 float lanes (__m512), masked tails with k-registers.
+#include <cmath>
+#include <cstdint>
+#include <ctime>
+#include <immintrin.h>
+
+#include "ops.h"
+
+// Everything below is compiled for AVX-512F; the standard headers above are not (see isa-avx2.cc).
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx2,fma")
+
+namespace dptrain_avx512 {
+
+struct T {
+  using V = __m512;
+  using M = __mmask16;
+  static constexpr int N = 16;
+  static constexpr const char* NAME = "avx512";
+  // 32 registers: forward 4 rows × 4 outputs, input gradient 4 rows × 2 vectors, weight gradient 4 rows × 2 vectors.
+  static constexpr int FWD_RB = 4, FWD_OB = 4, DX_RB = 4, DX_CB = 2, DW_OB = 4, DW_CB = 2;
+  static inline V zero() { return _mm512_setzero_ps(); }
+  static inline V set1(float x) { return _mm512_set1_ps(x); }
+  static inline V load(const float* p) { return _mm512_loadu_ps(p); }
+  static inline void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  static inline M mask(int n) { return n >= 16 ? (M)0xffff : (M)((1u << n) - 1); }
+  static inline V loadm(const float* p, M m) { return _mm512_maskz_loadu_ps(m, p); }
+  static inline void storem(float* p, M m, V v) { _mm512_mask_storeu_ps(p, m, v); }
+  static inline V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static inline V fnma(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }
+  static inline V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static inline V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  static inline V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static inline V div(V a, V b) { return _mm512_div_ps(a, b); }
+  static inline V relu(V x) { return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GT_OQ), x); }
+  static inline V keepPositive(V v, V m) { return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(m, _mm512_setzero_ps(), _CMP_GT_OQ), v); }
+  /** the two 256-bit halves added, then the AVX2 order */
+  static inline float hsum(V v) {
+    const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    const __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+    const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
+  }
+  static inline V u8ToFloat(const uint8_t* p) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)))); }
+};
+
+#define ISA_OPS_FN ops
+#include "kernels-impl.h"
+#undef ISA_OPS_FN
+
+}  // namespace dptrain_avx512
+
+#pragma GCC pop_options
+
+const dptrain::Ops* dptrain::avx512Ops() { return dptrain_avx512::ops(); }

@@ -1,0 +1,287 @@
+// The native kernels, written once over a vector-traits type T (isa-avx2.cc: 8 lanes, AVX2 +
+// FMA; isa-avx512.cc: 16 lanes, AVX-512F). Each ISA's translation unit includes this inside its
+// own namespace, so nothing compiled for one instruction set can be linked into the other.
+//
+// Determinism and the row-independence contract (src/kernels/kernels.ts): every output element
+// is computed by the same sequence of operations whatever block it falls in. A block of RB rows ×
+// OB outputs (or columns) only decides how many elements are computed side by side; tails of
+// rows and outputs run the same template with a smaller block, and tails of columns run the
+// same vector code with masked loads and stores (masked-off lanes read 0 and are never stored).
+// Sums run in one fixed order: lanes along the contiguous dimension, then a fixed horizontal
+// sum. The build passes -ffp-contract=off, so only the explicit FMAs below are fused.
+//
+// Included by isa-*.cc inside its own namespace, after <cmath>, <ctime>, <immintrin.h> and
+// ops.h, with T (the traits) and ISA_OPS_FN (the table's accessor) defined: no #include here.
+
+using dptrain::DenseParams;
+using dptrain::SgdHyper;
+
+namespace {
+
+using V = T::V;
+using M = T::M;
+constexpr int N = T::N;
+
+// ---- ROWS: dense forward, dot products along C -------------------------------------------
+
+// out[b..b+RB, o..o+OB): Σ_c inp[b,c]·W[o,c] (lanes over c, FMA), hsum, + bias, optional ReLU
+template <int RB, int OB>
+inline void forwardBlock(float* out, const float* inp, const float* weight, const float* bias, int b, int o, int C, int OC, bool relu) {
+  V acc[RB][OB];
+  for (int r = 0; r < RB; r++)
+    for (int j = 0; j < OB; j++) acc[r][j] = T::zero();
+  int c = 0;
+  for (; c + N <= C; c += N) {
+    V x[RB];
+    for (int r = 0; r < RB; r++) x[r] = T::load(inp + (int64_t)(b + r) * C + c);
+    for (int j = 0; j < OB; j++) {
+      const V w = T::load(weight + (int64_t)(o + j) * C + c);
+      for (int r = 0; r < RB; r++) acc[r][j] = T::fma(x[r], w, acc[r][j]);
+    }
+  }
+  if (c < C) {
+    const M m = T::mask(C - c);
+    V x[RB];
+    for (int r = 0; r < RB; r++) x[r] = T::loadm(inp + (int64_t)(b + r) * C + c, m);
+    for (int j = 0; j < OB; j++) {
+      const V w = T::loadm(weight + (int64_t)(o + j) * C + c, m);
+      for (int r = 0; r < RB; r++) acc[r][j] = T::fma(x[r], w, acc[r][j]);
+    }
+  }
+  for (int r = 0; r < RB; r++)
+    for (int j = 0; j < OB; j++) {
+      const float y = T::hsum(acc[r][j]) + bias[o + j];
+      out[(int64_t)(b + r) * OC + o + j] = relu && !(y > 0) ? 0.0f : y;
+    }
+}
+
+// Outputs outer, rows inner: a block of weight rows stays in L1 while every batch row passes.
+template <int OB>
+inline void forwardOutputs(float* out, const float* inp, const float* weight, const float* bias, int o, int B, int C, int OC, bool relu) {
+  int b = 0;
+  for (; b + T::FWD_RB <= B; b += T::FWD_RB) forwardBlock<T::FWD_RB, OB>(out, inp, weight, bias, b, o, C, OC, relu);
+  for (; b < B; b++) forwardBlock<1, OB>(out, inp, weight, bias, b, o, C, OC, relu);
+}
+
+void denseForward(float* out, const float* inp, const float* weight, const float* bias, int B, int C, int OC, bool relu) {
+  int o = 0;
+  for (; o + T::FWD_OB <= OC; o += T::FWD_OB) forwardOutputs<T::FWD_OB>(out, inp, weight, bias, o, B, C, OC, relu);
+  for (; o < OC; o++) forwardOutputs<1>(out, inp, weight, bias, o, B, C, OC, relu);
+}
+
+// ---- ROWS: input gradient, axpy along C --------------------------------------------------
+
+// dinp[b..b+RB, c..c+CB·N): Σ_o dout[b,o]·W[o,c] (sequential over o), masked by the ReLU output
+template <int RB, int CB>
+inline void inputGradBlock(float* dinp, const float* dout, const float* weight, const float* mask, int b, int c, int C, int OC, int tail) {
+  V acc[RB][CB];
+  for (int r = 0; r < RB; r++)
+    for (int j = 0; j < CB; j++) acc[r][j] = T::zero();
+  const M m = T::mask(tail);  // lanes of the last vector (N when the block is whole)
+  for (int o = 0; o < OC; o++) {
+    V w[CB];
+    for (int j = 0; j < CB; j++) w[j] = j + 1 < CB || tail == N ? T::load(weight + (int64_t)o * C + c + j * N) : T::loadm(weight + (int64_t)o * C + c + j * N, m);
+    for (int r = 0; r < RB; r++) {
+      const V g = T::set1(dout[(int64_t)(b + r) * OC + o]);
+      for (int j = 0; j < CB; j++) acc[r][j] = T::fma(g, w[j], acc[r][j]);
+    }
+  }
+  for (int r = 0; r < RB; r++)
+    for (int j = 0; j < CB; j++) {
+      const int64_t i = (int64_t)(b + r) * C + c + j * N;
+      const bool whole = j + 1 < CB || tail == N;
+      V v = acc[r][j];
+      if (mask) v = T::keepPositive(v, whole ? T::load(mask + i) : T::loadm(mask + i, m));
+      if (whole) T::store(dinp + i, v);
+      else T::storem(dinp + i, m, v);
+    }
+}
+
+template <int CB>
+inline void inputGradColumns(float* dinp, const float* dout, const float* weight, const float* mask, int c, int B, int C, int OC, int tail) {
+  int b = 0;
+  for (; b + T::DX_RB <= B; b += T::DX_RB) inputGradBlock<T::DX_RB, CB>(dinp, dout, weight, mask, b, c, C, OC, tail);
+  for (; b < B; b++) inputGradBlock<1, CB>(dinp, dout, weight, mask, b, c, C, OC, tail);
+}
+
+// Columns outer, rows inner: a strip of weight columns stays in cache while every row passes.
+void denseInputGrad(float* dinp, const float* dout, const float* weight, const float* mask, int B, int C, int OC) {
+  constexpr int CB = T::DX_CB;
+  int c = 0;
+  for (; c + CB * N <= C; c += CB * N) inputGradColumns<CB>(dinp, dout, weight, mask, c, B, C, OC, N);
+  for (; c < C; c += N) inputGradColumns<1>(dinp, dout, weight, mask, c, B, C, OC, C - c < N ? C - c : N);
+}
+
+// ---- PARAMS: weight gradient over all rows, fused with SGD ------------------------------
+
+inline V sgdVec(const float* th, const float* vel, float* thOut, float* velOut, V g, const SgdHyper& h, bool whole, M m) {
+  const V theta = whole ? T::load(th) : T::loadm(th, m);
+  const V v = whole ? T::load(vel) : T::loadm(vel, m);
+  const V mom = T::set1(h.momentum);
+  const V gd = T::fma(T::set1(h.weightDecay), theta, g);
+  const V vNew = T::fma(mom, v, gd);
+  const V d = h.nesterov ? T::fma(mom, vNew, gd) : vNew;
+  const V thNew = T::fnma(T::set1(h.lr), d, theta);
+  if (whole) {
+    T::store(velOut, vNew);
+    T::store(thOut, thNew);
+  } else {
+    T::storem(velOut, m, vNew);
+    T::storem(thOut, m, thNew);
+  }
+  return g;
+}
+
+inline void sgdScalar(const float* th, const float* vel, float* thOut, float* velOut, float g, const SgdHyper& h) {
+  const float gd = std::fma(h.weightDecay, *th, g);
+  const float vNew = std::fma(h.momentum, *vel, gd);
+  const float d = h.nesterov ? std::fma(h.momentum, vNew, gd) : vNew;
+  *velOut = vNew;
+  *thOut = std::fma(-h.lr, d, *th);
+}
+
+// Rows o..o+OB, columns c..c+CB·N (the last vector has `tail` lanes): g = scale · Σ_b dout[b,o]·inp[b,c]
+template <int OB, int CB>
+inline void weightGradTile(const DenseParams& p, V* sq, const float* dout, const float* inp, int B, int C, int OC, int o, int c, int tail, const SgdHyper& h) {
+  V acc[OB][CB];
+  for (int r = 0; r < OB; r++)
+    for (int j = 0; j < CB; j++) acc[r][j] = T::zero();
+  const M m = T::mask(tail);
+  for (int b = 0; b < B; b++) {
+    V x[CB];
+    const float* row = inp + (int64_t)b * C + c;
+    for (int j = 0; j < CB; j++) x[j] = j + 1 < CB || tail == N ? T::load(row + j * N) : T::loadm(row + j * N, m);
+    for (int r = 0; r < OB; r++) {
+      const V g = T::set1(dout[(int64_t)b * OC + o + r]);
+      for (int j = 0; j < CB; j++) acc[r][j] = T::fma(g, x[j], acc[r][j]);
+    }
+  }
+  const V scale = T::set1(h.gradScale);
+  for (int r = 0; r < OB; r++)
+    for (int j = 0; j < CB; j++) {
+      const V g = T::mul(acc[r][j], scale);
+      sq[r] = T::fma(g, g, sq[r]);
+      const int64_t i = (int64_t)(o + r) * C + c + j * N;
+      sgdVec(p.weight + i, p.weightVelocity + i, p.weightOut + i, p.weightVelocityOut + i, g, h, j + 1 < CB || tail == N, m);
+    }
+}
+
+// Finishes row o: its bias (Σ_b dout[b,o], sequential), and rowSq[o] = Σ lanes of sq (f64, lane order) + gbias².
+inline void finishRow(const DenseParams& p, double* rowSq, V sq, const float* dout, int B, int OC, int o, const SgdHyper& h) {
+  float lanes[N];
+  T::store(lanes, sq);
+  double s = 0;
+  for (int j = 0; j < N; j++) s += (double)lanes[j];
+  float a = 0;
+  for (int b = 0; b < B; b++) a += dout[(int64_t)b * OC + o];
+  const float g = a * h.gradScale;
+  s += (double)g * (double)g;
+  sgdScalar(p.bias + o, p.biasVelocity + o, p.biasOut + o, p.biasVelocityOut + o, g, h);
+  rowSq[o] = s;
+}
+
+template <int OB>
+inline void weightGradRows(const DenseParams& p, double* rowSq, const float* dout, const float* inp, int B, int C, int OC, int o, const SgdHyper& h) {
+  constexpr int CB = T::DW_CB;
+  V sq[OB];
+  for (int r = 0; r < OB; r++) sq[r] = T::zero();
+  int c = 0;
+  for (; c + CB * N <= C; c += CB * N) weightGradTile<OB, CB>(p, sq, dout, inp, B, C, OC, o, c, N, h);
+  for (; c < C; c += N) weightGradTile<OB, 1>(p, sq, dout, inp, B, C, OC, o, c, C - c < N ? C - c : N, h);
+  for (int r = 0; r < OB; r++) finishRow(p, rowSq, sq[r], dout, B, OC, o + r, h);
+}
+
+void denseWeightGradSgd(const DenseParams& p, double* rowSq, const float* dout, const float* inp, int B, int C, int OC, int o0, int o1, const SgdHyper& h) {
+  int o = o0;
+  for (; o + T::DW_OB <= o1; o += T::DW_OB) weightGradRows<T::DW_OB>(p, rowSq, dout, inp, B, C, OC, o, h);
+  for (; o < o1; o++) weightGradRows<1>(p, rowSq, dout, inp, B, C, OC, o, h);
+}
+
+// ---- ROWS: elementwise, gather, softmax-CE ----------------------------------------------
+
+void reluForward(float* out, const float* inp, int64_t n) {
+  int64_t i = 0;
+  for (; i + N <= n; i += N) T::store(out + i, T::relu(T::load(inp + i)));
+  for (; i < n; i++) out[i] = inp[i] > 0 ? inp[i] : 0.0f;
+}
+
+void reluBackward(float* dinp, const float* dout, const float* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + N <= n; i += N) T::store(dinp + i, T::keepPositive(T::load(dout + i), T::load(out + i)));
+  for (; i < n; i++) dinp[i] = out[i] > 0 ? dout[i] : 0.0f;
+}
+
+// (v / 255 − mean) / std: three IEEE f32 operations per pixel, the same bits as the TS table.
+void gatherRows(float* out, uint8_t* outLabels, const uint8_t* images, const uint8_t* labels, const uint32_t* rowIndex, int start, int B, int C, float mean, float std) {
+  const V k255 = T::set1(255.0f), vMean = T::set1(mean), vStd = T::set1(std);
+  for (int b = 0; b < B; b++) {
+    const uint32_t row = rowIndex[start + b];
+    const uint8_t* src = images + (int64_t)row * C;
+    float* dst = out + (int64_t)b * C;
+    int c = 0;
+    for (; c + N <= C; c += N) T::store(dst + c, T::div(T::sub(T::div(T::u8ToFloat(src + c), k255), vMean), vStd));
+    for (; c < C; c++) dst[c] = ((float)src[c] / 255.0f - mean) / std;
+    outLabels[b] = labels[row];
+  }
+}
+
+// Per row, in f64: max-shifted log-sum-exp; dlogits = (softmax − onehot) · gradScale.
+double softmaxCrossEntropy(float* dlogits, float* losses, const float* logits, const uint8_t* labels, int B, int K, double gradScale, int* correct) {
+  double lossSum = 0;
+  int right = 0;
+  for (int b = 0; b < B; b++) {
+    const float* x = logits + (int64_t)b * K;
+    double max = x[0];
+    int argmax = 0;
+    for (int k = 1; k < K; k++)
+      if ((double)x[k] > max) {
+        max = x[k];
+        argmax = k;
+      }
+    double sumExp = 0;
+    for (int k = 0; k < K; k++) sumExp += std::exp((double)x[k] - max);
+    const int label = labels[b];
+    const double loss = max + std::log(sumExp) - (double)x[label];
+    losses[b] = (float)loss;
+    lossSum += loss;
+    if (argmax == label) right++;
+    const double inv = 1 / sumExp;
+    float* d = dlogits + (int64_t)b * K;
+    for (int k = 0; k < K; k++) {
+      const double pk = std::exp((double)x[k] - max) * inv;
+      d[k] = (float)((k == label ? pk - 1 : pk) * gradScale);
+    }
+  }
+  *correct = right;
+  return lossSum;
+}
+
+// 2 FMA units × N lanes × 2 flops, kept busy by 12 independent chains (more than latency × units).
+double fmaPeakGflops(int64_t iterations) {
+  constexpr int CHAINS = 12;
+  V acc[CHAINS];
+  for (int i = 0; i < CHAINS; i++) acc[i] = T::set1(1.0f + i * 1e-3f);
+  const V a = T::set1(0.999999f), b = T::set1(1e-7f);
+  timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (int64_t it = 0; it < iterations; it++)
+    for (int i = 0; i < CHAINS; i++) acc[i] = T::fma(acc[i], a, b);
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  float sink[N];
+  V total = acc[0];
+  for (int i = 1; i < CHAINS; i++) total = T::add(total, acc[i]);
+  T::store(sink, total);
+  volatile float keep = sink[0];
+  (void)keep;
+  const double seconds = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+  return (double)iterations * CHAINS * N * 2 / seconds / 1e9;
+}
+
+}  // namespace
+
+const dptrain::Ops* ISA_OPS_FN() {
+  static const dptrain::Ops ops = {
+      T::NAME, gatherRows, denseForward, denseInputGrad, reluForward, reluBackward, softmaxCrossEntropy, denseWeightGradSgd, fmaPeakGflops,
+  };
+  return &ops;
+}

@@ -1,0 +1,41 @@
+// The native kernel table: one per instruction set, chosen at run time (addon.cc). Every
+// pointer is into the shared arena; the TypeScript loader has checked each extent against it.
+// Shapes as in src/kernels/kernels.ts: B batch rows, C input features, OC output features, K classes.
+#pragma once
+#include <cstdint>
+
+namespace dptrain {
+
+struct SgdHyper {
+  float gradScale, lr, momentum, weightDecay;
+  bool nesterov;
+};
+
+// θ_t, v_t (read) and θ_{t+1}, v_{t+1} (written) of one dense layer: weight (OC, C), bias (OC).
+struct DenseParams {
+  const float *weight, *bias, *weightVelocity, *biasVelocity;
+  float *weightOut, *biasOut, *weightVelocityOut, *biasVelocityOut;
+};
+
+struct Ops {
+  const char* isa;
+  // out (B, C)  outLabels (B)  images (N, C) u8  labels (N)  rowIndex (≥ start+B)
+  void (*gatherRows)(float* out, uint8_t* outLabels, const uint8_t* images, const uint8_t* labels, const uint32_t* rowIndex, int start, int B, int C, float mean, float std);
+  // out (B, OC) = inp (B, C) · weight (OC, C)ᵀ + bias (OC), then max(·, 0) when relu
+  void (*denseForward)(float* out, const float* inp, const float* weight, const float* bias, int B, int C, int OC, bool relu);
+  // dinp (B, C) = dout (B, OC) · weight (OC, C), zero where mask (B, C) ≤ 0 (mask may be null)
+  void (*denseInputGrad)(float* dinp, const float* dout, const float* weight, const float* mask, int B, int C, int OC);
+  void (*reluForward)(float* out, const float* inp, int64_t N);
+  void (*reluBackward)(float* dinp, const float* dout, const float* out, int64_t N);
+  // dlogits (B, K)  losses (B)  logits (B, K)  labels (B); returns Σ loss, *correct = rows right
+  double (*softmaxCrossEntropy)(float* dlogits, float* losses, const float* logits, const uint8_t* labels, int B, int K, double gradScale, int* correct);
+  // PARAMS: rows [o0, o1) of g = gradScale · doutᵀ·inp, fused SGD; rowSq (OC) f64 = Σ g² per row
+  void (*denseWeightGradSgd)(const DenseParams& p, double* rowSq, const float* dout, const float* inp, int B, int C, int OC, int o0, int o1, const SgdHyper& h);
+  // GFLOP/s of a tight loop of independent FMAs on one thread: this core's measured peak
+  double (*fmaPeakGflops)(int64_t iterations);
+};
+
+const Ops* avx2Ops();
+const Ops* avx512Ops();
+
+}  // namespace dptrain
