@@ -18,9 +18,9 @@ struct T {
   using M = __m256i;
   static constexpr int N = 8;
   static constexpr const char* NAME = "avx2";
-  // Register blocks: forward 3 rows × 4 outputs (12 accumulators of 16 registers), input
-  // gradient 4 rows × 2 vectors, weight gradient 4 rows × 2 vectors.
-  static constexpr int FWD_RB = 3, FWD_OB = 4, DX_RB = 4, DX_CB = 2, DW_OB = 4, DW_CB = 2;
+  // Register blocks (16 registers): forward 4 rows × 3 outputs, input gradient 4 rows × 2
+  // vectors, weight gradient 6 rows × 2 vectors (12 accumulators each).
+  static constexpr int FWD_RB = 4, FWD_OB = 3, DX_RB = 4, DX_CB = 2, DW_OB = 6, DW_CB = 2;
   static inline V zero() { return _mm256_setzero_ps(); }
   static inline V set1(float x) { return _mm256_set1_ps(x); }
   static inline V load(const float* p) { return _mm256_loadu_ps(p); }

@@ -55,12 +55,21 @@ inline void forwardBlock(float* out, const float* inp, const float* weight, cons
     }
 }
 
+// The last B − b < RB rows as one block of exactly that many rows (the same per-row operations).
+template <int RB, int OB>
+inline void forwardTail(float* out, const float* inp, const float* weight, const float* bias, int b, int rows, int o, int C, int OC, bool relu) {
+  if constexpr (RB > 0) {
+    if (rows == RB) forwardBlock<RB, OB>(out, inp, weight, bias, b, o, C, OC, relu);
+    else forwardTail<RB - 1, OB>(out, inp, weight, bias, b, rows, o, C, OC, relu);
+  }
+}
+
 // Outputs outer, rows inner: a block of weight rows stays in L1 while every batch row passes.
 template <int OB>
 inline void forwardOutputs(float* out, const float* inp, const float* weight, const float* bias, int o, int B, int C, int OC, bool relu) {
   int b = 0;
   for (; b + T::FWD_RB <= B; b += T::FWD_RB) forwardBlock<T::FWD_RB, OB>(out, inp, weight, bias, b, o, C, OC, relu);
-  for (; b < B; b++) forwardBlock<1, OB>(out, inp, weight, bias, b, o, C, OC, relu);
+  forwardTail<T::FWD_RB - 1, OB>(out, inp, weight, bias, b, B - b, o, C, OC, relu);
 }
 
 void denseForward(float* out, const float* inp, const float* weight, const float* bias, int B, int C, int OC, bool relu) {
@@ -97,11 +106,19 @@ inline void inputGradBlock(float* dinp, const float* dout, const float* weight, 
     }
 }
 
+template <int RB, int CB>
+inline void inputGradTail(float* dinp, const float* dout, const float* weight, const float* mask, int b, int rows, int c, int C, int OC, int tail) {
+  if constexpr (RB > 0) {
+    if (rows == RB) inputGradBlock<RB, CB>(dinp, dout, weight, mask, b, c, C, OC, tail);
+    else inputGradTail<RB - 1, CB>(dinp, dout, weight, mask, b, rows, c, C, OC, tail);
+  }
+}
+
 template <int CB>
 inline void inputGradColumns(float* dinp, const float* dout, const float* weight, const float* mask, int c, int B, int C, int OC, int tail) {
   int b = 0;
   for (; b + T::DX_RB <= B; b += T::DX_RB) inputGradBlock<T::DX_RB, CB>(dinp, dout, weight, mask, b, c, C, OC, tail);
-  for (; b < B; b++) inputGradBlock<1, CB>(dinp, dout, weight, mask, b, c, C, OC, tail);
+  inputGradTail<T::DX_RB - 1, CB>(dinp, dout, weight, mask, b, B - b, c, C, OC, tail);
 }
 
 // Columns outer, rows inner: a strip of weight columns stays in cache while every row passes.
@@ -191,10 +208,18 @@ inline void weightGradRows(const DenseParams& p, double* rowSq, const float* dou
   for (int r = 0; r < OB; r++) finishRow(p, rowSq, sq[r], dout, B, OC, o + r, h);
 }
 
+template <int OB>
+inline void weightGradTail(const DenseParams& p, double* rowSq, const float* dout, const float* inp, int B, int C, int OC, int o, int rows, const SgdHyper& h) {
+  if constexpr (OB > 0) {
+    if (rows == OB) weightGradRows<OB>(p, rowSq, dout, inp, B, C, OC, o, h);
+    else weightGradTail<OB - 1>(p, rowSq, dout, inp, B, C, OC, o, rows, h);
+  }
+}
+
 void denseWeightGradSgd(const DenseParams& p, double* rowSq, const float* dout, const float* inp, int B, int C, int OC, int o0, int o1, const SgdHyper& h) {
   int o = o0;
   for (; o + T::DW_OB <= o1; o += T::DW_OB) weightGradRows<T::DW_OB>(p, rowSq, dout, inp, B, C, OC, o, h);
-  for (; o < o1; o++) weightGradRows<1>(p, rowSq, dout, inp, B, C, OC, o, h);
+  weightGradTail<T::DW_OB - 1>(p, rowSq, dout, inp, B, C, OC, o, o1 - o, h);
 }
 
 // ---- ROWS: elementwise, gather, softmax-CE ----------------------------------------------
