@@ -4,6 +4,7 @@ import { Engine, type EngineOptions } from "../../src/engine/engine.js";
 import { trainReference } from "../../src/engine/reference-loop.js";
 import { mlp, softmaxRegression, type ModelSpec } from "../../src/model/spec.js";
 import type { KernelSet } from "../../src/engine/protocol.js";
+import { nativeCpuIsas } from "../../src/kernels/native/native-kernels.js";
 import { normRelError } from "../helpers.js";
 import { constantSchedule, useEngines } from "./harness.js";
 
@@ -35,10 +36,12 @@ async function run30(e: Engine, B: number): Promise<{ params: string; figures: s
 const seedMlp = mlp([784, 520, 320, 240, 120, 10], "relu");
 const softmax = softmaxRegression(784, 10);
 
+const nativeRuns = nativeCpuIsas().length > 0;
+
 describe("bitwise determinism across worker counts (30 steps)", () => {
-  for (const kernels of ["wasm", "ts"] as const) {
+  for (const kernels of ["native", "wasm", "ts"] as const) {
     for (const [name, spec, B] of [["mlp", seedMlp, kernels === "ts" ? 24 : 64], ["mlp, batch 100", seedMlp, kernels === "ts" ? 13 : 100], ["softmax", softmax, 256]] as const) {
-      it(`${name}, ${kernels} kernels: W = 1, 2, 3, 4 give identical parameter bytes, losses, accuracy counts and gradient norms`, async () => {
+      it.skipIf(kernels === "native" && !nativeRuns)(`${name}, ${kernels} kernels: W = 1, 2, 3, 4 give identical parameter bytes, losses, accuracy counts and gradient norms`, async () => {
         const runs: { params: string; figures: string }[] = [];
         for (const workers of [1, 2, 3, 4]) {
           const e = engine(spec, { workers, kernels, batchSize: B });
@@ -51,14 +54,26 @@ describe("bitwise determinism across worker counts (30 steps)", () => {
     }
   }
 
-  it("the two kernel sets agree closely (not bitwise: different summation order)", async () => {
-    const a = engine(seedMlp, { workers: 2, kernels: "wasm", batchSize: 32 });
-    const b = engine(seedMlp, { workers: 2, kernels: "ts", batchSize: 32 });
-    for (const e of [a, b]) {
+  it("the kernel sets agree closely with the reference (not bitwise: FMA, summation order)", async () => {
+    const sets: KernelSet[] = nativeRuns ? ["ts", "wasm", "native"] : ["ts", "wasm"];
+    const params: Float32Array[] = [];
+    for (const kernels of sets) {
+      const e = engine(seedMlp, { workers: 2, kernels, batchSize: 32 });
       e.writeEpochOrder(0);
       for (let s = 0; s < 3; s++) await e.step(s, s * 32, 32);
+      params.push(e.paramsBuffer(3).slice());
     }
-    expect(normRelError(a.paramsBuffer(3), b.paramsBuffer(3))).toBeLessThan(1e-5);
+    for (const p of params.slice(1)) expect(normRelError(p, params[0]!)).toBeLessThan(1e-5);
+  }, 60_000);
+
+  it.skipIf(!nativeCpuIsas().includes("avx2"))("native kernels forced to AVX2 (what an AVX-512 machine can run too) are deterministic across W and agree with wasm", async () => {
+    const hashes: string[] = [];
+    for (const workers of [1, 3]) {
+      const e = engine(seedMlp, { workers, kernels: "native", nativeIsa: "avx2", batchSize: 64 });
+      hashes.push((await run30(e, 64)).params);
+      await e.close();
+    }
+    expect(hashes[1]).toBe(hashes[0]);
   }, 60_000);
 });
 
