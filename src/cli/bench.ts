@@ -7,7 +7,8 @@ import { Option, type Command } from "commander";
 import { spawn } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { availableParallelism, cpus } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { TopLevelSpec } from "vega-lite";
 import { loadConfig } from "../config/load.js";
 import { benchEngine, type EngineBenchResult } from "../bench/engine-bench.js";
@@ -17,8 +18,12 @@ import { loadAddon, loadNativeKernels, nativeCpuIsas, nativeFmaPeakGflops } from
 import { writeFileAtomic } from "../io/atomic.js";
 import { renderSvg } from "../report/charts.js";
 import { defaultRunDir } from "../run/run-dir.js";
+import { resolvedConfig } from "../engine/trainer.js";
 import { UsageError } from "./exit.js";
 import { collect, intListOption, intOption } from "./options.js";
+
+/** The CLI entry (dist/src/cli/main.js), for benchmark child processes. */
+const cliMain = join(dirname(fileURLToPath(import.meta.url)), "main.js");
 
 interface BenchFlags {
   config?: string;
@@ -71,8 +76,9 @@ export function registerBench(program: Command): void {
     });
 }
 
-function runChild(flags: BenchFlags, threads: number): Promise<EngineBenchResult> {
-  const args = [process.argv[1]!, "bench", "--child", String(threads), "-c", flags.config!, "--steps", String(flags.steps), "--warmup", String(flags.warmup), ...flags.set.flatMap((s) => ["--set", s])];
+/** One thread count of `dptrain bench` in a process of its own (so RSS is its own). */
+export function runChild(flags: Pick<BenchFlags, "config" | "steps" | "warmup" | "set">, threads: number): Promise<EngineBenchResult> {
+  const args = [cliMain, "bench", "--child", String(threads), "-c", flags.config!, "--steps", String(flags.steps), "--warmup", String(flags.warmup), ...flags.set.flatMap((s) => ["--set", s])];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
@@ -93,7 +99,7 @@ function medianRun(rounds: EngineBenchResult[]): EngineBenchResult & { samples_p
 }
 
 async function engineCommand(flags: BenchFlags): Promise<void> {
-  const { config } = loadConfig(flags.config!, flags.set);
+  const { config, kernels } = resolvedConfig(loadConfig(flags.config!, flags.set).config);
   const rounds = new Map<number, EngineBenchResult[]>(flags.threads.map((t) => [t, []]));
   for (let round = 0; round < flags.repeat; round++) {
     for (const t of flags.threads) rounds.get(t)!.push(await runChild(flags, t));
@@ -108,7 +114,7 @@ async function engineCommand(flags: BenchFlags): Promise<void> {
   const m = machine();
   // Every run of every thread count, not only the medians, must end on the same bytes.
   const identical = new Set(all.map((r) => r.weights_sha256)).size === 1;
-  const report = { machine: m, config: { name: config.name, model: config.model.type, batchSize: config.train.batchSize, kernels: config.engine.kernels, warmup: flags.warmup, repeat: flags.repeat }, weights_identical: identical, runs };
+  const report = { machine: m, config: { name: config.name, model: config.model.type, batchSize: config.train.batchSize, kernels: config.engine.kernels, isa: kernels.isa, warmup: flags.warmup, repeat: flags.repeat }, weights_identical: identical, runs };
   const dir = flags.out ?? defaultRunDir("bench");
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(join(dir, "bench.json"), JSON.stringify(report, null, 2) + "\n");
@@ -119,7 +125,7 @@ async function engineCommand(flags: BenchFlags): Promise<void> {
   }
   const lines = [
     `machine: ${m.cpus} cores (os.availableParallelism()), ${m.cpuModel}, node ${m.node}`,
-    `${config.name}: ${config.model.type}, batch ${config.train.batchSize}, ${config.engine.kernels} kernels, ${flags.steps} steps after ${flags.warmup} warm-up, median of ${flags.repeat} interleaved round${flags.repeat === 1 ? "" : "s"}`,
+    `${config.name}: ${config.model.type}, batch ${config.train.batchSize}, ${kernels.label} kernels, ${flags.steps} steps after ${flags.warmup} warm-up, median of ${flags.repeat} interleaved round${flags.repeat === 1 ? "" : "s"}`,
     "threads  samples/s  speedup  efficiency  kernels  coordination  step ms  peak RSS MB  samples/s of each round",
     ...runs.map((r) => [
       String(r.threads).padEnd(7), r.samples_per_s.toFixed(0).padStart(9), r.speedup.toFixed(2).padStart(7), `${(r.efficiency * 100).toFixed(0)}%`.padStart(10),
