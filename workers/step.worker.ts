@@ -12,8 +12,8 @@ const init = workerData as WorkerInit;
 async function start() {
   const { kernels, bind } = await createKernelsFor(init);
   const handlers = makeStepHandlers(kernels, bind, init.memory, init.layout, init.spec, init.optim, init.inputNorm, init.faults);
-  const { ctrl, results } = barrierViews(init.memory, init.layout.barrier);
-  return (task: StepTask) => (task.kind === "eval" ? handlers.eval(task) : runStepLoop(handlers, ctrl, results, task));
+  const views = barrierViews(init.memory, init.layout.barrier, init.layout.stepRing);
+  return (task: StepTask) => (task.kind === "eval" ? handlers.eval(task) : runStepLoop(handlers, views, task));
 }
 
 export default start();

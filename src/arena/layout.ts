@@ -6,12 +6,13 @@
 //   params[2]   θ_t and θ_{t+1} (P) f32, double-buffered by step parity
 //   velocity[2] momentum buffers (P) f32, double-buffered the same way
 //   workspace   the step's activations and their gradients, one row per batch row:
-//               acts[i], dacts[i] (R, widths[i]) f32, labels (R) u8, rowLoss (R) f32
+//               acts[i], dacts[i] (R, widths[i]) f32, labels (R) u8, rowLoss (2, R) f32 by step parity
 //               (R = max(batch, W · eval chunk): eval worker w uses rows [w·E, (w+1)·E))
 //   testLoss    (Nt) f32: each test row's loss, summed in row order after EVAL
 //   rowSq       (nParamRows) f64: Σ g² of each parameter row (one output feature of one layer)
 //   control     (CONTROL_INTS) i32: flags shared by all threads (fault injection in tests)
 //   barrier     i32: the step loop's command words and per-worker results (engine/barrier.ts)
+//   stepRing    (RING_STEPS, RING_FIELDS) f64: each finished step's figures, read by the coordinator
 import { activationWidths, paramLayout, paramRows, type ModelSpec, type ParamEntry } from "../model/spec.js";
 
 export type RegionType = "u8" | "u32" | "i32" | "f32" | "f64";
@@ -34,7 +35,7 @@ export interface Workspace {
   widths: number[];
   /** gathered labels (rows) u8 */
   labels: Region;
-  /** per-row loss (rows) f32 */
+  /** per-row loss (2, rows) f32: half (step & 1) holds step's losses */
   rowLoss: Region;
 }
 
@@ -62,6 +63,7 @@ export interface ArenaLayout {
   rowSq: Region;
   control: Region;
   barrier: Region;
+  stepRing: Region;
 }
 
 export interface LayoutInput {
@@ -80,10 +82,13 @@ export interface LayoutInput {
 export const REGION_ALIGN = 64;
 export const PAGE_BYTES = 65536;
 export const CONTROL_INTS = 64;
-/** Step-loop barrier: 16 command words (64 bytes), then BARRIER_RESULT_FIELDS float64 results per worker. */
-export const BARRIER_HEADER_INTS = 16;
+/** Step-loop barrier: 32 command words (128 bytes), then BARRIER_RESULT_FIELDS float64 results per worker and step parity. */
+export const BARRIER_HEADER_INTS = 32;
 export const BARRIER_RESULT_FIELDS = 3;
 const BARRIER_RESULT_INTS = BARRIER_RESULT_FIELDS * 2;
+/** Finished steps the workers may run ahead of the coordinator's reading. */
+export const RING_STEPS = 1024;
+export const RING_FIELDS = 8;
 /** Bytes at the bottom of the memory left to the WASM module (checked against its __heap_base). */
 export const RESERVED_LOW_BYTES = 65536;
 /** WebAssembly memory32 cannot exceed 4 GiB. */
@@ -129,19 +134,20 @@ export function layout(input: LayoutInput): ArenaLayout {
     acts: widths.map((width) => region("f32", rows * width)),
     dacts: widths.map((width, i) => region("f32", i === 0 ? 0 : rows * width)),
     labels: region("u8", rows),
-    rowLoss: region("f32", rows),
+    rowLoss: region("f32", 2 * rows),
   };
   const testLoss = region("f32", testCount);
   const rowSq = region("f64", paramRows(spec));
   const control = region("i32", CONTROL_INTS);
-  const barrier = region("i32", BARRIER_HEADER_INTS + workers * BARRIER_RESULT_INTS);
+  const barrier = region("i32", BARRIER_HEADER_INTS + 2 * workers * BARRIER_RESULT_INTS);
+  const stepRing = region("f64", RING_STEPS * RING_FIELDS);
   if (cursor > MAX_ARENA_BYTES) throw new ArenaTooLargeError(cursor);
   const pages = Math.ceil(cursor / PAGE_BYTES);
   return {
     bytes: pages * PAGE_BYTES, pages, pixelsPerImage, trainCount, testCount,
     trainImages, trainLabels, testImages, testLabels, trainOrder, testOrder,
     params, velocity, nParams, paramEntries: entries,
-    workspace, evalChunkRows, testLoss, rowSq, control, barrier,
+    workspace, evalChunkRows, testLoss, rowSq, control, barrier, stepRing,
   };
 }
 

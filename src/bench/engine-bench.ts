@@ -28,22 +28,26 @@ export async function benchEngine(config: Config, threads: number, steps: number
   const perEpoch = stepsPerEpoch(config, dataset.train.count);
   const engine = Engine.create(engineOptions(config, dataset, spec, threads));
   try {
-    let epoch = -1;
-    const runStep = async (step: number) => {
-      const e = Math.floor(step / perEpoch);
-      if (e !== epoch) engine.writeEpochOrder((epoch = e));
-      const start = (step % perEpoch) * B;
-      return engine.step(step, start, Math.min(B, dataset.train.count - start));
-    };
-    for (let s = 0; s < warmup; s++) await runStep(s);
+    // Steps [from, to) as the trainer runs them: one command per epoch's part.
     let rows = 0, wallMs = 0, kernelMs = 0;
+    const run = async (from: number, to: number) => {
+      for (let s = from; s < to; ) {
+        const epoch = Math.floor(s / perEpoch);
+        engine.writeEpochOrder(epoch);
+        const end = Math.min((epoch + 1) * perEpoch, to);
+        await engine.runSteps(s, end - s, { epochFirstStep: epoch * perEpoch, batchSize: B, trainRows: dataset.train.count }, false, (st) => {
+          rows += st.rows;
+          wallMs += st.wallMs;
+          kernelMs += st.kernelMs;
+          return true;
+        });
+        s = end;
+      }
+    };
+    await run(0, warmup);
+    rows = wallMs = kernelMs = 0;
     const t0 = performance.now();
-    for (let s = warmup; s < warmup + steps; s++) {
-      const st = await runStep(s);
-      rows += st.rows;
-      wallMs += st.wallMs;
-      kernelMs += st.kernelMs;
-    }
+    await run(warmup, warmup + steps);
     const elapsed = performance.now() - t0;
     return {
       threads, batchSize: B, steps,

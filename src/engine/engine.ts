@@ -9,7 +9,7 @@
 // step-loop.ts and loop-worker.ts), which costs ~20 µs per step; evaluation runs as ordinary
 // piscina tasks after the loop is stopped. The coordinator never computes kernels itself;
 // with 1 worker the same loop runs on that one worker.
-import { createMemory, f32View, f64View, u32View, u8View } from "../arena/arena.js";
+import { createMemory, f32View, u32View, u8View } from "../arena/arena.js";
 import { layout as computeLayout, type ArenaLayout } from "../arena/layout.js";
 import type { Dataset } from "../data/dataset.js";
 import { PLAIN_SCALING, type InputNorm } from "../data/normalize.js";
@@ -24,7 +24,9 @@ import { StepFailedError } from "./errors.js";
 import { faultsFromEnv } from "./faults.js";
 import { splitRange } from "./plan.js";
 import type { EvalTask, FaultSpec, KernelSet, OptimSettings } from "./protocol.js";
-import { StepLoop } from "./step-loop.js";
+import { StepLoop, type BatchSource, type LoopStepResult, type RunOutcome } from "./step-loop.js";
+
+export type { BatchSource, RunOutcome };
 
 export { StepFailedError };
 
@@ -56,17 +58,8 @@ export interface EngineOptions {
 const DEFAULT_STEP_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_RETRIES = 3;
 
-export interface StepStats {
-  /** ‖mean gradient‖² (before weight decay) */
-  gradNormSq: number;
-  lossSum: number;
-  correct: number;
-  rows: number;
-  /** wall time of the whole step on the coordinator */
-  wallMs: number;
-  /** Σ over phases of the slowest task's kernel time: the step's critical path in kernels */
-  kernelMs: number;
-}
+/** One finished step (step-loop.ts): its loss and accuracy sums, ‖mean gradient‖² (before weight decay), rows, wall and kernel ms, and whether it was non-finite. */
+export type StepStats = LoopStepResult;
 
 export interface EvalStats {
   loss: number;
@@ -131,24 +124,52 @@ export class Engine {
     this.velocityBuffer(step).set(velocity);
   }
 
-  /** Discards step t's update: θ_{t+1} = θ_t, v_{t+1} = v_t (train.onNonFinite: skip-step). */
-  skipStep(step: number): void {
-    this.paramsBuffer(step + 1).set(this.paramsBuffer(step));
-    this.velocityBuffer(step + 1).set(this.velocityBuffer(step));
-  }
-
   /** Writes the epoch's seeded permutation of training rows into the arena. */
   writeEpochOrder(epoch: number): void {
     writeEpochOrder(this.trainOrder, this.options.seed, epoch);
   }
 
   /**
-   * One synchronous step t over trainOrder[batchStart, batchStart+rows): reads θ_t, writes θ_{t+1}.
-   * A failed attempt (a task threw, a worker died or hung) replaces the pool and re-runs the whole
-   * step from θ_t, which no attempt writes; so the result equals an uninterrupted step's, bit for bit.
+   * Steps [first, first + count): step t reads θ_t and writes θ_{t+1}. onStep sees every finished
+   * step in order; returning false stops the run after the step in progress. A failed attempt
+   * (a task threw, a worker died or hung) replaces the pool and re-runs from the first step not
+   * finished, from its θ_t, which no attempt writes; so the result equals an uninterrupted run's,
+   * bit for bit. A non-finite step is skipped (θ_{t+1} = θ_t) with skipNonFinite, else it ends
+   * the run (outcome "non-finite", reported to onStep).
    */
-  step(step: number, batchStart: number, rows: number): Promise<StepStats> {
-    return this.withRetries(step, () => this.attemptStep(step, batchStart, rows));
+  async runSteps(first: number, count: number, batches: BatchSource, skipNonFinite: boolean, onStep: (s: StepStats) => boolean): Promise<RunOutcome> {
+    if ("rows" in batches ? batches.rows > this.layout.workspace.rows : batches.batchSize > this.layout.workspace.rows) {
+      throw new RangeError(`step ${first}: the batch does not fit the workspace of ${this.layout.workspace.rows} rows`);
+    }
+    let next = first;
+    let reported = 0;
+    let failing = -1;
+    let attempts = 0;
+    const maxRetries = this.options.maxRetries ?? DEFAULT_MAX_RETRIES;
+    for (;;) {
+      try {
+        const r = await this.loopFor().run(next, first + count - next, batches, skipNonFinite, this.timeoutMs, (s) => {
+          reported++;
+          next = s.step + 1;
+          return onStep({ ...s, step: s.step });
+        });
+        return { reported, outcome: r.outcome };
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        await this.replacePool();
+        attempts = next === failing ? attempts + 1 : 1;
+        failing = next;
+        if (attempts > maxRetries) throw new StepFailedError(next, attempts, error);
+        this.options.onRetry?.(next, attempts, error);
+      }
+    }
+  }
+
+  /** One step over trainOrder[batchStart, batchStart + rows) (tests and tools; training runs whole ranges). */
+  async step(step: number, batchStart: number, rows: number, skipNonFinite = false): Promise<StepStats> {
+    let stats: StepStats | null = null;
+    await this.runSteps(step, 1, { start: batchStart, rows }, skipNonFinite, (s) => ((stats = s), true));
+    return stats!;
   }
 
   private async withRetries<T>(step: number, attemptFn: () => Promise<T>): Promise<T> {
@@ -182,17 +203,12 @@ export class Engine {
     return this.options.stepTimeoutMs ?? DEFAULT_STEP_TIMEOUT_MS;
   }
 
-  private async attemptStep(step: number, batchStart: number, rows: number): Promise<StepStats> {
-    const t0 = performance.now();
+  private loopFor(): StepLoop {
     if (!this.loop) {
-      const { ctrl, results } = barrierViews(this.memory, this.layout.barrier);
-      const partials = { rowLoss: f32View(this.memory, this.layout.workspace.rowLoss), rowSq: f64View(this.memory, this.layout.rowSq) };
       const pool = this.pool;
-      this.loop = new StepLoop(ctrl, results, partials, this.options.workers, (task) => pool.run(task));
+      this.loop = new StepLoop(barrierViews(this.memory, this.layout.barrier, this.layout.stepRing), this.options.workers, (task) => pool.run(task));
     }
-    if (rows > this.layout.workspace.rows) throw new RangeError(`step ${step}: ${rows} rows do not fit the workspace of ${this.layout.workspace.rows}`);
-    const r = await this.loop.runStep(step, batchStart, rows, this.timeoutMs);
-    return { gradNormSq: r.gradNormSq, lossSum: r.lossSum, correct: r.correct, rows, wallMs: performance.now() - t0, kernelMs: r.kernelMs };
+    return this.loop;
   }
 
   /** Test-set loss, accuracy and confusion matrix with θ_step, split across the workers (retried like a step). */

@@ -4,6 +4,9 @@
 //           losses into the arena), backward through the activations into the workspace
 //   params  PARAMS: this worker's parameter rows: weight gradient over all the batch's rows in
 //           ascending order, fused with SGD from θ_t, v_t into θ_{t+1}, v_{t+1}; Σ g² per row
+//   sums    after a step: Σ per-row losses (row order) and Σ g² per parameter row (row order); every
+//           worker gets the same bits, so they all reach the same verdict on a non-finite step
+//   skip    a skipped step: θ_{t+1}, v_{t+1} = θ_t, v_t for this worker's parameter rows
 //   eval    EVAL: forward over a range of test rows, per-row losses, confusion counts
 import { bindParams, f32View, i32View, u8View, type Binder } from "../arena/arena.js";
 import { rowsOf, tensorOf, type ArenaLayout, type Region } from "../arena/layout.js";
@@ -22,6 +25,8 @@ export interface StepHandlers {
   rows(step: number, batchStart: number, nRows: number, worker: number, workers: number): { correct: number; kernelMs: number };
   /** PARAMS of step `step` (a batch of nRows rows) for worker `worker` of `workers` */
   params(step: number, nRows: number, worker: number, workers: number): { kernelMs: number };
+  sums(step: number, nRows: number): { lossSum: number; gradNormSq: number };
+  skip(step: number, worker: number, workers: number): void;
   eval(task: EvalTask): EvalResult;
 }
 
@@ -54,6 +59,14 @@ export function makeStepHandlers<F, U8, U32, F64>(
     };
   }));
   const plans = new Map<number, ParamSegment[][]>();
+  const planFor = (workers: number) => {
+    let plan = plans.get(workers);
+    if (!plan) plans.set(workers, (plan = paramPlan(spec, workers)));
+    return plan;
+  };
+  const rowLossHalves = [0, 1].map((p) => f32View(memory, rowsOf(wsp.rowLoss, wsp.rows, p, 1)));
+  const rowSqView = new Float64Array(memory.buffer, layout.rowSq.offset, layout.rowSq.length);
+  const whole = new Float32Array(memory.buffer);
   const rowSqOf = (seg: ParamSegment) => bind.f64({ offset: layout.rowSq.offset + seg.rowBase * 8, length: seg.dense.OC, type: "f64" });
   const train = { images: bind.u8(layout.trainImages), labels: bind.u8(layout.trainLabels), order: bind.u32(layout.trainOrder) };
   const test = { images: bind.u8(layout.testImages), labels: bind.u8(layout.testLabels), order: bind.u32(layout.testOrder) };
@@ -72,7 +85,7 @@ export function makeStepHandlers<F, U8, U32, F64>(
       // A failing fault fires after floor(at · 3) of the three stages: gather+forward, loss+backward.
       const failAt = fault && fault.kind !== "nan" ? Math.floor(fault.at * 3) : -1;
       const { ws, labels, dacts } = workspaceRows(r0, B);
-      const losses = bind.f32(rowsOf(wsp.rowLoss, 1, r0, B));
+      const losses = bind.f32(rowsOf(wsp.rowLoss, 1, (step & 1) * wsp.rows + r0, B));
       if (failAt === 0) injector!.fire(fault!);
       k.gatherRows(ws.acts[0]!, labels, train.images, train.labels, train.order, batchStart + r0, B, C, mean, std);
       forward(k, spec, params[step & 1], ws, B);
@@ -85,9 +98,7 @@ export function makeStepHandlers<F, U8, U32, F64>(
 
     params(step, nRows, worker, workers) {
       const t0 = performance.now();
-      let plan = plans.get(workers);
-      if (!plan) plans.set(workers, (plan = paramPlan(spec, workers)));
-      const segments = plan[worker] ?? [];
+      const segments = planFor(workers)[worker] ?? [];
       const p = step & 1;
       const lr = learningRateAt(step, optim.lr, optim.schedule, optim.stepsPerEpoch, optim.totalSteps);
       const hyper = { gradScale: 1 / nRows, lr, momentum: optim.momentum, nesterov: optim.nesterov, weightDecay: optim.weightDecay };
@@ -104,8 +115,31 @@ export function makeStepHandlers<F, U8, U32, F64>(
         injector!.fire(fault);
       }
       for (const seg of segments) run(seg, seg.o0, seg.o1);
-      if (fault?.kind === "nan" && segments[0]) new Float64Array(memory.buffer, layout.rowSq.offset, layout.rowSq.length)[segments[0].rowBase + segments[0].o0] = NaN;
+      if (fault?.kind === "nan" && segments[0]) rowSqView[segments[0].rowBase + segments[0].o0] = NaN;
       return { kernelMs: performance.now() - t0 };
+    },
+
+    sums(step, nRows) {
+      const losses = rowLossHalves[step & 1]!;
+      let lossSum = 0;
+      for (let r = 0; r < nRows; r++) lossSum += losses[r]!;
+      let gradNormSq = 0;
+      for (let i = 0; i < rowSqView.length; i++) gradNormSq += rowSqView[i]!;
+      return { lossSum, gradNormSq };
+    },
+
+    skip(step, worker, workers) {
+      const p = step & 1;
+      for (const seg of planFor(workers)[worker] ?? []) {
+        const { C } = seg.dense;
+        for (const [from, to] of [[layout.params[p], layout.params[1 - p]], [layout.velocity[p], layout.velocity[1 - p]]] as const) {
+          for (const [suffix, width] of [["weight", C], ["bias", 1]] as const) {
+            const e = layout.paramEntries.find((x) => x.name === `${seg.dense.name}.${suffix}`)!;
+            const src = from.offset / 4 + e.offset + seg.o0 * width;
+            whole.copyWithin(to.offset / 4 + e.offset + seg.o0 * width, src, src + (seg.o1 - seg.o0) * width);
+          }
+        }
+      }
     },
 
     eval(task) {

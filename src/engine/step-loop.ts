@@ -1,48 +1,62 @@
 // The coordinator side of the step loop (the worker side is loop-worker.ts): W long-running
-// loop tasks on the pool, and the commands that drive them. Per step the coordinator writes the
-// command and notifies, then wakes once, when every worker is done (Atomics.waitAsync with a
-// timeout). The reported figures are summed from fixed partials in a fixed order: the per-row
-// losses in row order, Σ g² per parameter row in row order, and integer counts. So they are the
-// same for every worker count, like the weights.
-import { BATCH_START, CMD, CMD_EXIT, CMD_STEP, DONE, R_CORRECT, R_PARAMS_MS, R_ROWS_MS, RESULT_FIELDS, ROWS, ROWS_DONE, SEQ, STEP } from "./barrier.js";
+// loop tasks on the pool, and the commands that drive them. A command runs a range of steps;
+// the workers write each finished step's figures into the ring, and the coordinator reads them
+// every POLL_MS (or when the command ends), so it neither wakes per step nor takes a core from
+// the workers. The figures are sums of fixed partials in a fixed order (per-row losses in row
+// order, Σ g² per parameter row in row order, integer counts): the same for every worker count.
+import {
+  BATCH, CMD, CMD_EXIT, CMD_RUN, CONSUMED, COUNT, DONE, END_BARRIER, EPOCH_FIRST, EXITED, FIRST_STEP, FIXED_ROWS, FIXED_START, HALT,
+  MID_BARRIER, OUTCOME, OUTCOME_NON_FINITE, OUTCOME_STOPPED, RING_CORRECT, RING_FIELDS, RING_GRAD_NORM_SQ, RING_KERNEL_MS, RING_LOSS_SUM,
+  RING_NON_FINITE, RING_ROWS, RING_STEP, RING_WALL_MS, SEQ, SKIP_BARRIER, SKIP_NON_FINITE, STOP, TRAIN_ROWS, type BarrierViews,
+} from "./barrier.js";
+import { RING_STEPS } from "../arena/layout.js";
 import { PhaseTimeoutError } from "./errors.js";
 import type { LoopTask } from "./protocol.js";
 
+/** How often the coordinator reads the ring while a command runs. */
+const POLL_MS = 20;
+
+/** One finished step, as the workers recorded it. */
 export interface LoopStepResult {
+  step: number;
   lossSum: number;
   correct: number;
+  rows: number;
+  gradNormSq: number;
+  /** worker 0's wall time for the step, barriers included */
+  wallMs: number;
   /** the slowest worker's ROWS kernel time + the slowest worker's PARAMS kernel time */
   kernelMs: number;
-  gradNormSq: number;
+  /** the loss or the gradient norm was not finite (the step was skipped, or the run halted on it) */
+  nonFinite: boolean;
 }
 
-/** Resolves when ctrl[index] ≥ target; rejects after timeoutMs. */
-export async function waitForCount(ctrl: Int32Array, index: number, target: number, timeoutMs: number): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const v = Atomics.load(ctrl, index);
-    if (v >= target) return;
-    const left = deadline - performance.now();
-    if (left <= 0) throw new PhaseTimeoutError("step", timeoutMs);
-    const wait = Atomics.waitAsync(ctrl, index, v, left);
-    if (wait.async) {
-      // waitAsync alone does not keep Node's event loop alive; this timer does.
-      const keepAlive = setTimeout(() => {}, left + 10);
-      try {
-        await wait.value;
-      } finally {
-        clearTimeout(keepAlive);
-      }
+/** Where a command's batches come from. */
+export type BatchSource =
+  | { epochFirstStep: number; batchSize: number; trainRows: number }
+  | { start: number; rows: number };
+
+export interface RunOutcome {
+  /** steps finished and reported (a halting non-finite step included) */
+  reported: number;
+  outcome: "complete" | "stopped" | "non-finite";
+}
+
+/** Resolves true when ctrl[index] ≥ target, false after ms. */
+async function waitAtLeast(ctrl: Int32Array, index: number, target: number, ms: number): Promise<boolean> {
+  const v = Atomics.load(ctrl, index);
+  if (v >= target) return true;
+  const wait = Atomics.waitAsync(ctrl, index, v, ms);
+  if (wait.async) {
+    // waitAsync alone does not keep Node's event loop alive; this timer does.
+    const keepAlive = setTimeout(() => {}, ms + 10);
+    try {
+      await wait.value;
+    } finally {
+      clearTimeout(keepAlive);
     }
   }
-}
-
-/** The arena's per-row partials the coordinator sums after each step. */
-export interface StepPartials {
-  /** (batch rows) f32: each row's loss */
-  rowLoss: Float32Array;
-  /** (parameter rows) f64: Σ g² of each parameter row */
-  rowSq: Float64Array;
+  return Atomics.load(ctrl, index) >= target;
 }
 
 export class StepLoop {
@@ -51,13 +65,11 @@ export class StepLoop {
   private stopping = false;
 
   constructor(
-    private readonly ctrl: Int32Array,
-    private readonly results: Float64Array,
-    private readonly partials: StepPartials,
+    private readonly views: BarrierViews,
     private readonly workers: number,
     run: (task: LoopTask) => Promise<unknown>,
   ) {
-    const seq = Atomics.load(ctrl, SEQ);
+    const seq = Atomics.load(views.ctrl, SEQ);
     this.tasks = Array.from({ length: workers }, (_, worker) => run({ kind: "loop", worker, workers, seq }));
     this.failed = new Promise<never>((_, reject) => {
       for (const t of this.tasks) {
@@ -67,34 +79,65 @@ export class StepLoop {
         );
       }
     });
-    this.failed.catch(() => {}); // observed by runStep; never an unhandled rejection
+    this.failed.catch(() => {}); // observed by run; never an unhandled rejection
   }
 
   private command(cmd: number, fields: [number, number][] = []): void {
-    for (const [i, v] of fields) Atomics.store(this.ctrl, i, v);
-    Atomics.store(this.ctrl, ROWS_DONE, 0);
-    Atomics.store(this.ctrl, DONE, 0);
-    Atomics.store(this.ctrl, CMD, cmd);
-    Atomics.add(this.ctrl, SEQ, 1);
-    Atomics.notify(this.ctrl, SEQ);
+    const { ctrl } = this.views;
+    for (const [i, v] of fields) Atomics.store(ctrl, i, v);
+    for (const i of [STOP, HALT, MID_BARRIER, END_BARRIER, SKIP_BARRIER, DONE, CONSUMED, EXITED, OUTCOME]) Atomics.store(ctrl, i, 0);
+    Atomics.store(ctrl, CMD, cmd);
+    Atomics.add(ctrl, SEQ, 1);
+    Atomics.notify(ctrl, SEQ);
   }
 
-  async runStep(step: number, batchStart: number, rows: number, timeoutMs: number): Promise<LoopStepResult> {
-    this.command(CMD_STEP, [[STEP, step], [BATCH_START, batchStart], [ROWS, rows]]);
-    await Promise.race([waitForCount(this.ctrl, DONE, this.workers, timeoutMs), this.failed]);
-    let correct = 0, rowsMs = 0, paramsMs = 0;
-    for (let w = 0; w < this.workers; w++) {
-      const o = w * RESULT_FIELDS;
-      correct += this.results[o + R_CORRECT]!;
-      rowsMs = Math.max(rowsMs, this.results[o + R_ROWS_MS]!);
-      paramsMs = Math.max(paramsMs, this.results[o + R_PARAMS_MS]!);
+  /**
+   * Runs `count` steps from `first`; onStep sees each finished step in order and returns false
+   * to stop after the step in progress. A run with no new finished step for timeoutMs fails.
+   */
+  async run(first: number, count: number, batches: BatchSource, skipNonFinite: boolean, timeoutMs: number, onStep: (r: LoopStepResult) => boolean): Promise<RunOutcome> {
+    const { ctrl, ring } = this.views;
+    const fixed = "rows" in batches;
+    this.command(CMD_RUN, [
+      [FIRST_STEP, first], [COUNT, count], [SKIP_NON_FINITE, skipNonFinite ? 1 : 0],
+      [EPOCH_FIRST, fixed ? 0 : batches.epochFirstStep], [BATCH, fixed ? 0 : batches.batchSize], [TRAIN_ROWS, fixed ? 0 : batches.trainRows],
+      [FIXED_START, fixed ? batches.start : 0], [FIXED_ROWS, fixed ? batches.rows : -1],
+    ]);
+    let reported = 0;
+    let stopAsked = false;
+    let lastProgress = performance.now();
+    const drain = () => {
+      for (const done = Atomics.load(ctrl, DONE); reported < done; reported++) {
+        const e = (reported % RING_STEPS) * RING_FIELDS;
+        const r: LoopStepResult = {
+          step: ring[e + RING_STEP]!, lossSum: ring[e + RING_LOSS_SUM]!, correct: ring[e + RING_CORRECT]!, rows: ring[e + RING_ROWS]!,
+          gradNormSq: ring[e + RING_GRAD_NORM_SQ]!, wallMs: ring[e + RING_WALL_MS]!, kernelMs: ring[e + RING_KERNEL_MS]!, nonFinite: ring[e + RING_NON_FINITE] === 1,
+        };
+        Atomics.store(ctrl, CONSUMED, reported + 1);
+        lastProgress = performance.now();
+        if (!onStep(r) && !stopAsked) {
+          stopAsked = true;
+          Atomics.store(ctrl, STOP, 1);
+        }
+      }
+    };
+    for (;;) {
+      const left = timeoutMs - (performance.now() - lastProgress);
+      if (left <= 0) throw new PhaseTimeoutError("step", timeoutMs);
+      let ended: boolean;
+      try {
+        ended = await Promise.race([waitAtLeast(ctrl, EXITED, this.workers, Math.min(POLL_MS, left)), this.failed]);
+      } catch (err) {
+        // Steps the ring holds finished before the failure: report them, so a retry starts after them.
+        drain();
+        throw err;
+      }
+      drain();
+      if (ended) {
+        const outcome = Atomics.load(ctrl, OUTCOME);
+        return { reported, outcome: outcome === OUTCOME_NON_FINITE ? "non-finite" : outcome === OUTCOME_STOPPED ? "stopped" : "complete" };
+      }
     }
-    let lossSum = 0;
-    const { rowLoss, rowSq } = this.partials;
-    for (let r = 0; r < rows; r++) lossSum += rowLoss[r]!;
-    let gradNormSq = 0;
-    for (let i = 0; i < rowSq.length; i++) gradNormSq += rowSq[i]!;
-    return { lossSum, correct, kernelMs: rowsMs + paramsMs, gradNormSq };
   }
 
   /** Ends the loop tasks (CMD_EXIT), waiting at most timeoutMs; false if they did not all end. */

@@ -171,31 +171,33 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
 
     while (step < total && !stopped) {
       engine.writeEpochOrder(epoch);
-      for (let batch = step - epoch * perEpoch; batch < perEpoch && step < total; batch++) {
-        const start = batch * B;
-        const rows = Math.min(B, nTrain - start);
-        const s = await engine.step(step, start, rows);
-        if (!Number.isFinite(s.lossSum) || !Number.isFinite(s.gradNormSq)) {
+      const end = Math.min((epoch + 1) * perEpoch, total);
+      let nonFinite: { step: number; what: string } | null = null;
+      const run = await engine.runSteps(step, end - step, { epochFirstStep: epoch * perEpoch, batchSize: B, trainRows: nTrain }, config.train.onNonFinite === "skip-step", (s) => {
+        if (s.nonFinite) {
           const what = Number.isFinite(s.lossSum) ? "the gradient norm" : "the loss";
-          if (config.train.onNonFinite === "stop") throw new NonFiniteError(step, what, config.optim.lr);
-          engine.skipStep(step);
+          if (config.train.onNonFinite === "stop") {
+            nonFinite = { step: s.step, what };
+            return false;
+          }
         } else {
           acc.lossSum += s.lossSum;
           acc.correct += s.correct;
         }
-        acc.rows += rows;
+        acc.rows += s.rows;
         acc.ms += s.wallMs;
         acc.kernelMs += s.kernelMs;
-        step++;
+        step = s.step + 1;
         options.onStep?.({
           step, totalSteps: total, epoch, epochs: config.train.epochs, rowsDone: acc.rows, rowsInEpoch: nTrain,
-          loss: s.lossSum / rows, epochLoss: acc.lossSum / acc.rows, samplesPerSec: (acc.rows / acc.ms) * 1000,
+          loss: s.lossSum / s.rows, epochLoss: acc.lossSum / acc.rows, samplesPerSec: (acc.rows / acc.ms) * 1000,
         });
-        if (options.signal?.aborted) {
-          stopped = step < total;
-          break;
-        }
-      }
+        // A graceful stop: the workers halt after the step in progress (all of it is reported).
+        return !options.signal?.aborted;
+      });
+      const halted = nonFinite as { step: number; what: string } | null;
+      if (run.outcome === "non-finite" && halted) throw new NonFiniteError(halted.step, halted.what, config.optim.lr);
+      if (options.signal?.aborted && step < total) stopped = true;
       const epochDone = step === (epoch + 1) * perEpoch;
       if (stopped && !epochDone) break;
       const last = step >= total;

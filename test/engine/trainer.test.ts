@@ -48,8 +48,11 @@ describe("train() library API on real MNIST", () => {
       onStep: (s) => s.step === 10 && ac.abort(),
       onCheckpoint: (state, reason) => void reasons.push(`${reason}@${state.step}`),
     });
+    // The workers halt at the first step boundary after they see the request (they run ahead of
+    // the coordinator's reading by at most its 20 ms poll): never mid-step, never at the end.
     expect(result.stopped).toBe(true);
-    expect(result.state.step).toBe(10);
-    expect(reasons).toEqual(["stop@10"]);
+    expect(result.state.step).toBeGreaterThanOrEqual(10);
+    expect(result.state.step).toBeLessThan(2 * 235);
+    expect(reasons).toEqual([`stop@${result.state.step}`]);
   }, 60_000);
 });
