@@ -92,8 +92,8 @@ export function denseInputGrad(dinp: usize, dout: usize, weight: usize, mask: us
       for (let o = 0; o < OC; o++) {
         const w = at(weight, o * C + c);
         const w0 = v128.load(w), w1 = v128.load(w + 16);
-        const g0 = f32x4.splat(load<f32>(at(dout, b * OC + o))), g1 = f32x4.splat(load<f32>(at(dout, (b + 1) * OC + o)));
-        const g2 = f32x4.splat(load<f32>(at(dout, (b + 2) * OC + o))), g3 = f32x4.splat(load<f32>(at(dout, (b + 3) * OC + o)));
+        const g0 = v128.load32_splat(at(dout, b * OC + o)), g1 = v128.load32_splat(at(dout, (b + 1) * OC + o));
+        const g2 = v128.load32_splat(at(dout, (b + 2) * OC + o)), g3 = v128.load32_splat(at(dout, (b + 3) * OC + o));
         a00 = f32x4.add(a00, f32x4.mul(g0, w0)); a01 = f32x4.add(a01, f32x4.mul(g0, w1));
         a10 = f32x4.add(a10, f32x4.mul(g1, w0)); a11 = f32x4.add(a11, f32x4.mul(g1, w1));
         a20 = f32x4.add(a20, f32x4.mul(g2, w0)); a21 = f32x4.add(a21, f32x4.mul(g2, w1));
@@ -120,7 +120,7 @@ function inputGradColumns(dinp: usize, dout: usize, weight: usize, mask: usize, 
   let c = from;
   for (; c < C4; c += 4) {
     let acc = f32x4.splat(0);
-    for (let o = 0; o < OC; o++) acc = f32x4.add(acc, f32x4.mul(f32x4.splat(load<f32>(at(dout, b * OC + o))), v128.load(at(weight, o * C + c))));
+    for (let o = 0; o < OC; o++) acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(at(dout, b * OC + o)), v128.load(at(weight, o * C + c))));
     storeMasked(dinp, mask, b * C + c, acc);
   }
   for (; c < C; c++) {
@@ -153,8 +153,8 @@ export function denseWeightGradSgd(
         const x = at(inp, b * C + c);
         const x0 = v128.load(x), x1 = v128.load(x + 16);
         const g = at(dout, b * OC + o);
-        const g0 = f32x4.splat(load<f32>(g)), g1 = f32x4.splat(load<f32>(g + 4));
-        const g2 = f32x4.splat(load<f32>(g + 8)), g3 = f32x4.splat(load<f32>(g + 12));
+        const g0 = v128.load32_splat(g), g1 = v128.load32_splat(g + 4);
+        const g2 = v128.load32_splat(g + 8), g3 = v128.load32_splat(g + 12);
         a00 = f32x4.add(a00, f32x4.mul(g0, x0)); a01 = f32x4.add(a01, f32x4.mul(g0, x1));
         a10 = f32x4.add(a10, f32x4.mul(g1, x0)); a11 = f32x4.add(a11, f32x4.mul(g1, x1));
         a20 = f32x4.add(a20, f32x4.mul(g2, x0)); a21 = f32x4.add(a21, f32x4.mul(g2, x1));
@@ -198,7 +198,7 @@ function gradSgdRow(
   let c = from;
   for (; c < C4; c += 4) {
     let acc = f32x4.splat(0);
-    for (let b = 0; b < B; b++) acc = f32x4.add(acc, f32x4.mul(f32x4.splat(load<f32>(at(dout, b * OC + o))), v128.load(at(inp, b * C + c))));
+    for (let b = 0; b < B; b++) acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(at(dout, b * OC + o)), v128.load(at(inp, b * C + c))));
     acc = f32x4.mul(acc, vScale);
     sq = f32x4.add(sq, f32x4.mul(acc, acc));
     const i = o * C + c;
