@@ -7,6 +7,7 @@ import { join } from "node:path";
 import pLimit from "p-limit";
 import { loadSweep } from "../config/sweep.js";
 import { startSession } from "../engine/session-client.js";
+import { resolveKernels } from "../kernels/resolve.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { defaultRunDir, claimRunDir } from "../run/run-dir.js";
 import type { ExperimentSummary } from "../run/experiment.js";
@@ -54,6 +55,8 @@ async function sweepCommand(flags: SweepFlags, verbose: boolean): Promise<number
   sweep.runs.forEach((run) => claimRunDir(join(dir, run.label), flags.force));
   mkdirSync(dir, { recursive: true });
   process.stdout.write(`sweep ${sweep.name}: ${sweep.runs.length} runs, ${parallel} side by side × ${workersPerRun} workers (${cores} cores) → ${dir}\n`);
+  // Resolved once here, before the sessions start: a fallback to wasm is said once, not per run.
+  for (const run of sweep.runs) resolveKernels(run.config.engine.kernels, run.config.engine.isa);
   const limit = pLimit(parallel);
   const results = await Promise.all(
     sweep.runs.map((run) =>

@@ -19,7 +19,8 @@ export interface ResolvedKernels {
   label: string;
 }
 
-let fallbackSaid = false;
+/** Set once the fallback was said: inherited by worker threads and child processes started later, so a sweep or a bench says it once. */
+const FALLBACK_SAID = "DPTRAIN_NATIVE_FALLBACK_SAID";
 
 /** DPTRAIN_NATIVE_ISA (avx512 | avx2) forces an instruction set where engine.isa is auto: for tests and comparisons. */
 function isaFromEnv(env: NodeJS.ProcessEnv): IsaChoice {
@@ -35,8 +36,8 @@ export function resolveKernels(kernels: KernelsChoice, isa: IsaChoice, env: Node
   const { addon: loaded, reason } = loadAddon(addon);
   if (!loaded) {
     if (kernels === "native") throw new ConfigError(`engine.kernels: expected kernels this machine can run, found "native", which is unavailable: ${reason}; use auto or wasm`);
-    if (!fallbackSaid) {
-      fallbackSaid = true;
+    if (process.env[FALLBACK_SAID] !== "1") {
+      process.env[FALLBACK_SAID] = "1";
       process.stderr.write(`dptrain: native kernels unavailable (${reason}); using wasm\n`);
     }
     return { set: "wasm", isa: null, addon, label: "wasm" };

@@ -26,7 +26,7 @@ describe("kernel sets", () => {
   it.skipIf(isas.length === 0)("auto uses native where it loads: the header, config.yaml and the checkpoint name the set and the instruction set", async () => {
     const dir = tmp();
     const r = await runCli(["train", "-c", tinyConfig(dir), "--out", join(dir, "run")]);
-    expect(r.stderr).toBe("");
+    expect(r.rawStderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`2 workers, native (${isas[0]}) kernels)`);
     const saved = loadConfig(join(dir, "run", "config.yaml")).config;
@@ -40,7 +40,8 @@ describe("kernel sets", () => {
     const cfg = tinyConfig(dir);
     const r = await runCli(["train", "-c", cfg, "--out", join(dir, "run")], { env: NO_ADDON });
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe("dptrain: native kernels unavailable (the native addon was not built); using wasm\n");
+    expect(r.rawStderr).toBe("dptrain: native kernels unavailable (the native addon was not built); using wasm\n");
+    expect(r.stderr).toBe("");
     expect(r.stdout).toContain("2 workers, wasm kernels)");
     expect(loadConfig(join(dir, "run", "config.yaml")).config.engine.kernels).toBe("wasm");
     const bad = await runCli(["train", "-c", cfg, "--set", "engine.kernels=native", "--out", join(dir, "native")], { env: NO_ADDON });

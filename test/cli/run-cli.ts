@@ -9,8 +9,13 @@ export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
+  /** stderr without the one-line native fallback notice, so the suite means the same where the addon is missing */
   stderr: string;
+  rawStderr: string;
 }
+
+/** What `engine.kernels: auto` prints once where the native kernels are unavailable (kernels/resolve.ts). */
+export const NATIVE_FALLBACK_LINE = /^dptrain: native kernels unavailable \(.*\); using wasm\n/m;
 
 export function runCli(args: string[], options: { onStdout?: (text: string, kill: (s: NodeJS.Signals) => void) => void; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
@@ -23,6 +28,6 @@ export function runCli(args: string[], options: { onStdout?: (text: string, kill
     });
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", reject);
-    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr: stderr.replace(NATIVE_FALLBACK_LINE, ""), rawStderr: stderr }));
   });
 }
