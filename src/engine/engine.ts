@@ -20,7 +20,7 @@ import { wasmKernelsFile } from "../paths.js";
 import { nativeAddonPath, nativeCpuIsas, type NativeIsa } from "../kernels/native/native-kernels.js";
 import { StepPool } from "./pool.js";
 import { barrierViews } from "./barrier.js";
-import { StepFailedError } from "./errors.js";
+import { StepAttemptError, StepFailedError } from "./errors.js";
 import { faultsFromEnv } from "./faults.js";
 import { splitRange } from "./plan.js";
 import type { EvalTask, FaultSpec, KernelSet, OptimSettings } from "./protocol.js";
@@ -155,12 +155,15 @@ export class Engine {
         });
         return { reported, outcome: r.outcome };
       } catch (err) {
-        const error = err instanceof Error ? err : new Error(String(err));
+        // The run goes on from the first step not reported (its θ is intact: no later step's
+        // PARAMS can have run); retries are counted for the step that failed, which may be later.
+        const failed = err instanceof StepAttemptError ? err.step : next;
+        const error = err instanceof StepAttemptError ? err.failure : err instanceof Error ? err : new Error(String(err));
         await this.replacePool();
-        attempts = next === failing ? attempts + 1 : 1;
-        failing = next;
-        if (attempts > maxRetries) throw new StepFailedError(next, attempts, error);
-        this.options.onRetry?.(next, attempts, error);
+        attempts = failed === failing ? attempts + 1 : 1;
+        failing = failed;
+        if (attempts > maxRetries) throw new StepFailedError(failed, attempts, error);
+        this.options.onRetry?.(failed, attempts, error);
       }
     }
   }

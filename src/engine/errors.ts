@@ -8,6 +8,14 @@ export class PhaseTimeoutError extends Error {
   }
 }
 
+/** A run of steps failed in step `step`: the first step not every worker had finished. */
+export class StepAttemptError extends Error {
+  constructor(readonly step: number, readonly failure: Error) {
+    super(failure.message);
+    this.name = "StepAttemptError";
+  }
+}
+
 /** A step failed more than engine.maxRetries times in a row. θ_t is intact. */
 export class StepFailedError extends Error {
   constructor(readonly step: number, readonly attempts: number, readonly lastError: Error) {

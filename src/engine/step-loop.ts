@@ -10,7 +10,7 @@ import {
   RING_NON_FINITE, RING_ROWS, RING_STEP, RING_WALL_MS, SEQ, SKIP_BARRIER, SKIP_NON_FINITE, STOP, TRAIN_ROWS, type BarrierViews,
 } from "./barrier.js";
 import { RING_STEPS } from "../arena/layout.js";
-import { PhaseTimeoutError } from "./errors.js";
+import { PhaseTimeoutError, StepAttemptError } from "./errors.js";
 import type { LoopTask } from "./protocol.js";
 
 /** How often the coordinator reads the ring while a command runs. */
@@ -123,14 +123,17 @@ export class StepLoop {
     };
     for (;;) {
       const left = timeoutMs - (performance.now() - lastProgress);
-      if (left <= 0) throw new PhaseTimeoutError("step", timeoutMs);
+      if (left <= 0) throw new StepAttemptError(first + Math.floor(Atomics.load(ctrl, END_BARRIER) / this.workers), new PhaseTimeoutError("step", timeoutMs));
       let ended: boolean;
       try {
         ended = await Promise.race([waitAtLeast(ctrl, EXITED, this.workers, Math.min(POLL_MS, left)), this.failed]);
       } catch (err) {
-        // Steps the ring holds finished before the failure: report them, so a retry starts after them.
+        // Steps the ring holds finished before the failure: report them, so a retry starts after
+        // them. Worker 0 may not have written the last finished step yet, so the failed step is
+        // the first one not every worker got past the end-of-step barrier of.
         drain();
-        throw err;
+        const failed = first + Math.floor(Atomics.load(ctrl, END_BARRIER) / this.workers);
+        throw new StepAttemptError(failed, err instanceof Error ? err : new Error(String(err)));
       }
       drain();
       if (ended) {
