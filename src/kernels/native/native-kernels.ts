@@ -6,25 +6,17 @@
 // throws an ordinary RangeError and never reaches C.
 import { createRequire } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
-import type { DenseParamBuffers, Kernels, LossStats, SgdHyper } from "../kernels.js";
+import { adaptPointerKernels, type PointerKernelExports, type PointerKernels } from "../pointer-abi.js";
 import { nativeAddonDefault, nativeBuildRecord } from "../../paths.js";
 
 /** The instruction sets the addon has code for, best first. */
 export const NATIVE_ISAS = ["avx512", "avx2"] as const;
 export type NativeIsa = (typeof NATIVE_ISAS)[number];
 
-interface Addon {
+interface Addon extends PointerKernelExports {
   bind(arena: Uint8Array): void;
   cpuIsas(): NativeIsa[];
   useIsa(isa: NativeIsa): NativeIsa;
-  gatherRows(out: number, outLabels: number, images: number, labels: number, rowIndex: number, start: number, B: number, C: number, mean: number, std: number): void;
-  denseForward(out: number, inp: number, weight: number, bias: number, B: number, C: number, OC: number, relu: number): void;
-  denseInputGrad(dinp: number, dout: number, weight: number, mask: number, B: number, C: number, OC: number): void;
-  reluForward(out: number, inp: number, N: number): void;
-  reluBackward(dinp: number, dout: number, out: number, N: number): void;
-  softmaxCrossEntropy(dlogits: number, losses: number, logits: number, labels: number, B: number, K: number, gradScale: number): number;
-  lastCorrect(): number;
-  denseWeightGradSgd(...args: number[]): void;
   fmaPeakGflops(iterations: number): number;
 }
 
@@ -90,65 +82,66 @@ function checker(memory: WebAssembly.Memory, kernel: string) {
 }
 
 /** The native set on this thread, running instruction set `isa`, over the arena `memory`. */
-export function loadNativeKernels(memory: WebAssembly.Memory, isa: NativeIsa, path = nativeAddonPath()): Kernels<number, number, number, number> {
+export function loadNativeKernels(memory: WebAssembly.Memory, isa: NativeIsa, path = nativeAddonPath()): PointerKernels {
   const { addon, reason } = loadAddon(path);
   if (!addon) throw new Error(`native kernels unavailable: ${reason}`);
   addon.bind(new Uint8Array(memory.buffer));
   addon.useIsa(isa);
+  return checkedAgainstArena(memory, adaptPointerKernels(addon));
+}
+
+/** Each kernel of `k` behind the checks that keep C inside the arena (see the file comment). */
+function checkedAgainstArena(memory: WebAssembly.Memory, k: PointerKernels): PointerKernels {
   const u8 = new Uint8Array(memory.buffer);
   const u32At = (ptr: number) => new DataView(memory.buffer).getUint32(ptr, true);
   return {
     gatherRows(out, outLabels, images, labels, rowIndex, start, B, C, mean, std) {
-      const k = checker(memory, "gatherRows");
-      k.size("B", B), k.size("C", C), k.size("start", start);
-      k.extent("rowIndex", rowIndex, (start + B) * 4);
+      const c = checker(memory, "gatherRows");
+      c.size("B", B), c.size("C", C), c.size("start", start);
+      c.extent("rowIndex", rowIndex, (start + B) * 4);
       let maxRow = -1;
       for (let b = 0; b < B; b++) maxRow = Math.max(maxRow, u32At(rowIndex + (start + b) * 4));
-      k.extent("out", out, B * C * 4), k.extent("outLabels", outLabels, B), k.extent("images", images, (maxRow + 1) * C), k.extent("labels", labels, maxRow + 1);
-      addon.gatherRows(out, outLabels, images, labels, rowIndex, start, B, C, mean, std);
+      c.extent("out", out, B * C * 4), c.extent("outLabels", outLabels, B), c.extent("images", images, (maxRow + 1) * C), c.extent("labels", labels, maxRow + 1);
+      k.gatherRows(out, outLabels, images, labels, rowIndex, start, B, C, mean, std);
     },
     denseForward(out, inp, weight, bias, B, C, OC, relu) {
-      const k = checker(memory, "denseForward");
-      k.size("B", B), k.size("C", C), k.size("OC", OC);
-      k.extent("out", out, B * OC * 4), k.extent("inp", inp, B * C * 4), k.extent("weight", weight, OC * C * 4), k.extent("bias", bias, OC * 4);
-      addon.denseForward(out, inp, weight, bias, B, C, OC, relu ? 1 : 0);
+      const c = checker(memory, "denseForward");
+      c.size("B", B), c.size("C", C), c.size("OC", OC);
+      c.extent("out", out, B * OC * 4), c.extent("inp", inp, B * C * 4), c.extent("weight", weight, OC * C * 4), c.extent("bias", bias, OC * 4);
+      k.denseForward(out, inp, weight, bias, B, C, OC, relu);
     },
     denseInputGrad(dinp, dout, weight, mask, B, C, OC) {
-      const k = checker(memory, "denseInputGrad");
-      k.size("B", B), k.size("C", C), k.size("OC", OC);
-      k.extent("dinp", dinp, B * C * 4), k.extent("dout", dout, B * OC * 4), k.extent("weight", weight, OC * C * 4);
-      if (mask !== null) k.extent("mask", mask, B * C * 4);
-      addon.denseInputGrad(dinp, dout, weight, mask ?? 0, B, C, OC);
+      const c = checker(memory, "denseInputGrad");
+      c.size("B", B), c.size("C", C), c.size("OC", OC);
+      c.extent("dinp", dinp, B * C * 4), c.extent("dout", dout, B * OC * 4), c.extent("weight", weight, OC * C * 4);
+      if (mask !== null) c.extent("mask", mask, B * C * 4);
+      k.denseInputGrad(dinp, dout, weight, mask, B, C, OC);
     },
     reluForward(out, inp, N) {
-      const k = checker(memory, "reluForward");
-      k.size("N", N), k.extent("out", out, N * 4), k.extent("inp", inp, N * 4);
-      addon.reluForward(out, inp, N);
+      const c = checker(memory, "reluForward");
+      c.size("N", N), c.extent("out", out, N * 4), c.extent("inp", inp, N * 4);
+      k.reluForward(out, inp, N);
     },
     reluBackward(dinp, dout, out, N) {
-      const k = checker(memory, "reluBackward");
-      k.size("N", N), k.extent("dinp", dinp, N * 4), k.extent("dout", dout, N * 4), k.extent("out", out, N * 4);
-      addon.reluBackward(dinp, dout, out, N);
+      const c = checker(memory, "reluBackward");
+      c.size("N", N), c.extent("dinp", dinp, N * 4), c.extent("dout", dout, N * 4), c.extent("out", out, N * 4);
+      k.reluBackward(dinp, dout, out, N);
     },
-    softmaxCrossEntropy(dlogits, losses, logits, labels, B, K, gradScale): LossStats {
-      const k = checker(memory, "softmaxCrossEntropy");
-      k.size("B", B), k.size("K", K);
-      k.extent("dlogits", dlogits, B * K * 4), k.extent("losses", losses, B * 4), k.extent("logits", logits, B * K * 4), k.extent("labels", labels, B);
+    softmaxCrossEntropy(dlogits, losses, logits, labels, B, K, gradScale) {
+      const c = checker(memory, "softmaxCrossEntropy");
+      c.size("B", B), c.size("K", K);
+      c.extent("dlogits", dlogits, B * K * 4), c.extent("losses", losses, B * 4), c.extent("logits", logits, B * K * 4), c.extent("labels", labels, B);
       for (let b = 0; b < B; b++) if (u8[labels + b]! >= K) throw new RangeError(`native softmaxCrossEntropy: label ${u8[labels + b]} of row ${b} is not < K = ${K}`);
-      const lossSum = addon.softmaxCrossEntropy(dlogits, losses, logits, labels, B, K, gradScale);
-      return { lossSum, correct: addon.lastCorrect() };
+      return k.softmaxCrossEntropy(dlogits, losses, logits, labels, B, K, gradScale);
     },
-    denseWeightGradSgd(p: DenseParamBuffers<number>, rowSq, dout, inp, B, C, OC, o0, o1, h: SgdHyper) {
-      const k = checker(memory, "denseWeightGradSgd");
-      k.size("B", B), k.size("C", C), k.size("OC", OC), k.size("o0", o0), k.size("o1", o1);
+    denseWeightGradSgd(p, rowSq, dout, inp, B, C, OC, o0, o1, h) {
+      const c = checker(memory, "denseWeightGradSgd");
+      c.size("B", B), c.size("C", C), c.size("OC", OC), c.size("o0", o0), c.size("o1", o1);
       if (o0 > o1 || o1 > OC) throw new RangeError(`native denseWeightGradSgd: rows [${o0}, ${o1}) are not inside [0, ${OC})`);
-      for (const name of ["weight", "weightVelocity", "weightOut", "weightVelocityOut"] as const) k.extent(name, p[name], OC * C * 4);
-      for (const name of ["bias", "biasVelocity", "biasOut", "biasVelocityOut"] as const) k.extent(name, p[name], OC * 4);
-      k.extent("rowSq", rowSq, OC * 8), k.extent("dout", dout, B * OC * 4), k.extent("inp", inp, B * C * 4);
-      addon.denseWeightGradSgd(
-        p.weight, p.bias, p.weightVelocity, p.biasVelocity, p.weightOut, p.biasOut, p.weightVelocityOut, p.biasVelocityOut,
-        rowSq, dout, inp, B, C, OC, o0, o1, h.gradScale, h.lr, h.momentum, h.nesterov ? 1 : 0, h.weightDecay,
-      );
+      for (const name of ["weight", "weightVelocity", "weightOut", "weightVelocityOut"] as const) c.extent(name, p[name], OC * C * 4);
+      for (const name of ["bias", "biasVelocity", "biasOut", "biasVelocityOut"] as const) c.extent(name, p[name], OC * 4);
+      c.extent("rowSq", rowSq, OC * 8), c.extent("dout", dout, B * OC * 4), c.extent("inp", inp, B * C * 4);
+      k.denseWeightGradSgd(p, rowSq, dout, inp, B, C, OC, o0, o1, h);
     },
   };
 }

@@ -1,0 +1,44 @@
+// The kernels as the WASM module and the native addon both export them: every buffer a byte
+// offset into the arena, flags as 0/1, the fused PARAMS kernel's buffers and hyper-parameters
+// as plain arguments. adaptPointerKernels turns such exports into the Kernels interface.
+import type { DenseParamBuffers, Kernels, LossStats, SgdHyper } from "./kernels.js";
+
+export interface PointerKernelExports {
+  gatherRows(out: number, outLabels: number, images: number, labels: number, rowIndex: number, start: number, B: number, C: number, mean: number, std: number): void;
+  denseForward(out: number, inp: number, weight: number, bias: number, B: number, C: number, OC: number, relu: number): void;
+  /** mask 0 = none */
+  denseInputGrad(dinp: number, dout: number, weight: number, mask: number, B: number, C: number, OC: number): void;
+  reluForward(out: number, inp: number, N: number): void;
+  reluBackward(dinp: number, dout: number, out: number, N: number): void;
+  /** returns Σ loss; lastCorrect() then gives the rows right */
+  softmaxCrossEntropy(dlogits: number, losses: number, logits: number, labels: number, B: number, K: number, gradScale: number): number;
+  lastCorrect(): number;
+  denseWeightGradSgd(
+    weight: number, bias: number, weightVelocity: number, biasVelocity: number,
+    weightOut: number, biasOut: number, weightVelocityOut: number, biasVelocityOut: number,
+    rowSq: number, dout: number, inp: number, B: number, C: number, OC: number, o0: number, o1: number,
+    gradScale: number, lr: number, momentum: number, nesterov: number, weightDecay: number,
+  ): void;
+}
+
+export type PointerKernels = Kernels<number, number, number, number>;
+
+export function adaptPointerKernels(x: PointerKernelExports): PointerKernels {
+  return {
+    gatherRows: (out, outLabels, images, labels, rowIndex, start, B, C, mean, std) => x.gatherRows(out, outLabels, images, labels, rowIndex, start, B, C, mean, std),
+    denseForward: (out, inp, weight, bias, B, C, OC, relu) => x.denseForward(out, inp, weight, bias, B, C, OC, relu ? 1 : 0),
+    denseInputGrad: (dinp, dout, weight, mask, B, C, OC) => x.denseInputGrad(dinp, dout, weight, mask ?? 0, B, C, OC),
+    reluForward: (out, inp, N) => x.reluForward(out, inp, N),
+    reluBackward: (dinp, dout, out, N) => x.reluBackward(dinp, dout, out, N),
+    softmaxCrossEntropy(dlogits, losses, logits, labels, B, K, gradScale): LossStats {
+      const lossSum = x.softmaxCrossEntropy(dlogits, losses, logits, labels, B, K, gradScale);
+      return { lossSum, correct: x.lastCorrect() };
+    },
+    denseWeightGradSgd(p: DenseParamBuffers<number>, rowSq, dout, inp, B, C, OC, o0, o1, h: SgdHyper) {
+      x.denseWeightGradSgd(
+        p.weight, p.bias, p.weightVelocity, p.biasVelocity, p.weightOut, p.biasOut, p.weightVelocityOut, p.biasVelocityOut,
+        rowSq, dout, inp, B, C, OC, o0, o1, h.gradScale, h.lr, h.momentum, h.nesterov ? 1 : 0, h.weightDecay,
+      );
+    },
+  };
+}
