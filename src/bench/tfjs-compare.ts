@@ -8,6 +8,7 @@ import { loadDataset } from "../data/dataset.js";
 import { writeEpochOrder } from "../data/order.js";
 import { machine } from "../cli/bench.js";
 import { benchEngine } from "./engine-bench.js";
+import { resolvedConfig } from "../engine/trainer.js";
 
 const BATCH = Number(process.env.BENCH_BATCH ?? 64);
 const STEPS = Number(process.env.BENCH_STEPS ?? 200);
@@ -59,15 +60,19 @@ async function tfjsSamplesPerSecond(): Promise<{ samplesPerSec: number; backend:
 }
 
 const m = machine();
-const config = parseConfigObject({ name: "tfjs-compare", seed: 42, model: { type: "mlp", hidden: HIDDEN }, train: { batchSize: BATCH }, optim: { lr: 0.01, momentum: 0.5 } }, "(tfjs-compare)");
 const tf = await tfjsSamplesPerSecond();
-const one = await benchEngine(config, 1, STEPS, WARMUP);
-const two = await benchEngine(config, 2, STEPS, WARMUP);
 const lines = [
   `machine: ${m.cpus} cores (os.availableParallelism()), ${m.cpuModel}, node ${m.node}`,
   `seed MLP 784-520-320-240-120-10, batch ${BATCH}, SGD momentum, ${STEPS} timed steps after ${WARMUP} warm-up`,
   `tfjs ${tf.backend} (simd ${tf.simd}, threads ${tf.threads}): ${tf.samplesPerSec.toFixed(0)} samples/s`,
-  `dptrain wasm, 1 worker:  ${one.samples_per_s.toFixed(0)} samples/s  (${(one.samples_per_s / tf.samplesPerSec).toFixed(1)}× tfjs-wasm)`,
-  `dptrain wasm, 2 workers: ${two.samples_per_s.toFixed(0)} samples/s  (${(two.samples_per_s / tf.samplesPerSec).toFixed(1)}× tfjs-wasm)`,
 ];
+// dptrain with the WASM kernels (the like-for-like comparison) and with the default set (native where it built).
+for (const kernels of ["wasm", "auto"] as const) {
+  const parsed = parseConfigObject({ name: "tfjs-compare", seed: 42, model: { type: "mlp", hidden: HIDDEN }, train: { batchSize: BATCH }, optim: { lr: 0.01, momentum: 0.5 }, engine: { kernels } }, "(tfjs-compare)");
+  const { config, kernels: resolved } = resolvedConfig(parsed);
+  for (const workers of [1, 2]) {
+    const r = await benchEngine(config, workers, STEPS, WARMUP);
+    lines.push(`dptrain ${resolved.label}, ${workers} worker${workers > 1 ? "s" : ""}: ${r.samples_per_s.toFixed(0)} samples/s  (${(r.samples_per_s / tf.samplesPerSec).toFixed(1)}× tfjs-wasm)`);
+  }
+}
 process.stdout.write(`${lines.join("\n")}\n`);
