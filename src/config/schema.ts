@@ -78,7 +78,7 @@ export const ConfigSchema = z
       .strictObject({
         /** evaluate on the test set every N epochs (and after the last); 0 = only after the last */
         every: int().min(0).default(1),
-        /** test rows a worker holds in scratch at once */
+        /** test rows each worker holds in the step workspace at once */
         batchSize: int().min(1).max(65536).default(500),
       })
       .prefault({}),

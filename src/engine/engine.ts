@@ -5,10 +5,10 @@
 //           the activations, into the step workspace
 //   PARAMS  each worker: a contiguous, cost-balanced range of parameter rows, its gradient over
 //           all the batch's rows in ascending order, fused with SGD: θ_t, v_t → θ_{t+1}, v_{t+1}
-// Steps run through the step loop (one long task per worker, commands over Atomics: see
-// step-loop.ts and loop-worker.ts), which costs ~20 µs per step; evaluation runs as ordinary
-// piscina tasks after the loop is stopped. The coordinator never computes kernels itself;
-// with 1 worker the same loop runs on that one worker.
+// Steps run through the step loop (one long task per worker; a command runs a range of steps,
+// the workers meeting at barriers and reporting through a ring: see loop-worker.ts and
+// step-loop.ts); evaluation runs as ordinary piscina tasks after the loop is stopped. The
+// coordinator never computes kernels itself; with 1 worker the same loop runs on that one worker.
 import { createMemory, f32View, u32View, u8View } from "../arena/arena.js";
 import { layout as computeLayout, type ArenaLayout } from "../arena/layout.js";
 import type { Dataset } from "../data/dataset.js";
@@ -151,7 +151,7 @@ export class Engine {
         const r = await this.loopFor().run(next, first + count - next, batches, skipNonFinite, this.timeoutMs, (s) => {
           reported++;
           next = s.step + 1;
-          return onStep({ ...s, step: s.step });
+          return onStep(s);
         });
         return { reported, outcome: r.outcome };
       } catch (err) {
