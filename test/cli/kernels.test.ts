@@ -8,24 +8,19 @@ import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.js";
 import { readSafetensors } from "../../src/engine/checkpoint.js";
 import { nativeCpuIsas } from "../../src/kernels/native/native-kernels.js";
-import { writeTinyIdxSet } from "../fixtures/idx-fixtures.js";
+import { tinyConfig } from "../fixtures/tiny-config.js";
 import { runCli } from "./run-cli.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "dptrain-kernels-"));
 const isas = nativeCpuIsas();
 const NO_ADDON = { DPTRAIN_NATIVE_ADDON: "/nonexistent/dptrain_native.node" };
 
-function tinyConfig(dir: string): string {
-  const data = writeTinyIdxSet({ trainCount: 20, testCount: 10 });
-  const file = join(dir, "tiny.yaml");
-  writeFileSync(file, `name: tiny\ndata:\n  dataset: idx\n  dir: ${data}\nmodel:\n  hidden: [8]\ntrain:\n  epochs: 2\n  batchSize: 4\noptim:\n  lr: 0.05\nengine:\n  workers: 2\n`);
-  return file;
-}
+const tiny = (dir: string) => tinyConfig(dir, { epochs: 2 });
 
 describe("kernel sets", () => {
   it.skipIf(isas.length === 0)("auto uses native where it loads: the header, config.yaml and the checkpoint name the set and the instruction set", async () => {
     const dir = tmp();
-    const r = await runCli(["train", "-c", tinyConfig(dir), "--out", join(dir, "run")]);
+    const r = await runCli(["train", "-c", tiny(dir), "--out", join(dir, "run")]);
     expect(r.rawStderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`2 workers, native (${isas[0]}) kernels)`);
@@ -37,7 +32,7 @@ describe("kernel sets", () => {
 
   it("without the addon: auto falls back to wasm with one line saying why; native is a one-line config error, exit 2", async () => {
     const dir = tmp();
-    const cfg = tinyConfig(dir);
+    const cfg = tiny(dir);
     const r = await runCli(["train", "-c", cfg, "--out", join(dir, "run")], { env: NO_ADDON });
     expect(r.code).toBe(0);
     expect(r.rawStderr).toBe("dptrain: native kernels unavailable (the native addon was not built); using wasm\n");
@@ -51,7 +46,7 @@ describe("kernel sets", () => {
 
   it.skipIf(isas.length === 0)("resuming a native run where the addon is gone, or on another instruction set, is refused in one line", async () => {
     const dir = tmp();
-    expect((await runCli(["train", "-c", tinyConfig(dir), "--set", "train.maxSteps=3", "--out", join(dir, "run")])).code).toBe(0);
+    expect((await runCli(["train", "-c", tiny(dir), "--set", "train.maxSteps=3", "--out", join(dir, "run")])).code).toBe(0);
     const gone = await runCli(["train", "--resume", join(dir, "run")], { env: NO_ADDON });
     expect(gone.code).toBe(2);
     expect(gone.stderr).toMatch(/^dptrain: engine\.kernels: expected kernels this machine can run, found "native", which is unavailable/);
@@ -68,7 +63,7 @@ describe("kernel sets", () => {
 
   it("engine.isa with wasm or ts kernels is a config error; DPTRAIN_NATIVE_ISA must name a known set", async () => {
     const dir = tmp();
-    const cfg = tinyConfig(dir);
+    const cfg = tiny(dir);
     const r = await runCli(["train", "-c", cfg, "--set", "engine.kernels=wasm", "--set", "engine.isa=avx2", "--out", join(dir, "a")]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^dptrain: --set engine\.isa=avx2: engine\.isa: expected auto \(an instruction set applies to the native kernels, and engine\.kernels is wasm\), found "avx2"\n$/);

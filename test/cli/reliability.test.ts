@@ -6,17 +6,14 @@ import { join } from "node:path";
 import { readSafetensors } from "../../src/engine/checkpoint.js";
 import { encodeSafetensors } from "../../src/io/safetensors.js";
 import { writeTinyIdxSet } from "../fixtures/idx-fixtures.js";
+import { tinyConfig as sharedTinyConfig } from "../fixtures/tiny-config.js";
 import { runCli } from "./run-cli.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "dptrain-rel-"));
 
 /** A tiny experiment on generated IDX data: 5 steps per epoch, a checkpoint every epoch. */
-function tinyConfig(dir: string, extra = ""): string {
-  const data = writeTinyIdxSet({ trainCount: 20, testCount: 10 });
-  const file = join(dir, "tiny.yaml");
-  writeFileSync(file, `name: tiny\ndata:\n  dataset: idx\n  dir: ${data}\nmodel:\n  hidden: [8]\ntrain:\n  epochs: 10\n  batchSize: 4\noptim:\n  lr: 0.05\nengine:\n  workers: 2\n  stepTimeoutMs: 5000\n${extra}`);
-  return file;
-}
+/** A tiny experiment with a short hang timeout; extra: more top-level YAML. */
+const tinyConfig = (dir: string, extra = "") => sharedTinyConfig(dir, { engine: "  stepTimeoutMs: 5000\n", extra });
 
 describe("graceful stop", () => {
   it("SIGINT finishes the step, checkpoints, prints the resume command, exits 130; resuming equals an uninterrupted run", async () => {
