@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// dptrain CLI: one file per command (train, eval, predict, sweep, bench).
+// dptrain CLI: one file per command (train, eval, predict, sweep, agent, bench).
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -10,6 +10,7 @@ import { registerEval } from "./eval.js";
 import { registerPredict } from "./predict.js";
 import { registerSweep } from "./sweep.js";
 import { registerBench } from "./bench.js";
+import { registerAgent } from "./agent.js";
 
 const { version } = JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string };
 
@@ -21,7 +22,7 @@ const program = new Command("dptrain")
   .exitOverride()
   .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, "dptrain: ")) });
 
-for (const register of [registerTrain, registerEval, registerPredict, registerSweep, registerBench]) register(program);
+for (const register of [registerTrain, registerEval, registerPredict, registerSweep, registerAgent, registerBench]) register(program);
 
 try {
   await program.parseAsync(process.argv);

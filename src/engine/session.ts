@@ -33,8 +33,9 @@ export class TrainingSession {
             void events.onStep?.(info);
           }
         },
-        onEpoch: (m) => void events.onEpoch?.(m),
-        onCheckpoint: (path, reason, step) => void events.onCheckpoint?.(path, reason, step),
+        // awaited across the thread boundary: the caller may answer false (stop before the next epoch)
+        onEpoch: (m) => events.onEpoch?.(m),
+        onCheckpoint: (path, reason, step) => events.onCheckpoint?.(path, reason, step),
         onRetry: (step, attempt, message) => void events.onRetry?.(step, attempt, message),
       }, this.controller.signal);
     } finally {

@@ -63,7 +63,8 @@ export type CheckpointReason = "epoch" | "stop" | "end" | "failure";
 
 export interface TrainOptions {
   onStep?: ((info: StepInfo) => void) | undefined;
-  onEpoch?(metrics: EpochMetrics, evaluation: EvalStats | null): void | Promise<void>;
+  /** returning false stops training before the next epoch, like the signal (a sweep's early stopping) */
+  onEpoch?(metrics: EpochMetrics, evaluation: EvalStats | null): void | boolean | Promise<void | boolean>;
   onCheckpoint?(state: TrainState, reason: CheckpointReason): void | Promise<void>;
   /** abort = graceful stop: the current step finishes, then a "stop" checkpoint is offered */
   signal?: AbortSignal | undefined;
@@ -170,6 +171,10 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
     lastGood.snapshot = snapshot;
 
     while (step < total && !stopped) {
+      if (options.signal?.aborted) {
+        stopped = true;
+        break;
+      }
       engine.writeEpochOrder(epoch);
       const end = Math.min((epoch + 1) * perEpoch, total);
       let nonFinite: { step: number; what: string } | null = null;
@@ -211,7 +216,7 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
         kernel_fraction: acc.kernelMs / acc.ms, complete: epochDone,
       };
       history.push(metrics);
-      await options.onEpoch?.(metrics, evaluation);
+      if ((await options.onEpoch?.(metrics, evaluation)) === false && !last) stopped = true;
       if (epochDone) {
         epoch++;
         acc = { lossSum: 0, correct: 0, rows: 0, ms: 0, kernelMs: 0 };

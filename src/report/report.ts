@@ -55,6 +55,6 @@ ${rows}
   writeFileAtomic(join(dir, REPORT_FILES.html), html);
 }
 
-function escapeHtml(s: string): string {
+export function escapeHtml(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 }

@@ -40,8 +40,10 @@ export interface ExperimentStart {
 export interface ExperimentEvents {
   onStart?(info: ExperimentStart): void;
   onStep?(info: StepInfo): void;
-  onEpoch?(metrics: EpochMetrics): void;
-  onCheckpoint?(path: string, reason: CheckpointReason, step: number): void;
+  /** returning false (or a promise of it) stops the run before the next epoch */
+  onEpoch?(metrics: EpochMetrics): void | boolean | Promise<void | boolean>;
+  /** awaited: training goes on when it resolves (an agent uploads the checkpoint here) */
+  onCheckpoint?(path: string, reason: CheckpointReason, step: number): void | Promise<void>;
   onRetry?(step: number, attempt: number, message: string): void;
 }
 
@@ -85,11 +87,11 @@ export async function runExperiment(req: ExperimentRequest, events: ExperimentEv
     onRetry: (step, attempt, error) => events.onRetry?.(step, attempt, error.message.split("\n")[0]!),
     onEpoch: (m) => {
       metrics.append(m);
-      events.onEpoch?.(m);
+      return events.onEpoch?.(m);
     },
     onCheckpoint: (state, reason) => {
       saveCheckpoint(checkpointPath, state, config, spec);
-      events.onCheckpoint?.(checkpointPath, reason, state.step);
+      return events.onCheckpoint?.(checkpointPath, reason, state.step);
     },
   });
   saveModel(join(runDir, RUN_FILES.model), result.state.params, config, spec);
