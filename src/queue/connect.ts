@@ -39,7 +39,7 @@ export async function connectRedis(url: QueueUrl, say: (line: string) => void, n
       const wait = backoffMs(times);
       if (!outage) {
         outage = true;
-        say(`redis ${url.shown}: connection lost (${lastError}); retrying with backoff (up to ${BACKOFF_MS.max / 1000} s between tries)`);
+        say(`redis ${url.shown}: connection lost; retrying with backoff (up to ${BACKOFF_MS.max / 1000} s between tries)`);
       }
       return wait;
     },

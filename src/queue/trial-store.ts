@@ -3,7 +3,7 @@
 // with the metrics that belong to it, never half of an update.
 import type { Redis } from "ioredis";
 import type { Curve } from "../sweep/median-stop.js";
-import { curvesKey, resultKey, stateKey, type SweepId } from "./protocol.js";
+import { curvesKey, resultKey, stateKey, type SweepId, type TrialReturn } from "./protocol.js";
 
 /** A trial's last checkpoint: checkpoint.safetensors and the metrics.jsonl lines up to it. */
 export interface TrialState {
@@ -27,9 +27,9 @@ export async function loadState(redis: Redis, sweepId: SweepId, index: number): 
   return checkpoint && metrics ? { checkpoint, metrics: metrics.toString("utf8") } : null;
 }
 
-/** Stores the result and drops the resume state in one step. */
-export async function saveResult(redis: Redis, sweepId: SweepId, index: number, files: TrialFiles, curve: Curve | null): Promise<void> {
-  const tx = redis.multi().hset(resultKey(sweepId, index), "model", files.model, "metrics", files.metrics, "config", files.config).del(stateKey(sweepId, index));
+/** Stores the result (with what the job returns) and drops the resume state in one step. */
+export async function saveResult(redis: Redis, sweepId: SweepId, index: number, files: TrialFiles, returned: TrialReturn, curve: Curve | null): Promise<void> {
+  const tx = redis.multi().hset(resultKey(sweepId, index), "model", files.model, "metrics", files.metrics, "config", files.config, "return", JSON.stringify(returned)).del(stateKey(sweepId, index));
   if (curve) tx.hset(curvesKey(sweepId), String(index), JSON.stringify(curve));
   await tx.exec();
 }
@@ -37,6 +37,16 @@ export async function saveResult(redis: Redis, sweepId: SweepId, index: number, 
 export async function loadResult(redis: Redis, sweepId: SweepId, index: number): Promise<TrialFiles | null> {
   const [model, metrics, config] = await redis.hmgetBuffer(resultKey(sweepId, index), "model", "metrics", "config");
   return model && metrics && config ? { model, metrics: metrics.toString("utf8"), config: config.toString("utf8") } : null;
+}
+
+/**
+ * What a trial whose result is already stored returned. A job runs again after its result was
+ * saved when its agent lost the lock before it could complete the job (Redis away for longer
+ * than the lock): the next agent returns this instead of training the trial again.
+ */
+export async function storedReturn(redis: Redis, sweepId: SweepId, index: number): Promise<TrialReturn | null> {
+  const text = await redis.hget(resultKey(sweepId, index), "return");
+  return text === null ? null : (JSON.parse(text) as TrialReturn);
 }
 
 export async function dropResult(redis: Redis, sweepId: SweepId, index: number): Promise<void> {

@@ -4,7 +4,7 @@
 // it from that checkpoint: runs are bitwise deterministic, so the final weights are the ones an
 // undisturbed run would have had. A graceful stop (stop()) lets running trials reach a
 // checkpoint and puts them back in the queue.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { UnrecoverableError, WaitingError, Worker, type Job } from "bullmq";
@@ -12,7 +12,7 @@ import type { Redis } from "ioredis";
 import { RUN_FILES } from "../run/run-dir.js";
 import { readMetrics } from "../report/metrics-log.js";
 import { KEY_PREFIX, QUEUE_NAME, type TrialJobData, type TrialProgress, type TrialReturn } from "../queue/protocol.js";
-import { finishedCurves, loadState, saveResult, saveState } from "../queue/trial-store.js";
+import { finishedCurves, loadState, saveResult, saveState, storedReturn } from "../queue/trial-store.js";
 import { metricOf } from "./median-stop.js";
 import { startTrial, type RunningTrial } from "./run-trial.js";
 import { curveOf, stopJudge } from "./stop-judge.js";
@@ -46,6 +46,11 @@ export function startAgent(o: AgentOptions): Agent {
   async function processTrial(job: Job<TrialJobData, TrialReturn>, token?: string): Promise<TrialReturn> {
     const d = job.data;
     const tag = `${d.sweepName}/${d.label}`;
+    const already = await storedReturn(o.redis, d.sweepId, d.index);
+    if (already) {
+      o.say(`already done ${tag} (by ${already.agent}; that agent lost the job's lock before completing it): not run again`);
+      return already;
+    }
     const workDir = mkdtempSync(join(tmpdir(), "dptrain-agent-"));
     const runDir = join(workDir, d.label);
     mkdirSync(runDir);
@@ -74,7 +79,8 @@ export function startAgent(o: AgentOptions): Agent {
           // Awaited by the trainer: the next epoch starts once the checkpoint is in Redis.
           onCheckpoint: async (path, reason, step) => {
             if (reason === "end") return;
-            const metrics = readMetrics(join(runDir, RUN_FILES.metrics)).length > 0 ? readFileSync(join(runDir, RUN_FILES.metrics), "utf8") : "";
+            const metricsFile = join(runDir, RUN_FILES.metrics);
+            const metrics = existsSync(metricsFile) ? readFileSync(metricsFile, "utf8") : "";
             await saveState(o.redis, d.sweepId, d.index, { checkpoint: readFileSync(path), metrics });
             o.say(`checkpoint ${tag} step ${step}`);
           },
@@ -89,13 +95,14 @@ export function startAgent(o: AgentOptions): Agent {
         o.say(`handed back ${tag} at step ${summary.step}`);
         throw new WaitingError();
       }
+      const returned: TrialReturn = { status: judged ? "stopped" : "finished", agent: name, reason: judge.reason };
       await saveResult(o.redis, d.sweepId, d.index, {
         model: readFileSync(join(runDir, RUN_FILES.model)),
         metrics: readFileSync(join(runDir, RUN_FILES.metrics), "utf8"),
         config: readFileSync(join(runDir, RUN_FILES.config), "utf8"),
-      }, judged ? null : judge.curve);
+      }, returned, judged ? null : judge.curve);
       o.say(judged ? `stopped ${tag}: ${judge.reason}` : `done ${tag} test_acc ${summary.testAccuracy?.toFixed(4) ?? "–"}`);
-      return { status: judged ? "stopped" : "finished", agent: name, reason: judge.reason };
+      return returned;
     } catch (err) {
       if (err instanceof WaitingError) throw err;
       const e = err as Error;
