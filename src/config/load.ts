@@ -207,11 +207,11 @@ export function formatIssue(issue: z.core.$ZodIssue, origins: Origins, file: str
 
 /** Adds what zod's issue leaves out: integer-ness, and the literal alternatives of a union ("auto"). */
 function refineExpected(expected: string, issue: z.core.$ZodIssue, schema: unknown): string {
-  const options = (unwrap(schema) as { options?: unknown[] }).options ?? [schema];
-  const isInt = options.some((o) => (unwrap(o) as { isInt?: boolean }).isInt === true);
+  const options = (unwrap(schema) as { options?: unknown[] } | undefined)?.options ?? [schema];
+  const isInt = options.some((o) => (unwrap(o) as { isInt?: boolean } | undefined)?.isInt === true);
   let out = isInt ? expected.replace(/^a number\b/, "an integer") : expected;
   if (issue.code !== "invalid_union" && options.length > 1) {
-    const literals = options.flatMap((o) => ((unwrap(o) as { _zod?: { def?: { type?: string; values?: unknown[] } } })._zod?.def?.type === "literal" ? ((unwrap(o) as { _zod: { def: { values: unknown[] } } })._zod.def.values) : []));
+    const literals = options.flatMap((o) => ((unwrap(o) as { _zod?: { def?: { type?: string; values?: unknown[] } } } | undefined)?._zod?.def?.type === "literal" ? ((unwrap(o) as { _zod: { def: { values: unknown[] } } })._zod.def.values) : []));
     if (literals.length > 0) out += ` or ${literals.map((v) => JSON.stringify(v)).join(" or ")}`;
   }
   return out;
@@ -231,8 +231,8 @@ function unwrap(schema: unknown): unknown {
 function schemaAt(root: unknown, path: string[]): unknown {
   let schema: unknown = root;
   for (const key of path) {
-    const s = unwrap(schema) as { shape?: Record<string, unknown>; _zod?: { def?: { element?: unknown } } };
-    schema = s.shape ? s.shape[key] : s._zod?.def?.element;
+    const s = unwrap(schema) as { shape?: Record<string, unknown>; _zod?: { def?: { element?: unknown; valueType?: unknown } } };
+    schema = s.shape ? s.shape[key] : (s._zod?.def?.element ?? s._zod?.def?.valueType);
     if (schema === undefined) return undefined;
   }
   return schema;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../cli/run-cli.js";
 import { startCli, type CliProcess } from "./cli-process.js";
 import { startRedis, type RedisServer } from "./redis-server.js";
-import { writeSweep } from "./sweep-fixture.js";
+import { writeSweep } from "../fixtures/sweep-fixture.js";
 
 let redis: RedisServer;
 const tmp = () => mkdtempSync(join(tmpdir(), "dptrain-queue-"));
