@@ -95,7 +95,7 @@ export function startAgent(o: AgentOptions): Agent {
         o.say(`handed back ${tag} at step ${summary.step}`);
         throw new WaitingError();
       }
-      const returned: TrialReturn = { status: judged ? "stopped" : "finished", agent: name, reason: judge.reason };
+      const returned: TrialReturn = { status: judged ? "stopped" : "finished", agent: name, reason: judged ? judge.reason : null };
       await saveResult(o.redis, d.sweepId, d.index, {
         model: readFileSync(join(runDir, RUN_FILES.model)),
         metrics: readFileSync(join(runDir, RUN_FILES.metrics), "utf8"),

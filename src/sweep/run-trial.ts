@@ -39,7 +39,8 @@ export function startTrial(req: TrialRequest): RunningTrial {
           },
         }),
       );
-      return { summary, judged };
+      // The trainer ignores a stop after the last epoch: that trial finished.
+      return { summary, judged: judged && summary.stopped };
     } finally {
       await handle.close();
     }

@@ -27,13 +27,18 @@ export function formatMetric(value: number | null, metric: SweepMetric): string 
 export function formatTable(outcomes: TrialOutcome[], keys: string[]): string {
   const header = ["trial", ...keys, "status", "test_acc", "test_loss", "epochs", "samples/s", "seconds"];
   const rows = [...outcomes].sort((a, b) => a.index - b.index).map((o) => [
-    o.label, ...keys.map((k) => JSON.stringify(o.values[k])), o.status,
+    o.label, ...keys.map((k) => shortValue(o.values[k])), o.status,
     formatMetric(o.test_acc, "test_acc"), formatMetric(o.test_loss, "test_loss"), String(o.epochs),
     o.samples_per_s === null ? "–" : o.samples_per_s.toFixed(0), o.seconds === null ? "–" : o.seconds.toFixed(1),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
   return [line(header), ...rows.map(line)].join("\n");
+}
+
+/** A swept value for a table cell: sampled floats to 4 significant digits. */
+export function shortValue(v: unknown): string {
+  return typeof v === "number" && !Number.isInteger(v) ? String(Number(v.toPrecision(4))) : JSON.stringify(v);
 }
 
 export function bestLine(best: TrialOutcome | null, metric: SweepMetric): string {
