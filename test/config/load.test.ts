@@ -1,25 +1,11 @@
 // Config errors: one test per class, each asserting the exact one-line message.
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { errorOf, fileWriter } from "../helpers.js";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.js";
 import { ConfigSchema, defaultConfig } from "../../src/config/schema.js";
 
-const dir = mkdtempSync(join(tmpdir(), "dptrain-cfg-"));
-function file(name: string, text: string): string {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-}
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error("expected an error");
-}
+const { dir, file } = fileWriter("dptrain-cfg-");
 
 describe("loadConfig", () => {
   it("applies defaults and matches the schema's type", () => {

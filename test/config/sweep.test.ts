@@ -1,27 +1,13 @@
 // Sweep files: grid and random search, distributions, and their one-line errors.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { errorOf, fileWriter } from "../helpers.js";
 import { loadSweep } from "../../src/config/sweep.js";
 import { Distribution, sample } from "../../src/config/sweep-space.js";
 import { Rng } from "../../src/rng.js";
 
-const dir = mkdtempSync(join(tmpdir(), "dptrain-sweep-"));
 const base = join(process.cwd(), "configs/mnist-softmax.yaml");
-function file(name: string, text: string): string {
-  const p = join(dir, name);
-  writeFileSync(p, text);
-  return p;
-}
-function errorOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return (err as Error).message;
-  }
-  throw new Error("expected an error");
-}
+const { dir, file } = fileWriter("dptrain-sweep-");
 
 describe("random search", () => {
   const space = `search: random\ntrials: 6\nseed: 11\nspace:\n  optim.lr: { loguniform: [0.001, 0.5] }\n  optim.momentum: { uniform: [0.5, 0.9] }\n  train.batchSize: { int: [32, 256] }\n  eval.every: [1, 2]\n`;
