@@ -4,7 +4,8 @@
 //   data        trainImages (N, C) u8 · trainLabels (N) u8 · testImages · testLabels
 //   order       trainOrder (N) u32: this epoch's permutation · testOrder (Nt) u32: identity
 //   params[2]   θ_t and θ_{t+1} (P) f32, double-buffered by step parity
-//   velocity[2] momentum buffers (P) f32, double-buffered the same way
+//   optimState[2] the optimizer's state (S, P) f32, S slots (optim/optimizers.ts), double-buffered the same way
+//   grad        (P) f32: the mean gradient of this step, for optimizers not fused into PARAMS (not SGD)
 //   workspace   the step's activations and their gradients, one row per batch row:
 //               acts[i], dacts[i] (R, widths[i]) f32, labels (R) u8, rowLoss (2, R) f32 by step parity
 //               (R = max(batch, W · eval chunk): eval worker w uses rows [w·E, (w+1)·E))
@@ -53,7 +54,10 @@ export interface ArenaLayout {
   trainOrder: Region;
   testOrder: Region;
   params: [Region, Region];
-  velocity: [Region, Region];
+  optimState: [Region, Region];
+  /** S: state vectors of P floats in each optimState buffer */
+  stateSlots: number;
+  grad: Region;
   nParams: number;
   paramEntries: ParamEntry[];
   workspace: Workspace;
@@ -77,6 +81,10 @@ export interface LayoutInput {
   workers: number;
   /** test rows each worker evaluates at once */
   evalChunkRows: number;
+  /** the optimizer's state vectors (default 1: SGD's momentum buffer) */
+  stateSlots?: number;
+  /** a P-float gradient buffer (optimizers applied after the weight-gradient kernel) */
+  gradScratch?: boolean;
 }
 
 export const REGION_ALIGN = 64;
@@ -127,7 +135,9 @@ export function layout(input: LayoutInput): ArenaLayout {
   const trainOrder = region("u32", trainCount);
   const testOrder = region("u32", testCount);
   const params: [Region, Region] = [region("f32", nParams), region("f32", nParams)];
-  const velocity: [Region, Region] = [region("f32", nParams), region("f32", nParams)];
+  const stateSlots = input.stateSlots ?? 1;
+  const optimState: [Region, Region] = [region("f32", stateSlots * nParams), region("f32", stateSlots * nParams)];
+  const grad = region("f32", input.gradScratch ? nParams : 0);
   const rows = Math.max(batchRows, workers * evalChunkRows);
   const workspace: Workspace = {
     rows, widths,
@@ -146,7 +156,7 @@ export function layout(input: LayoutInput): ArenaLayout {
   return {
     bytes: pages * PAGE_BYTES, pages, pixelsPerImage, trainCount, testCount,
     trainImages, trainLabels, testImages, testLabels, trainOrder, testOrder,
-    params, velocity, nParams, paramEntries: entries,
+    params, optimState, stateSlots, grad, nParams, paramEntries: entries,
     workspace, evalChunkRows, testLoss, rowSq, control, barrier, stepRing,
   };
 }

@@ -217,11 +217,12 @@ function refineExpected(expected: string, issue: z.core.$ZodIssue, schema: unkno
   return out;
 }
 
-/** Strips default/prefault/optional wrappers. */
+/** Strips default/prefault/optional wrappers, and preprocessing (a pipe: the schema it feeds). */
 function unwrap(schema: unknown): unknown {
   let s = schema;
   for (;;) {
-    const inner = (s as { _zod?: { def?: { innerType?: unknown } } } | undefined)?._zod?.def?.innerType;
+    const def = (s as { _zod?: { def?: { innerType?: unknown; type?: string; out?: unknown } } } | undefined)?._zod?.def;
+    const inner = def?.innerType ?? (def?.type === "pipe" ? def.out : undefined);
     if (!inner) return s;
     s = inner;
   }

@@ -2,19 +2,11 @@
 // Every object is strict (unknown keys are errors). Nested sections use .prefault({}) so an
 // omitted section is parsed through its own defaults.
 import * as z from "zod";
+import { OptimSchema } from "./optim-schema.js";
+
+export { ScheduleSchema } from "./optim-schema.js";
 
 const int = () => z.number().int();
-
-export const ScheduleSchema = z.strictObject({
-  type: z.enum(["constant", "step", "cosine"]).default("constant"),
-  /** linear warmup length in epochs (fractions allowed) */
-  warmupEpochs: z.number().min(0).default(0),
-  /** step schedule: multiply the lr by gamma every stepEpochs epochs */
-  stepEpochs: z.number().positive().default(1),
-  gamma: z.number().positive().max(1).default(0.1),
-  /** cosine schedule: the lr at the last step */
-  minLr: z.number().min(0).default(0),
-});
 
 export const ConfigSchema = z
   .strictObject({
@@ -50,17 +42,7 @@ export const ConfigSchema = z
         onNonFinite: z.enum(["stop", "skip-step"]).default("stop"),
       })
       .prefault({}),
-    optim: z
-      .strictObject({
-        type: z.enum(["sgd"]).default("sgd"),
-        lr: z.number().positive().max(1e6).default(0.01),
-        momentum: z.number().min(0).lt(1).default(0),
-        nesterov: z.boolean().default(false),
-        /** L2 penalty added to the gradient (torch.optim.SGD semantics) */
-        weightDecay: z.number().min(0).max(1).default(0),
-        schedule: ScheduleSchema.prefault({}),
-      })
-      .prefault({}),
+    optim: OptimSchema.prefault({}),
     engine: z
       .strictObject({
         workers: z.union([int().min(1).max(256), z.literal("auto")]).default("auto"),
@@ -92,9 +74,6 @@ export const ConfigSchema = z
       .prefault({}),
   })
   .superRefine((c, ctx) => {
-    if (c.optim.nesterov && c.optim.momentum === 0) {
-      ctx.addIssue({ code: "custom", path: ["optim", "nesterov"], message: "nesterov: true needs optim.momentum > 0", input: true });
-    }
     if (c.engine.isa !== "auto" && (c.engine.kernels === "wasm" || c.engine.kernels === "ts")) {
       ctx.addIssue({ code: "custom", path: ["engine", "isa"], message: `auto (an instruction set applies to the native kernels, and engine.kernels is ${c.engine.kernels})`, input: c.engine.isa });
     }

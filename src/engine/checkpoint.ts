@@ -2,7 +2,9 @@
 //   model.safetensors       params only, PyTorch nn.Linear names and layout: fc1.weight (520, 784), fc1.bias (520), …
 //                           metadata: format "dptrain-model", model (JSON: type, hidden, activation), inputs, classes,
 //                           normalize (JSON: mean, std: the inputs are (u8 / 255 − mean) / std; absent = plain /255)
-//   checkpoint.safetensors  params + momentum buffers ("momentum_buffer.fc1.weight", …)
+//   checkpoint.safetensors  params + the optimizer state under PyTorch's state names, one tensor per
+//                           slot and parameter: "momentum_buffer.fc1.weight" (sgd), "exp_avg.fc1.weight" and
+//                           "exp_avg_sq.fc1.weight" (adam, adamw), "square_avg.…", "acc_delta.…" (adadelta), …
 //                           metadata: format "dptrain-checkpoint", step, epoch, the resolved config (JSON),
 //                           the data-order RNG (xoshiro128** state of this epoch's stream) and the partial-epoch sums
 // Loading checks every tensor's presence and shape against the model, and the config against the run.
@@ -16,10 +18,10 @@ import { specFromConfig } from "../model/build.js";
 import { paramLayout, type ModelSpec } from "../model/spec.js";
 import { namedParams } from "../model/views.js";
 import type { TrainState } from "./trainer.js";
+import { stateSlots } from "../optim/optimizers.js";
 
 export const MODEL_FORMAT = "dptrain-model";
 export const CHECKPOINT_FORMAT = "dptrain-checkpoint";
-const MOMENTUM_PREFIX = "momentum_buffer.";
 /** 1: the slot engine (per-micro-shard gradient slots, engine.shards); 2: owner-computes. */
 export const CHECKPOINT_VERSION = "2";
 
@@ -61,7 +63,9 @@ export function encodeCheckpoint(state: TrainState, config: Config, spec: ModelS
     rng: JSON.stringify({ algorithm: "xoshiro128**", seed: config.seed, stream: `data-order/epoch-${state.epoch}`, state: rng.state() }),
     epoch_sums: JSON.stringify({ lossSum: state.epochLossSum, correct: state.epochCorrect, rows: state.epochRows, ms: state.epochMs, kernelMs: state.epochKernelMs }),
   };
-  return encodeSafetensors([...tensorsOf(state.params, spec), ...tensorsOf(state.velocity, spec, MOMENTUM_PREFIX)], metadata);
+  const P = state.params.length;
+  const slots = stateSlots(config.optim).flatMap((slot, s) => tensorsOf(state.optimState.subarray(s * P, (s + 1) * P), spec, `${slot}.`));
+  return encodeSafetensors([...tensorsOf(state.params, spec), ...slots], metadata);
 }
 
 export function saveModel(path: string, params: Float32Array, config: Config, spec: ModelSpec): void {
@@ -89,6 +93,9 @@ export function readSafetensors(path: string): SafetensorsFile {
 }
 
 /** Gathers the tensors named like the model's params (with prefix) into one flat buffer. */
+/** Every optimizer-state name a checkpoint may hold (a model load skips them). */
+const STATE_NAMES = ["momentum_buffer", "exp_avg", "exp_avg_sq", "square_avg", "acc_delta", "grad_avg"];
+
 function flatFrom(file: SafetensorsFile, spec: ModelSpec, path: string, prefix = ""): Float32Array {
   const { entries, nParams } = paramLayout(spec);
   const flat = new Float32Array(nParams);
@@ -101,7 +108,8 @@ function flatFrom(file: SafetensorsFile, spec: ModelSpec, path: string, prefix =
   }
   const expected = new Set(entries.map((e) => `${prefix}${e.name}`));
   for (const name of file.tensors.keys()) {
-    if (name.startsWith(prefix) && (prefix !== "" || !name.startsWith(MOMENTUM_PREFIX)) && !expected.has(name)) {
+    const isState = STATE_NAMES.some((slot) => name.startsWith(`${slot}.`));
+    if (name.startsWith(prefix) && (prefix !== "" || !isState) && !expected.has(name)) {
       throw new CheckpointError(`${path}: unexpected tensor ${name}: this model has ${[...expected].join(", ")}`);
     }
   }
@@ -229,8 +237,18 @@ export function loadCheckpoint(path: string, config: Config, spec: ModelSpec): T
   return {
     step, epoch,
     params: flatFrom(file, spec, path),
-    velocity: flatFrom(file, spec, path, MOMENTUM_PREFIX),
+    optimState: concat(stateSlots(config.optim).map((slot) => flatFrom(file, spec, path, `${slot}.`))),
     epochLossSum: sums.lossSum, epochCorrect: sums.correct, epochRows: sums.rows, epochMs: sums.ms, epochKernelMs: sums.kernelMs,
   };
 }
 
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

@@ -11,6 +11,7 @@
 // coordinator never computes kernels itself; with 1 worker the same loop runs on that one worker.
 import { createMemory, f32View, u32View, u8View } from "../arena/arena.js";
 import { layout as computeLayout, type ArenaLayout } from "../arena/layout.js";
+import { stateSlots } from "../optim/optimizers.js";
 import type { Dataset } from "../data/dataset.js";
 import { PLAIN_SCALING, type InputNorm } from "../data/normalize.js";
 import { initParams } from "../model/init.js";
@@ -82,6 +83,7 @@ export class Engine {
     this.layout = computeLayout({
       spec, trainCount: dataset.train.count, testCount: dataset.test.count,
       pixelsPerImage: dataset.rows * dataset.cols, batchRows: batchSize, workers, evalChunkRows: options.evalChunkRows,
+      stateSlots: stateSlots(options.optim).length, gradScratch: options.optim.type !== "sgd",
     });
     this.memory = createMemory(this.layout);
     const L = this.layout;
@@ -112,16 +114,18 @@ export class Engine {
     return f32View(this.memory, this.layout.params[step & 1]);
   }
 
-  velocityBuffer(step: number): Float32Array {
-    return f32View(this.memory, this.layout.velocity[step & 1]);
+  /** The optimizer state step `step` reads: (S, P), slot s at [s·P, (s+1)·P). */
+  optimStateBuffer(step: number): Float32Array {
+    return f32View(this.memory, this.layout.optimState[step & 1]);
   }
 
-  /** Puts θ and the momentum buffer of a saved state where step `step` reads them. */
-  loadState(step: number, params: Float32Array, velocity: Float32Array): void {
+  /** Puts θ and the optimizer state of a saved state where step `step` reads them. */
+  loadState(step: number, params: Float32Array, optimState: Float32Array): void {
     const n = this.layout.nParams;
-    if (params.length !== n || velocity.length !== n) throw new RangeError(`loadState: expected ${n} floats, got ${params.length} params and ${velocity.length} velocity`);
+    const s = this.layout.stateSlots * n;
+    if (params.length !== n || optimState.length !== s) throw new RangeError(`loadState: expected ${n} params and ${s} optimizer-state floats, got ${params.length} and ${optimState.length}`);
     this.paramsBuffer(step).set(params);
-    this.velocityBuffer(step).set(velocity);
+    this.optimStateBuffer(step).set(optimState);
   }
 
   /** Writes the epoch's seeded permutation of training rows into the arena. */

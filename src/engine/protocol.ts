@@ -7,19 +7,15 @@
 import type { ArenaLayout } from "../arena/layout.js";
 import type { InputNorm } from "../data/normalize.js";
 import type { ModelSpec } from "../model/spec.js";
-import type { ScheduleSpec } from "../optim/schedule.js";
+import type { OptimConfig } from "../config/optim-schema.js";
 
 export type KernelSet = "native" | "wasm" | "ts";
 
-export interface OptimSettings {
-  lr: number;
-  momentum: number;
-  nesterov: boolean;
-  weightDecay: number;
-  schedule: ScheduleSpec;
+/** The config's optim section (torch.optim names) and the step counts its schedule needs. */
+export type OptimSettings = OptimConfig & {
   stepsPerEpoch: number;
   totalSteps: number;
-}
+};
 
 /** A test-only fault (engine/faults.ts): fired in worker `task` during `phase` of step `step`. */
 export interface FaultSpec {

@@ -3,7 +3,10 @@
 //   rows    ROWS: this worker's contiguous rows of the batch: gather, forward, softmax-CE (per-row
 //           losses into the arena), backward through the activations into the workspace
 //   params  PARAMS: this worker's parameter rows: weight gradient over all the batch's rows in
-//           ascending order, fused with SGD from θ_t, v_t into θ_{t+1}, v_{t+1}; Σ g² per row
+//           ascending order, fused with SGD from θ_t, v_t into θ_{t+1}, v_{t+1}; Σ g² per row.
+//           Other optimizers: the same kernel with lr 0, momentum 0 and no decay writes the exact
+//           mean gradient into the grad region (v' = 0·v + g; θ' = θ), then optimizerUpdate takes
+//           θ_t, state_t and those rows' gradient to θ_{t+1}, state_{t+1} while they are in cache
 //   sums    after a step: Σ per-row losses (row order) and Σ g² per parameter row (row order); every
 //           worker gets the same bits, so they all reach the same verdict on a non-finite step
 //   skip    a skipped step: θ_{t+1}, v_{t+1} = θ_t, v_t for this worker's parameter rows
@@ -13,7 +16,8 @@ import { rowsOf, tensorOf, type ArenaLayout, type Region } from "../arena/layout
 import type { InputNorm } from "../data/normalize.js";
 import type { DenseParamBuffers, Kernels } from "../kernels/kernels.js";
 import { argmaxRows } from "../kernels/ts/softmax-ce.js";
-import { backwardRows, denseSteps, forward, weightGradSgd, type ParamViews, type Workspace } from "../model/graph.js";
+import { backwardRows, denseSteps, forward, weightGradSgd, type DenseStep, type ParamViews, type Workspace } from "../model/graph.js";
+import { optimizerUpdate } from "../optim/optimizers.js";
 import type { ModelSpec } from "../model/spec.js";
 import { learningRateAt } from "../optim/schedule.js";
 import { FaultInjector } from "./faults.js";
@@ -46,18 +50,33 @@ export function makeStepHandlers<F, U8, U32, F64>(
   };
   const wholeBatch = workspaceRows(0, wsp.rows).ws;
   const dense = denseSteps(spec);
-  // θ_t in buffer p: the layer's buffers read from p and written to 1 − p.
+  const P = layout.nParams;
+  const fused = optim.type === "sgd";
+  /** Slot s of an optimizer-state buffer as a P-float region. */
+  const slot = (buffer: Region, s: number): Region => ({ offset: buffer.offset + s * P * 4, length: P, type: "f32" });
+  const entryOf = (d: DenseStep, suffix: string) => layout.paramEntries.find((e) => e.name === `${d.name}.${suffix}`)!;
+  // θ_t in buffer p: the layer's buffers read from p and written to 1 − p. Fused SGD reads and
+  // writes the momentum buffer; the gradient-only call reads θ_t (finite, times momentum 0) as its
+  // "velocity" and writes the gradient as its new "velocity".
   const layerBuffers = ([0, 1] as const).map((p) => dense.map((d): DenseParamBuffers<F> => {
-    const entry = (suffix: string) => layout.paramEntries.find((e) => e.name === `${d.name}.${suffix}`)!;
-    const [w, b] = [entry("weight"), entry("bias")];
+    const [w, b] = [entryOf(d, "weight"), entryOf(d, "bias")];
     const at = (buffer: Region, e: typeof w) => bind.f32(tensorOf(buffer, e));
+    const [vIn, vOut] = fused ? [slot(layout.optimState[p], 0), slot(layout.optimState[1 - p], 0)] : [layout.params[p], layout.grad];
     return {
       weight: at(layout.params[p], w), bias: at(layout.params[p], b),
-      weightVelocity: at(layout.velocity[p], w), biasVelocity: at(layout.velocity[p], b),
+      weightVelocity: at(vIn, w), biasVelocity: at(vIn, b),
       weightOut: at(layout.params[1 - p], w), biasOut: at(layout.params[1 - p], b),
-      weightVelocityOut: at(layout.velocity[1 - p], w), biasVelocityOut: at(layout.velocity[1 - p], b),
+      weightVelocityOut: at(vOut, w), biasVelocityOut: at(vOut, b),
     };
   }));
+  const slots = layout.stateSlots;
+  /** optimizerUpdate on floats [from, to) of every parameter-sized buffer (offsets in floats from a buffer's start). */
+  const updateRange = (p: number, lr: number, t: number, from: number, to: number) => {
+    const view = (r: Region) => new Float32Array(memory.buffer, r.offset + from * 4, to - from);
+    const state = Array.from({ length: slots }, (_, s) => view(slot(layout.optimState[p], s)));
+    const stateOut = Array.from({ length: slots }, (_, s) => view(slot(layout.optimState[1 - p], s)));
+    optimizerUpdate(optim, lr, t, view(layout.params[1 - p]), stateOut, view(layout.params[p]), state, view(layout.grad), to - from);
+  };
   const plans = new Map<number, ParamSegment[][]>();
   const planFor = (workers: number) => {
     let plan = plans.get(workers);
@@ -101,8 +120,16 @@ export function makeStepHandlers<F, U8, U32, F64>(
       const segments = planFor(workers)[worker] ?? [];
       const p = step & 1;
       const lr = learningRateAt(step, optim.lr, optim.schedule, optim.stepsPerEpoch, optim.totalSteps);
-      const hyper = { gradScale: 1 / nRows, lr, momentum: optim.momentum, nesterov: optim.nesterov, weightDecay: optim.weightDecay };
-      const run = (seg: ParamSegment, o0: number, o1: number) => weightGradSgd(k, seg.dense, layerBuffers[p]![seg.dense.index]!, rowSqOf(seg), wholeBatch, nRows, o0, o1, hyper);
+      const hyper = fused
+        ? { gradScale: 1 / nRows, lr, momentum: optim.momentum ?? 0, nesterov: optim.nesterov ?? false, weightDecay: optim.weightDecay }
+        : { gradScale: 1 / nRows, lr: 0, momentum: 0, nesterov: false, weightDecay: 0 };
+      const run = (seg: ParamSegment, o0: number, o1: number) => {
+        weightGradSgd(k, seg.dense, layerBuffers[p]![seg.dense.index]!, rowSqOf(seg), wholeBatch, nRows, o0, o1, hyper);
+        if (fused) return;
+        const [w, b] = [entryOf(seg.dense, "weight"), entryOf(seg.dense, "bias")];
+        updateRange(p, lr, step + 1, w.offset + o0 * seg.dense.C, w.offset + o1 * seg.dense.C);
+        updateRange(p, lr, step + 1, b.offset + o0, b.offset + o1);
+      };
       const fault = injector?.claim(step, "params", worker) ?? null;
       if (fault && fault.kind !== "nan") {
         // Write part of θ_{t+1} for real, then fail: the re-run must not depend on it.
@@ -132,7 +159,8 @@ export function makeStepHandlers<F, U8, U32, F64>(
       const p = step & 1;
       for (const seg of planFor(workers)[worker] ?? []) {
         const { C } = seg.dense;
-        for (const [from, to] of [[layout.params[p], layout.params[1 - p]], [layout.velocity[p], layout.velocity[1 - p]]] as const) {
+        const pairs = [[layout.params[p], layout.params[1 - p]], ...Array.from({ length: slots }, (_, s) => [slot(layout.optimState[p], s), slot(layout.optimState[1 - p], s)])] as const;
+        for (const [from, to] of pairs) {
           for (const [suffix, width] of [["weight", C], ["bias", 1]] as const) {
             const e = layout.paramEntries.find((x) => x.name === `${seg.dense.name}.${suffix}`)!;
             const src = from.offset / 4 + e.offset + seg.o0 * width;

@@ -50,7 +50,8 @@ export interface TrainState {
   /** 0-based epoch the next step belongs to */
   epoch: number;
   params: Float32Array;
-  velocity: Float32Array;
+  /** the optimizer state (S, P): slots in optim/optimizers.ts stateSlots order */
+  optimState: Float32Array;
   /** partial-epoch accumulators, so a resumed epoch reports the same metrics */
   epochLossSum: number;
   epochCorrect: number;
@@ -160,12 +161,12 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
     let evaluation: EvalStats | null = null;
     const r = options.resume;
     let step = r?.step ?? 0;
-    if (r) engine.loadState(step, r.params, r.velocity);
+    if (r) engine.loadState(step, r.params, r.optimState);
     let epoch = r?.epoch ?? 0;
     let acc = { lossSum: r?.epochLossSum ?? 0, correct: r?.epochCorrect ?? 0, rows: r?.epochRows ?? 0, ms: r?.epochMs ?? 0, kernelMs: r?.epochKernelMs ?? 0 };
     let stopped = false;
     const snapshot = (): TrainState => ({
-      step, epoch, params: engine.paramsBuffer(step).slice(), velocity: engine.velocityBuffer(step).slice(),
+      step, epoch, params: engine.paramsBuffer(step).slice(), optimState: engine.optimStateBuffer(step).slice(),
       epochLossSum: acc.lossSum, epochCorrect: acc.correct, epochRows: acc.rows, epochMs: acc.ms, epochKernelMs: acc.kernelMs,
     });
     lastGood.snapshot = snapshot;

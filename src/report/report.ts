@@ -41,7 +41,7 @@ export async function writeReport(dir: string, config: Config, data: Dataset, sp
 <body>
 <h1>${escapeHtml(config.name)}</h1>
 <p>${escapeHtml(config.data.dataset)} · ${config.model.type === "softmax" ? "softmax regression" : `MLP ${[spec.nInputs, ...config.model.hidden, spec.nClasses].join("-")}`} ·
-batch ${config.train.batchSize} · ${config.optim.type} lr ${config.optim.lr} momentum ${config.optim.momentum} · final test accuracy <b>${pct(last?.test_acc)}</b></p>
+batch ${config.train.batchSize} · ${config.optim.type} lr ${config.optim.lr}${config.optim.momentum ? ` momentum ${config.optim.momentum}` : ""} · final test accuracy <b>${pct(last?.test_acc)}</b></p>
 <h2>Training curves</h2><img src="${REPORT_FILES.curves}" alt="training curves">
 ${evaluation ? `<h2>Confusion matrix</h2><img src="${REPORT_FILES.confusion}" alt="confusion matrix">` : ""}
 <h2>Predictions</h2><img src="${REPORT_FILES.predictions}" alt="prediction grid">

@@ -8,7 +8,7 @@ describe("arena layout", () => {
   const L = layout({ spec, trainCount: 60000, testCount: 10000, pixelsPerImage: 784, batchRows: 64, workers: 2, evalChunkRows: 500 });
 
   it("regions are aligned, inside the memory, and do not overlap", () => {
-    const regions: Region[] = [L.trainImages, L.trainLabels, L.testImages, L.testLabels, L.trainOrder, L.testOrder, ...L.params, ...L.velocity, L.testLoss, L.rowSq, L.control, L.barrier];
+    const regions: Region[] = [L.trainImages, L.trainLabels, L.testImages, L.testLabels, L.trainOrder, L.testOrder, ...L.params, ...L.optimState, L.testLoss, L.rowSq, L.control, L.barrier];
     const w = L.workspace;
     regions.push(...w.acts, ...w.dacts.slice(1), w.labels, w.rowLoss);
     const bytes = (r: Region) => r.length * { u8: 1, u32: 4, i32: 4, f32: 4, f64: 8 }[r.type];
@@ -29,7 +29,7 @@ describe("arena layout", () => {
     expect(L.testLoss.length).toBe(10000);
     // Parameters and optimizer state: 4·P floats, whatever the worker count.
     const W8 = layout({ spec, trainCount: 60000, testCount: 10000, pixelsPerImage: 784, batchRows: 64, workers: 8, evalChunkRows: 8 });
-    expect(W8.params[0].length + W8.velocity[1].length).toBe(2 * L.nParams);
+    expect(W8.params[0].length + W8.optimState[1].length).toBe(2 * L.nParams);
     expect(L.params[1].offset).toBeGreaterThan(L.params[0].offset);
     expect(L.trainImages.length).toBe(60000 * 784);
   });
