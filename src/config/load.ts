@@ -83,7 +83,8 @@ export function readYamlFile(absPath: string, shown: string, origins: Origins): 
     const { line, col } = lineCounter.linePos(offset);
     return `${shown}:${line}:${col}`;
   };
-  if (doc.contents === null) return {};
+  // An empty file (or one of comments only) is a mistake, not a request for every default.
+  if (doc.contents === null) throw new ConfigError(`${shown}: (top level): expected a mapping of config keys, found ${text.trim() === "" ? "an empty file" : "only comments"}`);
   if (!isMap(doc.contents)) throw new ConfigError(`${at(doc.contents)}: (top level): expected a mapping of config keys, found ${describeFound(doc.toJS())}`);
   recordOrigins(doc.contents, "", at, origins);
   try {

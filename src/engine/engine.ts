@@ -10,7 +10,7 @@
 // step-loop.ts); evaluation runs as ordinary piscina tasks after the loop is stopped. The
 // coordinator never computes kernels itself; with 1 worker the same loop runs on that one worker.
 import { createMemory, f32View, u32View, u8View } from "../arena/arena.js";
-import { layout as computeLayout, type ArenaLayout } from "../arena/layout.js";
+import { layout as computeLayout, type ArenaLayout, type LayoutInput } from "../arena/layout.js";
 import { stateSlots } from "../optim/optimizers.js";
 import type { Dataset } from "../data/dataset.js";
 import { PLAIN_SCALING, type InputNorm } from "../data/normalize.js";
@@ -70,6 +70,16 @@ export interface EvalStats {
   wallMs: number;
 }
 
+/** What the arena is sized from (the trainer checks it fits before a run directory is made). */
+export function layoutInputOf(options: EngineOptions): LayoutInput {
+  const { spec, dataset, workers, batchSize } = options;
+  return {
+    spec, trainCount: dataset.train.count, testCount: dataset.test.count,
+    pixelsPerImage: dataset.rows * dataset.cols, batchRows: batchSize, workers, evalChunkRows: options.evalChunkRows,
+    stateSlots: stateSlots(options.optim).length, gradScratch: options.optim.type !== "sgd",
+  };
+}
+
 export class Engine {
   readonly layout: ArenaLayout;
   readonly memory: WebAssembly.Memory;
@@ -79,12 +89,8 @@ export class Engine {
   private readonly trainOrder: Uint32Array;
 
   private constructor(readonly options: EngineOptions) {
-    const { spec, dataset, workers, batchSize } = options;
-    this.layout = computeLayout({
-      spec, trainCount: dataset.train.count, testCount: dataset.test.count,
-      pixelsPerImage: dataset.rows * dataset.cols, batchRows: batchSize, workers, evalChunkRows: options.evalChunkRows,
-      stateSlots: stateSlots(options.optim).length, gradScratch: options.optim.type !== "sgd",
-    });
+    const { spec, dataset, workers } = options;
+    this.layout = computeLayout(layoutInputOf(options));
     this.memory = createMemory(this.layout);
     const L = this.layout;
     u8View(this.memory, L.trainImages).set(dataset.train.images);

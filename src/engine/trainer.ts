@@ -6,7 +6,10 @@ import { loadDataset, type Dataset } from "../data/dataset.js";
 import { specFromConfig } from "../model/build.js";
 import type { ModelSpec } from "../model/spec.js";
 import { namedParams } from "../model/views.js";
-import { Engine, StepFailedError, type EngineOptions, type EvalStats } from "./engine.js";
+import { Engine, layoutInputOf, StepFailedError, type EngineOptions, type EvalStats } from "./engine.js";
+import { ArenaTooLargeError, layout as computeLayout } from "../arena/layout.js";
+import { ConfigError } from "../config/errors.js";
+import { activationWidths, paramLayout } from "../model/spec.js";
 import { resolveKernels, type ResolvedKernels } from "../kernels/resolve.js";
 
 export interface EpochMetrics {
@@ -132,9 +135,34 @@ export function engineOptions(config: Config, dataset: Dataset, spec: ModelSpec,
   };
 }
 
+/**
+ * Refuses a config whose arena would not fit WebAssembly's 4 GiB, naming the key that sizes the
+ * biggest part: the parameters with their optimizer state (model.hidden), or the per-row
+ * workspace (train.batchSize, or eval.batchSize × workers).
+ */
+export function checkArenaFits(config: Config, dataset: Dataset, spec: ModelSpec, workers: number): void {
+  const input = layoutInputOf(engineOptions(config, dataset, spec, workers));
+  try {
+    computeLayout(input);
+  } catch (err) {
+    if (!(err instanceof ArenaTooLargeError)) throw err;
+    const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+    const { nParams } = paramLayout(spec);
+    const paramBytes = nParams * 4 * (2 + 2 * (input.stateSlots ?? 1) + (input.gradScratch ? 1 : 0));
+    const rowFloats = activationWidths(spec).reduce((n, w) => n + 2 * w, 0);
+    const evalRows = workers * config.eval.batchSize;
+    const workspaceBytes = Math.max(config.train.batchSize, evalRows) * rowFloats * 4;
+    const [key, what] = paramBytes >= workspaceBytes
+      ? [config.model.type === "softmax" ? "model.type" : "model.hidden", `the parameters and optimizer state take ${gib(paramBytes)}`]
+      : [evalRows > config.train.batchSize ? "eval.batchSize" : "train.batchSize", `the activations of ${Math.max(config.train.batchSize, evalRows)} rows take ${gib(workspaceBytes)}`];
+    throw new ConfigError(`${key}: expected a model and batch whose arena fits WebAssembly's 4 GiB, found ${gib(err.bytes)} (${what}); lower ${key}`);
+  }
+}
+
 export async function train(config: Config, options: TrainOptions = {}): Promise<TrainResult> {
   const dataset = options.dataset ?? (await loadDataset(config.data.dataset, config.data.dir));
   const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses);
+  checkArenaFits(config, dataset, spec, resolveWorkers(config.engine.workers));
   const nTrain = dataset.train.count;
   const B = config.train.batchSize;
   const perEpoch = stepsPerEpoch(config, nTrain);

@@ -8,7 +8,7 @@ import type { Config } from "../config/schema.js";
 import { configToYaml } from "../config/load.js";
 import { loadDataset } from "../data/dataset.js";
 import { loadCheckpoint, saveCheckpoint, saveModel } from "../engine/checkpoint.js";
-import { resolvedConfig, resolveWorkers, stepsPerEpoch, totalSteps, train, type CheckpointReason, type EpochMetrics, type StepInfo, type TrainState } from "../engine/trainer.js";
+import { checkArenaFits, resolvedConfig, resolveWorkers, stepsPerEpoch, totalSteps, train, type CheckpointReason, type EpochMetrics, type StepInfo, type TrainState } from "../engine/trainer.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { specFromConfig } from "../model/build.js";
 import { MetricsLog, readMetrics } from "../report/metrics-log.js";
@@ -64,6 +64,7 @@ export async function runExperiment(req: ExperimentRequest, events: ExperimentEv
   const { config, kernels } = resolvedConfig(req.config);
   const dataset = await loadDataset(config.data.dataset, config.data.dir);
   const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses);
+  checkArenaFits(config, dataset, spec, resolveWorkers(config.engine.workers));
   let resume: TrainState | undefined;
   let runDir: string;
   if (req.resumeDir) {
