@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parse as parseYamlValue, parseDocument, stringify, visit, type Document, type Node } from "yaml";
 import * as z from "zod";
+import { OPTIMIZER_TYPES, optimKeys, type OptimizerType } from "./optim-schema.js";
 import { ConfigSchema, type Config } from "./schema.js";
 import { ConfigError, describeExpected, describeFound, didYouMean } from "./errors.js";
 
@@ -193,7 +194,7 @@ export function formatIssue(issue: z.core.$ZodIssue, origins: Origins, file: str
   if (issue.code === "unrecognized_keys") {
     const key = issue.keys[0]!;
     const keyPath = [...path, key].join(".");
-    const known = knownKeys(schema, path);
+    const known = keysFor(path, issue.input) ?? knownKeys(schema, path);
     const hint = didYouMean(key, known);
     const where = origins.keys.get(keyPath) ?? locate(path, origins, file);
     const removed = REMOVED_KEYS[keyPath];
@@ -247,6 +248,13 @@ function locate(path: string[], origins: Origins, file: string): string {
     if (hit) return hit;
   }
   return file;
+}
+
+/** The keys a mapping allows where they depend on another key: optim's depend on its type. */
+function keysFor(path: string[], input: unknown): string[] | null {
+  const type = (input as { type?: unknown } | undefined)?.type;
+  if (path.join(".") !== "optim" || typeof type !== "string" || !(OPTIMIZER_TYPES as readonly string[]).includes(type)) return null;
+  return ["type", ...optimKeys(type as OptimizerType), "schedule"];
 }
 
 /** The keys the schema allows in the mapping at path. */

@@ -14,7 +14,7 @@ const harness = useEngines();
 function engine(spec: ModelSpec, o: Partial<EngineOptions> & { workers: number; kernels: KernelSet; batchSize: number }): Engine {
   const e = Engine.create({
     spec, dataset: harness.data(), seed: 7, evalChunkRows: 500,
-    optim: { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4, schedule, stepsPerEpoch: 1000, totalSteps: 10000 },
+    optim: { type: "sgd", lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4, schedule, stepsPerEpoch: 1000, totalSteps: 10000 },
     ...o,
   });
   return harness.track(e);
@@ -81,7 +81,7 @@ describe("equivalence with the single-thread reference loop", () => {
   for (const [name, spec] of [["mlp", seedMlp], ["softmax", softmax]] as const) {
     it(`${name}: 5 parallel steps (W=2) match 5 whole-batch reference steps within 1e-6`, async () => {
       const B = 40;
-      const e = engine(spec, { workers: 2, kernels: "ts", batchSize: B, optim: { lr: 0.05, momentum: 0.5, nesterov: false, weightDecay: 0, schedule, stepsPerEpoch: 1500, totalSteps: 15000 } });
+      const e = engine(spec, { workers: 2, kernels: "ts", batchSize: B, optim: { type: "sgd", lr: 0.05, momentum: 0.5, nesterov: false, weightDecay: 0, schedule, stepsPerEpoch: 1500, totalSteps: 15000 } });
       e.writeEpochOrder(0);
       for (let s = 0; s < 5; s++) await e.step(s, s * B, B);
       const ref = trainReference(harness.data(), { spec, seed: 7, batchSize: B, lr: 0.05, momentum: 0.5, nesterov: false, weightDecay: 0, schedule, epochs: 1, maxSteps: 5 });

@@ -17,7 +17,7 @@ const harness = useEngines();
 function engine(o: Partial<EngineOptions>): Engine {
   const e = Engine.create({
     spec, dataset: harness.data(), seed: 3, batchSize: B, workers: 2, kernels: "wasm", evalChunkRows: 256,
-    optim: { lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 0, schedule, stepsPerEpoch: 1875, totalSteps: 18750 },
+    optim: { type: "sgd", lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 0, schedule, stepsPerEpoch: 1875, totalSteps: 18750 },
     // The timeout also covers starting replacement workers: generous, for loaded CI machines.
     stepTimeoutMs: 4000, maxRetries: 3, faults: [], ...o,
   });
