@@ -30,4 +30,8 @@ describe("accuracy on real data (2 workers)", () => {
   it("mnist-mlp-strong: ≥ 98.3% on MNIST", async () => {
     expect(await finalAccuracy("configs/mnist-mlp-strong.yaml")).toBeGreaterThanOrEqual(0.983);
   }, 1_800_000);
+
+  it("mnist-mlp-adam (the seed MLP with Adam): ≥ 98.3% on MNIST", async () => {
+    expect(await finalAccuracy("configs/mnist-mlp-adam.yaml")).toBeGreaterThanOrEqual(0.983);
+  }, 1_800_000);
 });
