@@ -5,7 +5,7 @@
 //   params  PARAMS: this worker's parameter rows: weight gradient over all the batch's rows in
 //           ascending order, fused with SGD from θ_t, v_t into θ_{t+1}, v_{t+1}; Σ g² per row.
 //           Other optimizers: the same kernel with lr 0, momentum 0 and no decay writes the exact
-//           mean gradient into the grad region (v' = 0·v + g; θ' = θ), then optimizerUpdate takes
+//           mean gradient into the grad region (v' = 0·v + g; θ' = θ), then the optimizerStep kernel takes
 //           θ_t, state_t and those rows' gradient to θ_{t+1}, state_{t+1} while they are in cache
 //   sums    after a step: Σ per-row losses (row order) and Σ g² per parameter row (row order); every
 //           worker gets the same bits, so they all reach the same verdict on a non-finite step
@@ -14,10 +14,10 @@
 import { bindParams, f32View, i32View, u8View, type Binder } from "../arena/arena.js";
 import { rowsOf, tensorOf, type ArenaLayout, type Region } from "../arena/layout.js";
 import type { InputNorm } from "../data/normalize.js";
-import type { DenseParamBuffers, Kernels } from "../kernels/kernels.js";
+import type { DenseParamBuffers, Kernels, OptimStepHyper } from "../kernels/kernels.js";
 import { argmaxRows } from "../kernels/ts/softmax-ce.js";
 import { backwardRows, denseSteps, forward, weightGradSgd, type DenseStep, type ParamViews, type Workspace } from "../model/graph.js";
-import { optimizerUpdate } from "../optim/optimizers.js";
+import { optimStepHyper, slotPositions } from "../optim/optimizers.js";
 import type { ModelSpec } from "../model/spec.js";
 import { learningRateAt } from "../optim/schedule.js";
 import { FaultInjector } from "./faults.js";
@@ -70,12 +70,13 @@ export function makeStepHandlers<F, U8, U32, F64>(
     };
   }));
   const slots = layout.stateSlots;
-  /** optimizerUpdate on floats [from, to) of every parameter-sized buffer (offsets in floats from a buffer's start). */
-  const updateRange = (p: number, lr: number, t: number, from: number, to: number) => {
-    const view = (r: Region) => new Float32Array(memory.buffer, r.offset + from * 4, to - from);
-    const state = Array.from({ length: slots }, (_, s) => view(slot(layout.optimState[p], s)));
-    const stateOut = Array.from({ length: slots }, (_, s) => view(slot(layout.optimState[1 - p], s)));
-    optimizerUpdate(optim, lr, t, view(layout.params[1 - p]), stateOut, view(layout.params[p]), state, view(layout.grad), to - from);
+  const positions = slotPositions(optim);
+  /** The optimizer step on floats [from, to) of every parameter-sized buffer (offsets in floats from a buffer's start). */
+  const updateRange = (p: number, hyper: OptimStepHyper, from: number, to: number) => {
+    const range = (r: Region): F => bind.f32({ offset: r.offset + from * 4, length: to - from, type: "f32" });
+    const slotRange = (buffer: Region, i: number) => (positions[i]! < 0 ? null : range(slot(buffer, positions[i]!)));
+    const at = (buffer: Region) => [slotRange(buffer, 0)!, slotRange(buffer, 1), slotRange(buffer, 2)] as [F, F | null, F | null];
+    k.optimizerStep(range(layout.params[1 - p]), range(layout.params[p]), range(layout.grad), { state: at(layout.optimState[p]), stateOut: at(layout.optimState[1 - p]) }, to - from, hyper);
   };
   const plans = new Map<number, ParamSegment[][]>();
   const planFor = (workers: number) => {
@@ -123,12 +124,13 @@ export function makeStepHandlers<F, U8, U32, F64>(
       const hyper = fused
         ? { gradScale: 1 / nRows, lr, momentum: optim.momentum ?? 0, nesterov: optim.nesterov ?? false, weightDecay: optim.weightDecay }
         : { gradScale: 1 / nRows, lr: 0, momentum: 0, nesterov: false, weightDecay: 0 };
+      const optimHyper = fused ? null : optimStepHyper(optim, lr, step + 1);
       const run = (seg: ParamSegment, o0: number, o1: number) => {
         weightGradSgd(k, seg.dense, layerBuffers[p]![seg.dense.index]!, rowSqOf(seg), wholeBatch, nRows, o0, o1, hyper);
-        if (fused) return;
+        if (!optimHyper) return;
         const [w, b] = [entryOf(seg.dense, "weight"), entryOf(seg.dense, "bias")];
-        updateRange(p, lr, step + 1, w.offset + o0 * seg.dense.C, w.offset + o1 * seg.dense.C);
-        updateRange(p, lr, step + 1, b.offset + o0, b.offset + o1);
+        updateRange(p, optimHyper, w.offset + o0 * seg.dense.C, w.offset + o1 * seg.dense.C);
+        updateRange(p, optimHyper, b.offset + o0, b.offset + o1);
       };
       const fault = injector?.claim(step, "params", worker) ?? null;
       if (fault && fault.kind !== "nan") {

@@ -36,6 +36,29 @@ export interface DenseParamBuffers<F> {
   biasVelocityOut: F;
 }
 
+/**
+ * One optimizer step's scalars (optim/optimizers.ts optimStepHyper builds them from the config):
+ *   kind 0 adam/adamw  p0 1−β1  p1 β2  p2 1−β2  p3 lr/(1−β1^t)  p4 √(1−β2^t)  p5 eps  p7 θ factor (1 − lr·wd for adamw, else 1)
+ *   kind 1 adadelta    p0 ρ  p1 1−ρ  p2 eps  p3 lr
+ *   kind 2 rmsprop     p0 α  p1 1−α  p2 eps  p3 lr  p4 momentum  p5 centered (0/1)
+ *   every kind         p6 L2: g ← g + p6·θ first
+ */
+export interface OptimStepHyper {
+  kind: 0 | 1 | 2;
+  p: [number, number, number, number, number, number, number, number];
+}
+
+/**
+ * The optimizer state of n parameters: up to three slots, read from state and written to
+ * stateOut (null where the optimizer has no such slot):
+ *   adam s0 exp_avg, s1 exp_avg_sq · adadelta s0 square_avg, s1 acc_delta ·
+ *   rmsprop s0 square_avg, s1 momentum_buffer (momentum > 0), s2 grad_avg (centered)
+ */
+export interface OptimStateBuffers<F> {
+  state: [F, F | null, F | null];
+  stateOut: [F, F | null, F | null];
+}
+
 export interface Kernels<F, U8, U32, F64> {
   // out (B, C)  outLabels (B)  images (N, C)  labels (N)  rowIndex (≥ start+B); out = (u8 / 255 − mean) / std in f32
   gatherRows(out: F, outLabels: U8, images: U8, labels: U8, rowIndex: U32, start: number, B: number, C: number, mean: number, std: number): void;
@@ -56,4 +79,7 @@ export interface Kernels<F, U8, U32, F64> {
   //   then one SGD step from θ_t, v_t into θ_{t+1}, v_{t+1} (optim/sgd.ts for the math)
   // p: the layer's buffers (weight (OC, C), bias (OC))  rowSq (OC) f64  dout (B, OC)  inp (B, C)
   denseWeightGradSgd(p: DenseParamBuffers<F>, rowSq: F64, dout: F, inp: F, B: number, C: number, OC: number, o0: number, o1: number, hyper: SgdHyper): void;
+  // thetaOut, theta, grad (n); state slots (n each): θ_{t+1}, state_{t+1} from θ_t, state_t and the
+  // mean gradient (elementwise: an element's result depends on nothing but its own inputs)
+  optimizerStep(thetaOut: F, theta: F, grad: F, s: OptimStateBuffers<F>, n: number, hyper: OptimStepHyper): void;
 }

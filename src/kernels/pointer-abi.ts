@@ -1,7 +1,7 @@
 // The kernels as the WASM module and the native addon both export them: every buffer a byte
 // offset into the arena, flags as 0/1, the fused PARAMS kernel's buffers and hyper-parameters
 // as plain arguments. adaptPointerKernels turns such exports into the Kernels interface.
-import type { DenseParamBuffers, Kernels, LossStats, SgdHyper } from "./kernels.js";
+import type { DenseParamBuffers, Kernels, LossStats, OptimStateBuffers, OptimStepHyper, SgdHyper } from "./kernels.js";
 
 export interface PointerKernelExports {
   gatherRows(out: number, outLabels: number, images: number, labels: number, rowIndex: number, start: number, B: number, C: number, mean: number, std: number): void;
@@ -18,6 +18,11 @@ export interface PointerKernelExports {
     weightOut: number, biasOut: number, weightVelocityOut: number, biasVelocityOut: number,
     rowSq: number, dout: number, inp: number, B: number, C: number, OC: number, o0: number, o1: number,
     gradScale: number, lr: number, momentum: number, nesterov: number, weightDecay: number,
+  ): void;
+  /** slot pointers 0 = none */
+  optimizerStep(
+    kind: number, thetaOut: number, theta: number, grad: number, s0: number, s1: number, s2: number, s0Out: number, s1Out: number, s2Out: number, n: number,
+    p0: number, p1: number, p2: number, p3: number, p4: number, p5: number, p6: number, p7: number,
   ): void;
 }
 
@@ -39,6 +44,11 @@ export function adaptPointerKernels(x: PointerKernelExports): PointerKernels {
         p.weight, p.bias, p.weightVelocity, p.biasVelocity, p.weightOut, p.biasOut, p.weightVelocityOut, p.biasVelocityOut,
         rowSq, dout, inp, B, C, OC, o0, o1, h.gradScale, h.lr, h.momentum, h.nesterov ? 1 : 0, h.weightDecay,
       );
+    },
+    optimizerStep(thetaOut, theta, grad, s: OptimStateBuffers<number>, n, h: OptimStepHyper) {
+      const [a, b, c] = s.state;
+      const [ao, bo, co] = s.stateOut;
+      x.optimizerStep(h.kind, thetaOut, theta, grad, a, b ?? 0, c ?? 0, ao, bo ?? 0, co ?? 0, n, ...h.p);
     },
   };
 }

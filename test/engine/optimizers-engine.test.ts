@@ -11,6 +11,7 @@ import { loadCheckpoint, readSafetensors, saveCheckpoint } from "../../src/engin
 import { train, type TrainState } from "../../src/engine/trainer.js";
 import { specFromConfig } from "../../src/model/build.js";
 import { writeLearnableIdxSet } from "../fixtures/idx-fixtures.js";
+import { nativeAvailable } from "../kernels/set-harness.js";
 
 const dataDir = writeLearnableIdxSet({ trainCount: 600, testCount: 100, side: 12 });
 const optimizers: Record<string, Record<string, unknown>> = {
@@ -32,14 +33,18 @@ const bytes = (f: Float32Array) => Buffer.from(f.buffer, f.byteOffset, f.byteLen
 
 describe("optimizers through the engine", () => {
   for (const [name, optim] of Object.entries(optimizers)) {
-    it(`${name}: bitwise the same for 1, 2 and 3 workers; a resume from epoch 1's checkpoint ends on the same bits`, async () => {
+    it(`${name}: bitwise the same for 1, 2 and 3 workers with each kernel set; a resume from epoch 1's checkpoint ends on the same bits`, async () => {
       const dataset = await loadDataset("idx", dataDir);
-      const runs = await Promise.all([1, 2, 3].map((w) => train(configFor(optim, w, "wasm"), { dataset })));
-      for (const r of runs.slice(1)) {
-        expect(bytes(r.state.params).equals(bytes(runs[0]!.state.params))).toBe(true);
-        expect(bytes(r.state.optimState).equals(bytes(runs[0]!.state.optimState))).toBe(true);
+      for (const kernels of ["ts", "wasm", ...(nativeAvailable ? ["native"] : [])]) {
+        const runs = [];
+        for (const w of [1, 2, 3]) runs.push(await train(configFor(optim, w, kernels), { dataset }));
+        for (const r of runs.slice(1)) {
+          expect(bytes(r.state.params).equals(bytes(runs[0]!.state.params)), kernels).toBe(true);
+          expect(bytes(r.state.optimState).equals(bytes(runs[0]!.state.optimState)), kernels).toBe(true);
+        }
+        expect(runs[0]!.history[1]!.test_acc, kernels).toBeGreaterThan(0.5); // it trains
       }
-      expect(runs[0]!.history[1]!.test_acc).toBeGreaterThan(0.5); // it trains
+      const runs = [await train(configFor(optim, 1, "wasm"), { dataset })];
       // Stop after epoch 1 (onEpoch → false), save, load, resume.
       const config = configFor(optim, 2, "wasm");
       const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses);

@@ -7,7 +7,10 @@ import { denseForward, denseInputGrad, denseWeightGradSgd } from "../../src/kern
 import { gatherRows } from "../../src/kernels/ts/gather.js";
 import { reluBackward, reluForward } from "../../src/kernels/ts/relu.js";
 import { softmaxCrossEntropy } from "../../src/kernels/ts/softmax-ce.js";
-import type { SgdHyper } from "../../src/kernels/kernels.js";
+import type { OptimStepHyper, SgdHyper } from "../../src/kernels/kernels.js";
+import { optimStepHyper } from "../../src/optim/optimizers.js";
+import type { Region } from "../../src/arena/layout.js";
+import { parseConfigObject } from "../../src/config/load.js";
 import { Rng } from "../../src/rng.js";
 import { mlp } from "../../src/model/spec.js";
 import { normRelError, randomArray } from "../helpers.js";
@@ -44,6 +47,33 @@ function denseCase(B: number, C: number, OC: number) {
     inp: randomArray(Float32Array, B * C, rng), weight: randomArray(Float32Array, OC * C, rng, 0.2), bias: randomArray(Float32Array, OC, rng),
     dout: randomArray(Float32Array, B * OC, rng), velocity: randomArray(Float32Array, OC * C, rng, 0.1), biasVelocity: randomArray(Float32Array, OC, rng, 0.1), mask,
   };
+}
+
+const OPTIM_CASES: [string, Record<string, unknown>][] = [
+  ["adam", { type: "adam", weightDecay: 0.01 }],
+  ["adamw", { type: "adamw", betas: [0.8, 0.99] }],
+  ["adadelta", { type: "adadelta", weightDecay: 0.001 }],
+  ["rmsprop", { type: "rmsprop" }],
+  ["rmsprop centered + momentum", { type: "rmsprop", momentum: 0.5, centered: true, weightDecay: 0.01 }],
+];
+
+/** The set's optimizerStep over [from, to) ranges of n parameters with seeded θ, gradient and state (state kept positive: it holds squares). */
+function runOptimizerStep(s: SetUnderTest, h: OptimStepHyper, n: number, ranges: [number, number][]): Record<string, number[]> {
+  const rng = new Rng(n + h.kind * 7);
+  const positive = () => Array.from({ length: n }, () => rng.nextFloat() * 0.01 + 1e-4);
+  const theta = s.f32(n, randomArray(Float32Array, n, rng)), grad = s.f32(n, randomArray(Float32Array, n, rng, 0.1));
+  const ins = [s.f32(n, positive()), s.f32(n, positive()), s.f32(n, randomArray(Float32Array, n, rng, 0.01))];
+  const outs = [s.f32(n), s.f32(n), s.f32(n)];
+  const thetaOut = s.f32(n);
+  const thetaOutV = thetaOut[1];
+  for (const [from, to] of ranges) {
+    const at = (r: Region) => s.bind.f32({ offset: r.offset + from * 4, length: to - from, type: "f32" });
+    const sl = (list: typeof ins) => [at(list[0]![2]), at(list[1]![2]), at(list[2]![2])] as [unknown, unknown, unknown];
+    s.k.optimizerStep(at(thetaOut[2]), at(theta[2]), at(grad[2]), { state: sl(ins), stateOut: sl(outs) }, to - from, h);
+  }
+  // The slots this kind writes: adam and adadelta two; rmsprop one, plus momentum's and centered's.
+  const used = h.kind === 2 ? [true, h.p[4] !== 0, h.p[5] !== 0] : [true, true, false];
+  return Object.fromEntries([["theta", [...thetaOutV]], ...outs.flatMap((o, i) => (used[i] ? [[`s${i}`, [...o[1]]]] : []))]);
 }
 
 /** Runs the set's fused PARAMS kernel for rows [o0, o1) on fresh output buffers; returns θ', v', rowSq. */
@@ -205,6 +235,28 @@ for (const name of Object.keys(loaders)) {
           const order = s.u32([8, 1, 7, 2, 6, 3, 5, 4, 0]);
           const outLabels = s.u8(new Array(B).fill(0));
           byRows(C, (out) => s.k.gatherRows(out, outLabels, images, srcLabels, order, 1, B, C, 0.1307, 0.3081), (out, r) => s.k.gatherRows(out, outLabels, images, srcLabels, order, 1 + r, 1, C, 0.1307, 0.3081));
+        });
+      }
+    });
+
+    describe("optimizer step (adam, adamw, adadelta, rmsprop ± momentum ± centered)", () => {
+      const n = 37; // 9 vectors of 4, 4 of 8 and 2 of 16, each with a tail
+      for (const [label, o] of OPTIM_CASES) {
+        const hyper = optimStepHyper(parseConfigObject({ optim: o }, "test").optim, 0.01, 3);
+        if (name !== "ts") {
+          it(`${label}: equals the TS reference (norm rel err ≤ ${TOL})`, () => {
+            s.reset();
+            const got = runOptimizerStep(s, hyper, n, [[0, n]]);
+            const want = runOptimizerStep(tsSet(), hyper, n, [[0, n]]);
+            for (const [key, values] of Object.entries(want)) expect(normRelError(got[key]!, values), key).toBeLessThanOrEqual(TOL);
+          });
+        }
+        it(`${label}: one call equals odd splits and one element at a time, bitwise`, () => {
+          s.reset();
+          const whole = runOptimizerStep(s, hyper, n, [[0, n]]);
+          const split = runOptimizerStep(s, hyper, n, [[0, 3], [3, 20], [20, n]]);
+          const single = runOptimizerStep(s, hyper, n, Array.from({ length: n }, (_, i) => [i, i + 1] as [number, number]));
+          for (const other of [split, single]) for (const key of Object.keys(whole)) expect(Float32Array.from(other[key]!), key).toEqual(Float32Array.from(whole[key]!));
         });
       }
     });

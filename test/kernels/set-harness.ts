@@ -15,8 +15,8 @@ export interface SetUnderTest {
   memory: WebAssembly.Memory;
   /** forget every buffer allocated so far */
   reset(): void;
-  /** a new f32 buffer (filled from `from` if given) as the set names it, and a view of it */
-  f32(n: number, from?: ArrayLike<number>): [any, Float32Array];
+  /** a new f32 buffer (filled from `from` if given) as the set names it, a view of it, and its region */
+  f32(n: number, from?: ArrayLike<number>): [any, Float32Array, Region];
   f64(n: number): [any, Float64Array];
   u8(from: ArrayLike<number>): any;
   u32(from: ArrayLike<number>): any;
@@ -40,7 +40,7 @@ export function setUnderTest(name: string, k: Kernels<any, any, any, any>, memor
       const r = region("f32", n, 4);
       const view = new Float32Array(memory.buffer, r.offset, n);
       if (from) view.set(from);
-      return [bind.f32(r), view];
+      return [bind.f32(r), view, r];
     },
     f64(n) {
       const r = region("f64", n, 8);

@@ -193,6 +193,18 @@ napi_value DenseWeightGradSgd(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// (kind, thetaOut, theta, grad, s0, s1, s2, s0Out, s1Out, s2Out, n, p0 … p7); slot pointer 0 = none
+napi_value OptimizerStep(napi_env env, napi_callback_info info) {
+  Call c(env, info, 19);
+  if (!c.ok) return nullptr;
+  dptrain::OptimStep h{};
+  h.kind = c.i32(0);
+  for (int i = 0; i < 8; i++) h.p[i] = c.f32(11 + i);
+  c.state->ops->optimizerStep(c.ptr<float>(1), c.ptr<const float>(2), c.ptr<const float>(3), c.ptrOrNull<const float>(4), c.ptrOrNull<const float>(5), c.ptrOrNull<const float>(6),
+                              c.ptrOrNull<float>(7), c.ptrOrNull<float>(8), c.ptrOrNull<float>(9), static_cast<int64_t>(c.args[10]), h);
+  return nullptr;
+}
+
 // fmaPeakGflops(iterations): needs useIsa, not bind
 napi_value FmaPeakGflops(napi_env env, napi_callback_info info) {
   Call c(env, info, 1, false);
@@ -216,6 +228,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"softmaxCrossEntropy", nullptr, SoftmaxCrossEntropy, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"lastCorrect", nullptr, LastCorrect, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"denseWeightGradSgd", nullptr, DenseWeightGradSgd, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"optimizerStep", nullptr, OptimizerStep, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"fmaPeakGflops", nullptr, FmaPeakGflops, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

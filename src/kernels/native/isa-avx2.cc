@@ -36,6 +36,7 @@ struct T {
   static inline V sub(V a, V b) { return _mm256_sub_ps(a, b); }
   static inline V mul(V a, V b) { return _mm256_mul_ps(a, b); }
   static inline V div(V a, V b) { return _mm256_div_ps(a, b); }
+  static inline V sqrt(V a) { return _mm256_sqrt_ps(a); }
   /** x > 0 ? x : 0 (NaN → 0, as the TS kernel) */
   static inline V relu(V x) { return _mm256_and_ps(x, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ)); }
   /** v where m > 0, else 0 */

@@ -32,6 +32,7 @@ struct T {
   static inline V sub(V a, V b) { return _mm512_sub_ps(a, b); }
   static inline V mul(V a, V b) { return _mm512_mul_ps(a, b); }
   static inline V div(V a, V b) { return _mm512_div_ps(a, b); }
+  static inline V sqrt(V a) { return _mm512_sqrt_ps(a); }
   static inline V relu(V x) { return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_GT_OQ), x); }
   static inline V keepPositive(V v, V m) { return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(m, _mm512_setzero_ps(), _CMP_GT_OQ), v); }
   /** the two 256-bit halves added, then the AVX2 order */

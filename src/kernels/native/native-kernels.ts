@@ -143,6 +143,17 @@ function checkedAgainstArena(memory: WebAssembly.Memory, k: PointerKernels): Poi
       c.extent("rowSq", rowSq, OC * 8), c.extent("dout", dout, B * OC * 4), c.extent("inp", inp, B * C * 4);
       k.denseWeightGradSgd(p, rowSq, dout, inp, B, C, OC, o0, o1, h);
     },
+    optimizerStep(thetaOut, theta, grad, s, n, h) {
+      const c = checker(memory, "optimizerStep");
+      c.size("n", n);
+      if (![0, 1, 2].includes(h.kind)) throw new RangeError(`native optimizerStep: kind ${h.kind} is not 0, 1 or 2`);
+      c.extent("thetaOut", thetaOut, n * 4), c.extent("theta", theta, n * 4), c.extent("grad", grad, n * 4);
+      // The slots each kind reads: adam and adadelta two, rmsprop one plus momentum and centered's.
+      const needs = h.kind === 2 ? [true, h.p[4] !== 0, h.p[5] !== 0] : [true, true, false];
+      s.state.forEach((ptr, i) => (needs[i] ? c.extent(`state[${i}]`, ptr ?? 0, n * 4) : undefined));
+      s.stateOut.forEach((ptr, i) => (needs[i] ? c.extent(`stateOut[${i}]`, ptr ?? 0, n * 4) : undefined));
+      k.optimizerStep(thetaOut, theta, grad, s, n, h);
+    },
   };
 }
 

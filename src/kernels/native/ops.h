@@ -17,6 +17,13 @@ struct DenseParams {
   float *weightOut, *biasOut, *weightVelocityOut, *biasVelocityOut;
 };
 
+// One optimizer step's scalars (src/kernels/kernels.ts OptimStepHyper): kind 0 adam/adamw,
+// 1 adadelta, 2 rmsprop; p[6] is the L2 coefficient, p[7] adamw's θ factor.
+struct OptimStep {
+  int kind;
+  float p[8];
+};
+
 struct Ops {
   const char* isa;
   // out (B, C)  outLabels (B)  images (N, C) u8  labels (N)  rowIndex (≥ start+B)
@@ -31,6 +38,9 @@ struct Ops {
   double (*softmaxCrossEntropy)(float* dlogits, float* losses, const float* logits, const uint8_t* labels, int B, int K, double gradScale, int* correct);
   // PARAMS: rows [o0, o1) of g = gradScale · doutᵀ·inp, fused SGD; rowSq (OC) f64 = Σ g² per row
   void (*denseWeightGradSgd)(const DenseParams& p, double* rowSq, const float* dout, const float* inp, int B, int C, int OC, int o0, int o1, const SgdHyper& h);
+  // PARAMS: θ_{t+1}, state_{t+1} of n parameters from θ_t, state_t (slots s0..s2, null where
+  // the kind has none) and the mean gradient; elementwise
+  void (*optimizerStep)(float* thetaOut, const float* theta, const float* grad, const float* s0, const float* s1, const float* s2, float* s0Out, float* s1Out, float* s2Out, int64_t n, const OptimStep& h);
   // GFLOP/s of a tight loop of independent FMAs on one thread: this core's measured peak
   double (*fmaPeakGflops)(int64_t iterations);
 };

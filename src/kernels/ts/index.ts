@@ -2,10 +2,11 @@
 import type { Kernels } from "../kernels.js";
 import { denseForward, denseInputGrad, denseWeightGradSgd } from "./dense.js";
 import { gatherRows } from "./gather.js";
+import { tsOptimizerStep } from "./optimizer.js";
 import { reluBackward, reluForward } from "./relu.js";
 import { softmaxCrossEntropy } from "./softmax-ce.js";
 import type { FloatArray } from "./types.js";
 
 export function tsKernels<F extends FloatArray>(): Kernels<F, Uint8Array, Uint32Array, Float64Array> {
-  return { gatherRows, denseForward, denseInputGrad, reluForward, reluBackward, softmaxCrossEntropy, denseWeightGradSgd };
+  return { gatherRows, denseForward, denseInputGrad, reluForward, reluBackward, softmaxCrossEntropy, denseWeightGradSgd, optimizerStep: tsOptimizerStep };
 }
