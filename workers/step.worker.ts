@@ -11,7 +11,7 @@ const init = workerData as WorkerInit;
 
 async function start() {
   const { kernels, bind } = await createKernelsFor(init);
-  const handlers = makeStepHandlers(kernels, bind, init.memory, init.layout, init.spec, init.optim, init.inputNorm, init.faults);
+  const handlers = makeStepHandlers(kernels, bind, init.memory, init.layout, init.spec, init.optim, init.inputNorm, init.faults, init.seed);
   const views = barrierViews(init.memory, init.layout.barrier, init.layout.stepRing);
   return (task: StepTask) => (task.kind === "eval" ? handlers.eval(task) : runStepLoop(handlers, views, task));
 }

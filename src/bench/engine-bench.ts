@@ -23,7 +23,7 @@ export interface EngineBenchResult {
 
 export async function benchEngine(config: Config, threads: number, steps: number, warmup: number): Promise<EngineBenchResult> {
   const dataset = await loadDataset(config.data.dataset, config.data.dir);
-  const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses);
+  const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses, [1, dataset.rows, dataset.cols]);
   const B = config.train.batchSize;
   const perEpoch = stepsPerEpoch(config, dataset.train.count);
   const engine = Engine.create(engineOptions(config, dataset, spec, threads));

@@ -203,6 +203,14 @@ export function formatIssue(issue: z.core.$ZodIssue, origins: Origins, file: str
   }
   const keyPath = path.join(".") || "(top level)";
   const where = locate(path, origins, file);
+  if (issue.code === "invalid_union" && issue.errors.length === 0) {
+    // A discriminated union (model.layers[i].type) that matched no option: list the options.
+    const key = path[path.length - 1]!;
+    const options = ((unwrap(schemaAt(schema, path.slice(0, -1))) as { options?: unknown[] } | undefined)?.options ?? [])
+      .map((o) => (o as { shape?: Record<string, { _zod?: { def?: { values?: unknown[] } } }> }).shape?.[key]?._zod?.def?.values?.[0]);
+    const value = (issue.input as Record<string, unknown> | undefined)?.[key];
+    return `${where}: ${keyPath}: expected one of ${options.map((v) => JSON.stringify(v)).join(", ")}, found ${describeFound(value)}`;
+  }
   const found = "input" in issue ? describeFound(issue.input) : "nothing";
   return `${where}: ${keyPath}: expected ${refineExpected(describeExpected(issue), issue, schemaAt(schema, path))}, found ${found}`;
 }

@@ -2,6 +2,7 @@
 // Every object is strict (unknown keys are errors). Nested sections use .prefault({}) so an
 // omitted section is parsed through its own defaults.
 import * as z from "zod";
+import { LayerSchema } from "./layers-schema.js";
 import { OptimSchema } from "./optim-schema.js";
 
 export { ScheduleSchema } from "./optim-schema.js";
@@ -27,10 +28,17 @@ export const ConfigSchema = z
       .prefault({}),
     model: z
       .strictObject({
-        type: z.enum(["softmax", "mlp"]).default("mlp"),
-        /** hidden layer widths of the mlp (ignored by softmax) */
+        /** softmax and mlp are shorthands for layer lists; sequential takes model.layers */
+        type: z.enum(["softmax", "mlp", "sequential"]).default("mlp"),
+        /** hidden layer widths of the mlp (ignored by softmax and sequential) */
         hidden: z.array(int().min(1).max(65536)).min(1).max(32).default([520, 320, 240, 120]),
         activation: z.enum(["relu"]).default("relu"),
+        /** sequential: the layers in order (config/layers-schema.ts) */
+        layers: z.array(LayerSchema).min(1).max(256).optional(),
+      })
+      .superRefine((m, ctx) => {
+        if (m.type === "sequential" && !m.layers) ctx.addIssue({ code: "custom", path: ["layers"], message: "a list of layers (model.type is sequential)", input: undefined });
+        if (m.type !== "sequential" && m.layers) ctx.addIssue({ code: "custom", path: ["layers"], message: `no layers with type ${m.type} (set model.type: sequential)`, input: m.layers });
       })
       .prefault({}),
     train: z

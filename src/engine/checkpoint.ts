@@ -37,10 +37,12 @@ function tensorsOf(flat: Float32Array, spec: ModelSpec, prefix = ""): [string, T
 }
 
 function modelMetadata(config: Config, spec: ModelSpec): Record<string, string> {
-  const { type, hidden, activation } = config.model;
+  const { type, hidden, activation, layers } = config.model;
+  const model = type === "softmax" ? { type } : type === "mlp" ? { type, hidden, activation } : { type, layers };
   return {
-    format: MODEL_FORMAT, model: JSON.stringify(type === "softmax" ? { type } : { type, hidden, activation }),
+    format: MODEL_FORMAT, model: JSON.stringify(model),
     inputs: String(spec.nInputs), classes: String(spec.nClasses), normalize: JSON.stringify(config.data.normalize),
+    ...(spec.inputShape ? { input_shape: JSON.stringify(spec.inputShape) } : {}),
   };
 }
 
@@ -138,7 +140,9 @@ export function loadModelFile(path: string): LoadedModel {
   try {
     const m = JSON.parse(file.metadata.model ?? "null") as Partial<Config["model"]>;
     const d = defaultConfig().model; // a softmax file names no hidden list
-    model = { type: m.type ?? d.type, hidden: m.hidden ?? d.hidden, activation: m.activation ?? d.activation };
+    const parsed = ConfigSchema.shape.model.safeParse({ type: m.type ?? d.type, hidden: m.hidden ?? d.hidden, activation: m.activation ?? d.activation, ...(m.layers ? { layers: m.layers } : {}) });
+    if (!parsed.success) throw new Error(parsed.error.issues[0]!.message);
+    model = parsed.data;
   } catch {
     throw new CheckpointError(`${path}: __metadata__.model: expected JSON describing the model, found ${JSON.stringify(file.metadata.model)}`);
   }
@@ -147,7 +151,26 @@ export function loadModelFile(path: string): LoadedModel {
   if (!Number.isInteger(inputs) || inputs < 1 || !Number.isInteger(classes) || classes < 1) {
     throw new CheckpointError(`${path}: __metadata__.inputs/classes: expected positive integers, found ${file.metadata.inputs}/${file.metadata.classes}`);
   }
-  const spec = specFromConfig(model, inputs, classes);
+  let inputShape = [1, 1, inputs];
+  if (file.metadata.input_shape !== undefined) {
+    const shape = (() => {
+      try {
+        return JSON.parse(file.metadata.input_shape) as unknown;
+      } catch {
+        return null;
+      }
+    })();
+    if (!Array.isArray(shape) || !shape.every((n) => Number.isInteger(n) && n > 0) || shape.reduce((a: number, b: number) => a * b, 1) !== inputs) {
+      throw new CheckpointError(`${path}: __metadata__.input_shape: expected a JSON list of positive integers whose product is inputs (${inputs}), found ${JSON.stringify(file.metadata.input_shape)}`);
+    }
+    inputShape = shape as number[];
+  }
+  let spec: ModelSpec;
+  try {
+    spec = specFromConfig(model, inputs, classes, inputShape);
+  } catch (err) {
+    throw new CheckpointError(`${path}: __metadata__.model: ${(err as Error).message}`);
+  }
   const params = flatFrom(file, spec, path);
   return { model, spec, params, named: namedParams(params, paramLayout(spec).entries), normalize: normalizeMetadata(file.metadata.normalize, path) };
 }

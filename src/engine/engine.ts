@@ -105,7 +105,7 @@ export class Engine {
       memory: this.memory, layout: L, spec, kernels: options.kernels,
       nativeIsa: options.kernels === "native" ? (options.nativeIsa ?? nativeCpuIsas(options.nativeAddon)[0] ?? null) : null,
       nativeAddon: options.nativeAddon ?? nativeAddonPath(),
-      optim: options.optim, inputNorm: options.inputNorm ?? PLAIN_SCALING, wasmPath: wasmKernelsFile,
+      optim: options.optim, seed: options.seed, inputNorm: options.inputNorm ?? PLAIN_SCALING, wasmPath: wasmKernelsFile,
       faults: options.faults ?? faultsFromEnv(),
     };
     this.pool = new StepPool(workers, this.init);

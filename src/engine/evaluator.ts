@@ -14,7 +14,7 @@ export interface EvaluateOptions {
 /** params: tensors by PyTorch name ("fc1.weight" (OC, C), …), e.g. TrainResult.params or a loaded model file. */
 export async function evaluate(config: Config, params: Record<string, Float32Array>, options: EvaluateOptions = {}): Promise<EvalStats> {
   const dataset = options.dataset ?? (await loadDataset(config.data.dataset, config.data.dir));
-  const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses);
+  const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses, [1, dataset.rows, dataset.cols]);
   const { entries, nParams } = paramLayout(spec);
   const flat = new Float32Array(nParams);
   for (const e of entries) {
@@ -25,7 +25,7 @@ export async function evaluate(config: Config, params: Record<string, Float32Arr
   }
   const engine = Engine.create(engineOptions(config, dataset, spec, resolveWorkers(config.engine.workers)));
   try {
-    engine.loadState(0, flat, new Float32Array(nParams));
+    engine.loadState(0, flat, new Float32Array(engine.layout.stateSlots * nParams));
     return await engine.evaluate(0);
   } finally {
     await engine.close();

@@ -43,6 +43,8 @@ export interface WorkerInit {
   nativeIsa: "avx512" | "avx2" | null;
   nativeAddon: string;
   optim: OptimSettings;
+  /** the run's seed: dropout's masks hash it (model/graph.ts TrainContext) */
+  seed: number;
   /** pixel normalization applied by every gather (train and eval) */
   inputNorm: InputNorm;
   /** absolute path of the compiled WASM kernels (kernels: wasm) */

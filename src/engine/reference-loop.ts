@@ -67,8 +67,9 @@ export function trainReference(data: Dataset, o: ReferenceOptions): ReferenceRes
     for (let start = 0; start < data.train.count && step < totalSteps; start += o.batchSize, step++) {
       const B = Math.min(o.batchSize, data.train.count - start);
       k.gatherRows(ws.acts[0]!, labels, data.train.images, data.train.labels, order, start, B, C, mean, std);
-      forward(k, o.spec, paramViews, ws, B);
-      lossSum += backwardRows(k, o.spec, paramViews, ws, labels, losses, B).lossSum;
+      const context = { seed: o.seed, step, row0: start };
+      forward(k, o.spec, paramViews, ws, B, context);
+      lossSum += backwardRows(k, o.spec, paramViews, ws, labels, losses, B, context).lossSum;
       rowsSeen += B;
       const lr = learningRateAt(step, o.lr, o.schedule, stepsPerEpoch, totalSteps);
       const hyper = { gradScale: 1 / B, lr, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weightDecay };

@@ -36,7 +36,7 @@ export interface StepHandlers {
 
 export function makeStepHandlers<F, U8, U32, F64>(
   k: Kernels<F, U8, U32, F64>, bind: Binder<F, U8, U32, F64>,
-  memory: WebAssembly.Memory, layout: ArenaLayout, spec: ModelSpec, optim: OptimSettings, inputNorm: InputNorm, faults: FaultSpec[] = [],
+  memory: WebAssembly.Memory, layout: ArenaLayout, spec: ModelSpec, optim: OptimSettings, inputNorm: InputNorm, faults: FaultSpec[] = [], seed = 0,
 ): StepHandlers {
   const injector = faults.length > 0 ? new FaultInjector(faults, i32View(memory, layout.control)) : null;
   const wsp = layout.workspace;
@@ -108,9 +108,10 @@ export function makeStepHandlers<F, U8, U32, F64>(
       const losses = bind.f32(rowsOf(wsp.rowLoss, 1, (step & 1) * wsp.rows + r0, B));
       if (failAt === 0) injector!.fire(fault!);
       k.gatherRows(ws.acts[0]!, labels, train.images, train.labels, train.order, batchStart + r0, B, C, mean, std);
-      forward(k, spec, params[step & 1], ws, B);
+      const context = { seed, step, row0: batchStart + r0 };
+      forward(k, spec, params[step & 1], ws, B, context);
       if (failAt === 1) injector!.fire(fault!);
-      const stats = backwardRows(k, spec, params[step & 1], ws, labels, losses, B);
+      const stats = backwardRows(k, spec, params[step & 1], ws, labels, losses, B, context);
       if (failAt >= 2) injector!.fire(fault!);
       if (fault?.kind === "nan") f32View(memory, dacts[last]!)[0] = NaN;
       return { correct: stats.correct, kernelMs: performance.now() - t0 };

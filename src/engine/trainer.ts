@@ -153,7 +153,7 @@ export function checkArenaFits(config: Config, dataset: Dataset, spec: ModelSpec
     const evalRows = workers * config.eval.batchSize;
     const workspaceBytes = Math.max(config.train.batchSize, evalRows) * rowFloats * 4;
     const [key, what] = paramBytes >= workspaceBytes
-      ? [config.model.type === "softmax" ? "model.type" : "model.hidden", `the parameters and optimizer state take ${gib(paramBytes)}`]
+      ? [config.model.type === "softmax" ? "model.type" : config.model.type === "sequential" ? "model.layers" : "model.hidden", `the parameters and optimizer state take ${gib(paramBytes)}`]
       : [evalRows > config.train.batchSize ? "eval.batchSize" : "train.batchSize", `the activations of ${Math.max(config.train.batchSize, evalRows)} rows take ${gib(workspaceBytes)}`];
     throw new ConfigError(`${key}: expected a model and batch whose arena fits WebAssembly's 4 GiB, found ${gib(err.bytes)} (${what}); lower ${key}`);
   }
@@ -161,7 +161,7 @@ export function checkArenaFits(config: Config, dataset: Dataset, spec: ModelSpec
 
 export async function train(config: Config, options: TrainOptions = {}): Promise<TrainResult> {
   const dataset = options.dataset ?? (await loadDataset(config.data.dataset, config.data.dir));
-  const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses);
+  const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses, [1, dataset.rows, dataset.cols]);
   checkArenaFits(config, dataset, spec, resolveWorkers(config.engine.workers));
   const nTrain = dataset.train.count;
   const B = config.train.batchSize;

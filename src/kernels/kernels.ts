@@ -59,6 +59,18 @@ export interface OptimStateBuffers<F> {
   stateOut: [F, F | null, F | null];
 }
 
+/**
+ * What a dropout mask is a hash of: unit u of row r (r counted from row0, the call's first row's
+ * global position) is kept iff hash(seed, step, row0 + r, stream, u) ≥ p · 2³² (kernels/ts/dropout.ts).
+ */
+export interface DropoutKey {
+  seed: number;
+  step: number;
+  row0: number;
+  /** the layer's index among the model's dropouts */
+  stream: number;
+}
+
 export interface Kernels<F, U8, U32, F64> {
   // out (B, C)  outLabels (B)  images (N, C)  labels (N)  rowIndex (≥ start+B); out = (u8 / 255 − mean) / std in f32
   gatherRows(out: F, outLabels: U8, images: U8, labels: U8, rowIndex: U32, start: number, B: number, C: number, mean: number, std: number): void;
@@ -79,6 +91,10 @@ export interface Kernels<F, U8, U32, F64> {
   //   then one SGD step from θ_t, v_t into θ_{t+1}, v_{t+1} (optim/sgd.ts for the math)
   // p: the layer's buffers (weight (OC, C), bias (OC))  rowSq (OC) f64  dout (B, OC)  inp (B, C)
   denseWeightGradSgd(p: DenseParamBuffers<F>, rowSq: F64, dout: F, inp: F, B: number, C: number, OC: number, o0: number, o1: number, hyper: SgdHyper): void;
+  // out, inp (B, C): out = inp · keep / (1 − p), keep from the hash of key (p = 0: a copy)
+  dropoutForward(out: F, inp: F, B: number, C: number, p: number, key: DropoutKey): void;
+  // dinp, dout (B, C): dinp = dout · keep / (1 − p), the same mask as forward
+  dropoutBackward(dinp: F, dout: F, B: number, C: number, p: number, key: DropoutKey): void;
   // thetaOut, theta, grad (n); state slots (n each): θ_{t+1}, state_{t+1} from θ_t, state_t and the
   // mean gradient (elementwise: an element's result depends on nothing but its own inputs)
   optimizerStep(thetaOut: F, theta: F, grad: F, s: OptimStateBuffers<F>, n: number, hyper: OptimStepHyper): void;

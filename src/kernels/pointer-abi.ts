@@ -1,7 +1,8 @@
 // The kernels as the WASM module and the native addon both export them: every buffer a byte
 // offset into the arena, flags as 0/1, the fused PARAMS kernel's buffers and hyper-parameters
 // as plain arguments. adaptPointerKernels turns such exports into the Kernels interface.
-import type { DenseParamBuffers, Kernels, LossStats, OptimStateBuffers, OptimStepHyper, SgdHyper } from "./kernels.js";
+import type { DenseParamBuffers, DropoutKey, Kernels, LossStats, OptimStateBuffers, OptimStepHyper, SgdHyper } from "./kernels.js";
+import { dropoutConstants } from "./ts/dropout.js";
 
 export interface PointerKernelExports {
   gatherRows(out: number, outLabels: number, images: number, labels: number, rowIndex: number, start: number, B: number, C: number, mean: number, std: number): void;
@@ -19,6 +20,8 @@ export interface PointerKernelExports {
     rowSq: number, dout: number, inp: number, B: number, C: number, OC: number, o0: number, o1: number,
     gradScale: number, lr: number, momentum: number, nesterov: number, weightDecay: number,
   ): void;
+  /** dropout with the mask threshold ⌊p·2³²⌋ and scale f32(1/(1−p)) already computed (u32 arguments as numbers) */
+  dropoutApply(out: number, inp: number, B: number, C: number, threshold: number, scale: number, seed: number, step: number, row0: number, stream: number): void;
   /** slot pointers 0 = none */
   optimizerStep(
     kind: number, thetaOut: number, theta: number, grad: number, s0: number, s1: number, s2: number, s0Out: number, s1Out: number, s2Out: number, n: number,
@@ -45,10 +48,17 @@ export function adaptPointerKernels(x: PointerKernelExports): PointerKernels {
         rowSq, dout, inp, B, C, OC, o0, o1, h.gradScale, h.lr, h.momentum, h.nesterov ? 1 : 0, h.weightDecay,
       );
     },
+    dropoutForward: (out, inp, B, C, p, key: DropoutKey) => dropout(x, out, inp, B, C, p, key),
+    dropoutBackward: (dinp, dout, B, C, p, key: DropoutKey) => dropout(x, dinp, dout, B, C, p, key),
     optimizerStep(thetaOut, theta, grad, s: OptimStateBuffers<number>, n, h: OptimStepHyper) {
       const [a, b, c] = s.state;
       const [ao, bo, co] = s.stateOut;
       x.optimizerStep(h.kind, thetaOut, theta, grad, a, b ?? 0, c ?? 0, ao, bo ?? 0, co ?? 0, n, ...h.p);
     },
   };
+}
+
+function dropout(x: PointerKernelExports, out: number, inp: number, B: number, C: number, p: number, key: DropoutKey): void {
+  const { threshold, scale } = dropoutConstants(p);
+  x.dropoutApply(out, inp, B, C, threshold, scale, key.seed >>> 0, key.step >>> 0, key.row0 >>> 0, key.stream >>> 0);
 }

@@ -6,8 +6,9 @@
 // straight into acts[i+2] (acts[i+1], the pre-activation, is never written), and the next dense
 // layer's input gradient is masked by that output and written straight into dacts[i+1]
 // (dacts[i+2] is never written). Nothing reads the skipped buffers: a ReLU's backward needs only
-// its output, and a dense layer's weight gradient reads acts[i] and dacts[i+1].
-import type { DenseParamBuffers, Kernels, LossStats, SgdHyper } from "../kernels/kernels.js";
+// its output, and a dense layer's weight gradient reads acts[i] and dacts[i+1]. A dropout between
+// them breaks the fusion of the mask: its backward runs on its own, then the ReLU's.
+import type { DenseParamBuffers, DropoutKey, Kernels, LossStats, SgdHyper } from "../kernels/kernels.js";
 import { viewKey, type ModelSpec } from "./spec.js";
 
 /** Named tensors of one parameter (or gradient) buffer: views["fc1Weight"], views["fc1Bias"], … */
@@ -38,7 +39,22 @@ export interface DenseStep {
   OC: number;
 }
 
-type Op = ({ kind: "dense" } & DenseStep) | { kind: "relu"; layer: number; features: number };
+type Op =
+  | ({ kind: "dense" } & DenseStep)
+  | { kind: "relu"; layer: number; features: number }
+  | { kind: "dropout"; layer: number; features: number; p: number; stream: number };
+
+/**
+ * Where a forward pass is in training, for dropout's masks: the mask of (row, unit) is a hash of
+ * (seed, step, row, stream, unit), so it is the same for any worker count and for a re-run step.
+ * Absent: evaluation (dropout is the identity).
+ */
+export interface TrainContext {
+  seed: number;
+  step: number;
+  /** the global position of the first row of this call in the epoch's order */
+  row0: number;
+}
 
 /** The spec as a list of ops with fusions applied, computed once per spec. */
 const opCache = new WeakMap<ModelSpec, Op[]>();
@@ -53,8 +69,10 @@ function opsOf(spec: ModelSpec): Op[] {
       const index = ops.filter((op) => op.kind === "dense").length;
       ops.push({ kind: "dense", name: layer.name, index, layer: i, fusedRelu, weight: viewKey(`${layer.name}.weight`), bias: viewKey(`${layer.name}.bias`), C: layer.inFeatures, OC: layer.outFeatures });
       if (fusedRelu) i++;
-    } else {
+    } else if (layer.kind === "relu") {
       ops.push({ kind: "relu", layer: i, features: layer.features });
+    } else {
+      ops.push({ kind: "dropout", layer: i, features: layer.features, p: layer.p, stream: layer.stream });
     }
   }
   opCache.set(spec, ops);
@@ -66,15 +84,23 @@ export function denseSteps(spec: ModelSpec): DenseStep[] {
   return opsOf(spec).filter((op): op is { kind: "dense" } & DenseStep => op.kind === "dense");
 }
 
-export function forward<F, U8, U32, F64>(k: Kernels<F, U8, U32, F64>, spec: ModelSpec, params: ParamViews<F>, ws: Workspace<F>, B: number): void {
+/** Forward over B rows; `train` gives dropout its masks (without it, evaluation: dropout passes its input through). */
+export function forward<F, U8, U32, F64>(k: Kernels<F, U8, U32, F64>, spec: ModelSpec, params: ParamViews<F>, ws: Workspace<F>, B: number, train?: TrainContext): void {
   for (const op of opsOf(spec)) {
     const inp = ws.acts[op.layer]!;
     if (op.kind === "dense") {
       k.denseForward(ws.acts[op.layer + (op.fusedRelu ? 2 : 1)]!, inp, params[op.weight]!, params[op.bias]!, B, op.C, op.OC, op.fusedRelu);
-    } else {
+    } else if (op.kind === "relu") {
       k.reluForward(ws.acts[op.layer + 1]!, inp, B * op.features);
+    } else {
+      k.dropoutForward(ws.acts[op.layer + 1]!, inp, B, op.features, train ? op.p : 0, dropoutKey(train, op.stream));
     }
   }
+}
+
+/** The mask hash's inputs for one dropout layer (eval: any; p = 0 keeps every unit). */
+function dropoutKey(train: TrainContext | undefined, stream: number): DropoutKey {
+  return { seed: train?.seed ?? 0, step: train?.step ?? 0, row0: train?.row0 ?? 0, stream };
 }
 
 /**
@@ -84,7 +110,7 @@ export function forward<F, U8, U32, F64>(k: Kernels<F, U8, U32, F64>, spec: Mode
  */
 export function backwardRows<F, U8, U32, F64>(
   k: Kernels<F, U8, U32, F64>, spec: ModelSpec, params: ParamViews<F>,
-  ws: Workspace<F>, labels: U8, losses: F, B: number,
+  ws: Workspace<F>, labels: U8, losses: F, B: number, train?: TrainContext,
 ): LossStats {
   const last = spec.layers.length;
   const stats = k.softmaxCrossEntropy(ws.dacts[last]!, losses, ws.acts[last]!, labels, B, spec.nClasses, 1);
@@ -94,6 +120,11 @@ export function backwardRows<F, U8, U32, F64>(
     const i = op.layer;
     if (op.kind === "relu") {
       if (i > 0) k.reluBackward(ws.dacts[i]!, ws.dacts[i + 1]!, ws.acts[i + 1]!, B * op.features);
+      continue;
+    }
+    if (op.kind === "dropout") {
+      // The same mask as forward (recomputed from the hash): dacts[i] = dacts[i+1] · mask / (1 − p).
+      if (i > 0) k.dropoutBackward(ws.dacts[i]!, ws.dacts[i + 1]!, B, op.features, train ? op.p : 0, dropoutKey(train, op.stream));
       continue;
     }
     // A fused ReLU's backward is done by the next dense layer's masked input gradient; where no

@@ -13,12 +13,16 @@ export type Layer =
       /** kaiming-uniform before a ReLU, xavier-uniform for the logits layer */
       init: "kaiming-uniform" | "xavier-uniform";
     }
-  | { kind: "relu"; features: number };
+  | { kind: "relu"; features: number }
+  /** inverted dropout (training only): keep with probability 1 − p, scaled by 1 / (1 − p); stream = its index among the model's dropouts (the mask hash's) */
+  | { kind: "dropout"; p: number; features: number; stream: number };
 
 export interface ModelSpec {
   nInputs: number;
   nClasses: number;
   layers: Layer[];
+  /** (C, H, W) of one input, where a layer list was checked against it (sequential models) */
+  inputShape?: number[];
 }
 
 /** mlp([784, 520, 320, 240, 120, 10], "relu"): dense layers fc1..fc5 with ReLU between them. */

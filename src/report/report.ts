@@ -40,7 +40,7 @@ export async function writeReport(dir: string, config: Config, data: Dataset, sp
 <style>body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}td,th{padding:.2em .8em;text-align:right;border-bottom:1px solid #ddd}</style></head>
 <body>
 <h1>${escapeHtml(config.name)}</h1>
-<p>${escapeHtml(config.data.dataset)} · ${config.model.type === "softmax" ? "softmax regression" : `MLP ${[spec.nInputs, ...config.model.hidden, spec.nClasses].join("-")}`} ·
+<p>${escapeHtml(config.data.dataset)} · ${escapeHtml(describeModel(config, spec))} ·
 batch ${config.train.batchSize} · ${config.optim.type} lr ${config.optim.lr}${config.optim.momentum ? ` momentum ${config.optim.momentum}` : ""} · final test accuracy <b>${pct(last?.test_acc)}</b></p>
 <h2>Training curves</h2><img src="${REPORT_FILES.curves}" alt="training curves">
 ${evaluation ? `<h2>Confusion matrix</h2><img src="${REPORT_FILES.confusion}" alt="confusion matrix">` : ""}
@@ -53,6 +53,14 @@ ${rows}
 </body></html>
 `;
   writeFileAtomic(join(dir, REPORT_FILES.html), html);
+}
+
+/** "softmax regression", "MLP 784-520-…-10", or a sequential model's layers in one line. */
+export function describeModel(config: Config, spec: ModelSpec): string {
+  const m = config.model;
+  if (m.type === "softmax") return "softmax regression";
+  if (m.type === "mlp") return `MLP ${[spec.nInputs, ...m.hidden, spec.nClasses].join("-")}`;
+  return (m.layers ?? []).map((l) => (l.type === "linear" ? `linear ${l.out}` : l.type === "dropout" ? `dropout ${l.p}` : l.type)).join(" → ");
 }
 
 export function escapeHtml(s: string): string {

@@ -63,7 +63,7 @@ export async function runExperiment(req: ExperimentRequest, events: ExperimentEv
   // engine.kernels/isa as this machine runs them: config.yaml and checkpoints record the set actually used.
   const { config, kernels } = resolvedConfig(req.config);
   const dataset = await loadDataset(config.data.dataset, config.data.dir);
-  const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses);
+  const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses, [1, dataset.rows, dataset.cols]);
   checkArenaFits(config, dataset, spec, resolveWorkers(config.engine.workers));
   let resume: TrainState | undefined;
   let runDir: string;

@@ -11,6 +11,7 @@ import type { OptimStepHyper, SgdHyper } from "../../src/kernels/kernels.js";
 import { optimStepHyper } from "../../src/optim/optimizers.js";
 import type { Region } from "../../src/arena/layout.js";
 import { parseConfigObject } from "../../src/config/load.js";
+import { specFromConfig } from "../../src/model/build.js";
 import { Rng } from "../../src/rng.js";
 import { mlp } from "../../src/model/spec.js";
 import { normRelError, randomArray } from "../helpers.js";
@@ -200,6 +201,9 @@ for (const name of Object.keys(loaders)) {
         it("the whole model's gradient (fused dense+ReLU, masked input gradients) matches float64 finite differences", () => {
           s.reset();
           expect(modelGradientCheck(s, mlp([13, 9, 7, 5], "relu"), 6, 3)).toBeLessThan(2e-4);
+          // With dropout after each ReLU (masks fixed by the context): the unfused backward path.
+          const dropped = specFromConfig(parseConfigObject({ model: { type: "sequential", layers: [{ type: "flatten" }, { type: "linear", out: 9 }, { type: "relu" }, { type: "dropout", p: 0.3 }, { type: "linear", out: 7 }, { type: "relu" }, { type: "dropout", p: 0.5 }, { type: "linear", out: 5 }] } }, "test").model, 13, 5, [1, 1, 13]);
+          expect(modelGradientCheck(s, dropped, 6, 3, { seed: 9, step: 4, row0: 100 })).toBeLessThan(2e-4);
         });
       });
     }
@@ -237,6 +241,55 @@ for (const name of Object.keys(loaders)) {
           byRows(C, (out) => s.k.gatherRows(out, outLabels, images, srcLabels, order, 1, B, C, 0.1307, 0.3081), (out, r) => s.k.gatherRows(out, outLabels, images, srcLabels, order, 1 + r, 1, C, 0.1307, 0.3081));
         });
       }
+    });
+
+    describe("dropout (counter-based masks)", () => {
+      const key = { seed: 4242, step: 17, row0: 300, stream: 1 };
+      for (const [B, C, p] of [[7, 784, 0.5], [3, 17, 0.25], [1, 1, 0.5], [64, 128, 0.1]] as const) {
+        it(`forward and backward equal the reference bit for bit, and one call equals row by row: B=${B} C=${C} p=${p}`, () => {
+          s.reset();
+          const rng = new Rng(B * 31 + C);
+          const x = randomArray(Float32Array, B * C, rng);
+          const run = (set: SetUnderTest, backward: boolean, rows: [number, number][]) => {
+            const [inp, , inpR] = set.f32(B * C, x);
+            const [, outV, outR] = set.f32(B * C);
+            for (const [r0, r1] of rows) {
+              const at = (r: Region) => set.bind.f32({ offset: r.offset + r0 * C * 4, length: (r1 - r0) * C, type: "f32" });
+              const k = { ...key, row0: key.row0 + r0 };
+              if (backward) set.k.dropoutBackward(at(outR), at(inpR), r1 - r0, C, p, k);
+              else set.k.dropoutForward(at(outR), at(inpR), r1 - r0, C, p, k);
+            }
+            void inp;
+            return Buffer.from(outV.buffer, outV.byteOffset, outV.byteLength);
+          };
+          const ref = tsSet();
+          for (const backward of [false, true]) {
+            const whole = run(s, backward, [[0, B]]);
+            expect(whole.equals(run(ref, backward, [[0, B]]))).toBe(true);
+            expect(run(s, backward, Array.from({ length: B }, (_, r) => [r, r + 1] as [number, number])).equals(whole)).toBe(true);
+          }
+        });
+      }
+      it("drops a fraction p of the units, scales the rest by 1 / (1 − p), and p = 0 is a copy", () => {
+        s.reset();
+        const n = 20000;
+        const [inp] = s.f32(n, new Float32Array(n).fill(1));
+        const [out, outV] = s.f32(n);
+        s.k.dropoutForward(out, inp, 10, n / 10, 0.3, key);
+        const kept = outV.filter((v) => v !== 0);
+        expect(Math.abs(1 - kept.length / n - 0.3)).toBeLessThan(0.02);
+        expect(new Set(kept)).toEqual(new Set([Math.fround(1 / 0.7)]));
+        // Another step draws another mask: about 2p(1 − p) = 42% of the units change.
+        const first = Array.from(outV, (v) => v !== 0);
+        s.k.dropoutForward(out, inp, 10, n / 10, 0.3, { ...key, step: key.step + 1 });
+        const changed = first.filter((k, i) => k !== (outV[i] !== 0)).length / n;
+        expect(Math.abs(changed - 0.42)).toBeLessThan(0.03);
+        const x = randomArray(Float32Array, 99, new Rng(5));
+        const [xi] = s.f32(99, x);
+        const [y, yV] = s.f32(99);
+        s.k.dropoutForward(y, xi, 9, 11, 0, key);
+        expect(Array.from(yV)).toEqual(Array.from(x));
+      });
     });
 
     describe("optimizer step (adam, adamw, adadelta, rmsprop ± momentum ± centered)", () => {

@@ -2,7 +2,7 @@
 // against central finite differences of the float64 reference forward. The gradient is read
 // from the fused PARAMS kernel's momentum output: with momentum 0 and no weight decay, v' = g.
 import { tsKernels } from "../../src/kernels/ts/index.js";
-import { backwardRows, denseSteps, forward, weightGradSgd, type ParamViews, type Workspace } from "../../src/model/graph.js";
+import { backwardRows, denseSteps, forward, weightGradSgd, type ParamViews, type TrainContext, type Workspace } from "../../src/model/graph.js";
 import { initParams } from "../../src/model/init.js";
 import { activationWidths, paramLayout, type ModelSpec } from "../../src/model/spec.js";
 import { viewsOf } from "../../src/model/views.js";
@@ -11,7 +11,8 @@ import { finiteDiff, normRelError, randomArray } from "../helpers.js";
 import type { SetUnderTest } from "./set-harness.js";
 
 /** Normwise relative error of the set's gradient against float64 finite differences. */
-export function modelGradientCheck(s: SetUnderTest, spec: ModelSpec, B: number, seed: number): number {
+/** `train` fixes dropout's masks (the same in the numeric and the analytic pass). */
+export function modelGradientCheck(s: SetUnderTest, spec: ModelSpec, B: number, seed: number, train?: TrainContext): number {
   const { entries, nParams } = paramLayout(spec);
   const rng = new Rng(seed);
   const init32 = new Float32Array(nParams);
@@ -28,7 +29,7 @@ export function modelGradientCheck(s: SetUnderTest, spec: ModelSpec, B: number, 
   const ws64: Workspace<Float64Array> = { acts: widths.map((w) => new Float64Array(B * w)), dacts: widths.map((w) => new Float64Array(B * w)) };
   ws64.acts[0]!.set(inputs);
   const meanLoss = () => {
-    forward(k64, spec, pv64, ws64, B);
+    forward(k64, spec, pv64, ws64, B, train);
     return k64.softmaxCrossEntropy(new Float64Array(B * spec.nClasses), new Float64Array(B), ws64.acts[widths.length - 1]!, labels, B, spec.nClasses, 1).lossSum / B;
   };
   const numeric = finiteDiff(params64, meanLoss);
@@ -46,8 +47,8 @@ export function modelGradientCheck(s: SetUnderTest, spec: ModelSpec, B: number, 
   const ws: Workspace<unknown> = { acts: widths.map((w, i) => s.f32(B * w, i === 0 ? inputs : undefined)[0]), dacts: widths.map((w) => s.f32(B * w)[0]) };
   const [losses] = s.f32(B);
   const [rowSq] = s.f64(Math.max(...denseSteps(spec).map((d) => d.OC)));
-  forward(s.k, spec, pv, ws, B);
-  backwardRows(s.k, spec, pv, ws, s.u8(labels), losses, B);
+  forward(s.k, spec, pv, ws, B, train);
+  backwardRows(s.k, spec, pv, ws, s.u8(labels), losses, B, train);
   const hyper = { gradScale: 1 / B, lr: 1, momentum: 0, nesterov: false, weightDecay: 0 };
   for (const d of denseSteps(spec)) {
     const buffers = {

@@ -193,6 +193,15 @@ napi_value DenseWeightGradSgd(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// (out, inp, B, C, threshold, scale, seed, step, row0, stream)
+napi_value DropoutApply(napi_env env, napi_callback_info info) {
+  Call c(env, info, 10);
+  if (!c.ok) return nullptr;
+  auto u32 = [&](int i) { return static_cast<uint32_t>(c.args[i]); };
+  c.state->ops->dropoutApply(c.ptr<float>(0), c.ptr<const float>(1), c.i32(2), c.i32(3), u32(4), c.f32(5), u32(6), u32(7), u32(8), u32(9));
+  return nullptr;
+}
+
 // (kind, thetaOut, theta, grad, s0, s1, s2, s0Out, s1Out, s2Out, n, p0 … p7); slot pointer 0 = none
 napi_value OptimizerStep(napi_env env, napi_callback_info info) {
   Call c(env, info, 19);
@@ -228,6 +237,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"softmaxCrossEntropy", nullptr, SoftmaxCrossEntropy, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"lastCorrect", nullptr, LastCorrect, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"denseWeightGradSgd", nullptr, DenseWeightGradSgd, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"dropoutApply", nullptr, DropoutApply, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"optimizerStep", nullptr, OptimizerStep, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"fmaPeakGflops", nullptr, FmaPeakGflops, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -282,6 +282,27 @@ void optimizerStep(float* thOut, const float* th, const float* grad, const float
   }
 }
 
+// ---- ROWS: dropout (counter-based masks, src/kernels/ts/dropout.ts) ----------------------
+
+inline uint32_t mix32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352du;
+  x ^= x >> 15;
+  x *= 0x846ca68bu;
+  x ^= x >> 16;
+  return x;
+}
+
+void dropoutApply(float* out, const float* inp, int B, int C, uint32_t threshold, float scale, uint32_t seed, uint32_t step, uint32_t row0, uint32_t stream) {
+  const uint32_t base = mix32(mix32(seed ^ ((stream + 1u) * 0x9e3779b1u)) ^ step);
+  for (int r = 0; r < B; r++) {
+    const uint32_t h = mix32(base ^ (row0 + static_cast<uint32_t>(r)));
+    const float* x = inp + (int64_t)r * C;
+    float* y = out + (int64_t)r * C;
+    for (int c = 0; c < C; c++) y[c] = threshold == 0 || mix32(h ^ static_cast<uint32_t>(c)) >= threshold ? x[c] * scale : 0.0f;
+  }
+}
+
 // ---- ROWS: elementwise, gather, softmax-CE ----------------------------------------------
 
 void reluForward(float* out, const float* inp, int64_t n) {
@@ -366,7 +387,7 @@ double fmaPeakGflops(int64_t iterations) {
 
 const dptrain::Ops* ISA_OPS_FN() {
   static const dptrain::Ops ops = {
-      T::NAME, gatherRows, denseForward, denseInputGrad, reluForward, reluBackward, softmaxCrossEntropy, denseWeightGradSgd, optimizerStep, fmaPeakGflops,
+      T::NAME, gatherRows, denseForward, denseInputGrad, reluForward, reluBackward, softmaxCrossEntropy, denseWeightGradSgd, dropoutApply, optimizerStep, fmaPeakGflops,
   };
   return &ops;
 }

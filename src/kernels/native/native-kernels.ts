@@ -143,6 +143,18 @@ function checkedAgainstArena(memory: WebAssembly.Memory, k: PointerKernels): Poi
       c.extent("rowSq", rowSq, OC * 8), c.extent("dout", dout, B * OC * 4), c.extent("inp", inp, B * C * 4);
       k.denseWeightGradSgd(p, rowSq, dout, inp, B, C, OC, o0, o1, h);
     },
+    dropoutForward(out, inp, B, C, p, key) {
+      const c = checker(memory, "dropoutForward");
+      c.size("B", B), c.size("C", C), c.extent("out", out, B * C * 4), c.extent("inp", inp, B * C * 4);
+      if (!(p >= 0 && p < 1)) throw new RangeError(`native dropoutForward: p must be in [0, 1), got ${p}`);
+      k.dropoutForward(out, inp, B, C, p, key);
+    },
+    dropoutBackward(dinp, dout, B, C, p, key) {
+      const c = checker(memory, "dropoutBackward");
+      c.size("B", B), c.size("C", C), c.extent("dinp", dinp, B * C * 4), c.extent("dout", dout, B * C * 4);
+      if (!(p >= 0 && p < 1)) throw new RangeError(`native dropoutBackward: p must be in [0, 1), got ${p}`);
+      k.dropoutBackward(dinp, dout, B, C, p, key);
+    },
     optimizerStep(thetaOut, theta, grad, s, n, h) {
       const c = checker(memory, "optimizerStep");
       c.size("n", n);

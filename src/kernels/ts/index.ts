@@ -1,6 +1,7 @@
 // The reference kernel set over typed-array views (float32 for training, float64 for checks).
 import type { Kernels } from "../kernels.js";
 import { denseForward, denseInputGrad, denseWeightGradSgd } from "./dense.js";
+import { dropoutBackward, dropoutForward } from "./dropout.js";
 import { gatherRows } from "./gather.js";
 import { tsOptimizerStep } from "./optimizer.js";
 import { reluBackward, reluForward } from "./relu.js";
@@ -8,5 +9,5 @@ import { softmaxCrossEntropy } from "./softmax-ce.js";
 import type { FloatArray } from "./types.js";
 
 export function tsKernels<F extends FloatArray>(): Kernels<F, Uint8Array, Uint32Array, Float64Array> {
-  return { gatherRows, denseForward, denseInputGrad, reluForward, reluBackward, softmaxCrossEntropy, denseWeightGradSgd, optimizerStep: tsOptimizerStep };
+  return { gatherRows, denseForward, denseInputGrad, reluForward, reluBackward, softmaxCrossEntropy, denseWeightGradSgd, optimizerStep: tsOptimizerStep, dropoutForward, dropoutBackward };
 }

@@ -4,6 +4,7 @@ export { denseForward, denseInputGrad, denseWeightGradSgd } from "./dense";
 export { reluForward, reluBackward, gatherRows } from "./elementwise";
 export { softmaxCrossEntropy, lastCorrect } from "./softmax-ce";
 export { optimizerStep } from "./optimizer";
+export { dropoutApply } from "./dropout";
 
 /** End of this module's static data: must stay below the arena's reserved low bytes. */
 export function heapBase(): usize {

@@ -1,4 +1,4 @@
-// Every optimizer through the engine: the same bits for any worker count, and a resume from a
+// Every optimizer, and dropout, through the engine: the same bits for any worker count, and a resume from a
 // checkpoint (written to a file and read back, state slots under PyTorch's names) that ends on
 // the same bits as an uninterrupted run, on a generated learnable IDX set with a small MLP.
 import { mkdtempSync } from "node:fs";
@@ -27,8 +27,8 @@ const savedAs: Record<string, string[]> = {
   adadelta: ["acc_delta.fc1.weight", "fc1.weight", "square_avg.fc1.weight"],
   rmsprop: ["fc1.weight", "grad_avg.fc1.weight", "momentum_buffer.fc1.weight", "square_avg.fc1.weight"],
 };
-const configFor = (optim: Record<string, unknown>, workers: number, kernels: string) =>
-  parseConfigObject({ seed: 3, data: { dataset: "idx", dir: dataDir }, model: { hidden: [24, 16] }, train: { epochs: 2, batchSize: 32 }, optim, engine: { workers, kernels } }, "test");
+const configFor = (optim: Record<string, unknown>, workers: number, kernels: string, model: Record<string, unknown> = { hidden: [24, 16] }) =>
+  parseConfigObject({ seed: 3, data: { dataset: "idx", dir: dataDir }, model, train: { epochs: 2, batchSize: 32 }, optim, engine: { workers, kernels } }, "test");
 const bytes = (f: Float32Array) => Buffer.from(f.buffer, f.byteOffset, f.byteLength);
 
 describe("optimizers through the engine", () => {
@@ -47,7 +47,7 @@ describe("optimizers through the engine", () => {
       const runs = [await train(configFor(optim, 1, "wasm"), { dataset })];
       // Stop after epoch 1 (onEpoch → false), save, load, resume.
       const config = configFor(optim, 2, "wasm");
-      const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses);
+      const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses, [1, dataset.rows, dataset.cols]);
       let saved: TrainState | null = null;
       const first = await train(config, { dataset, onEpoch: () => false, onCheckpoint: (s) => void (saved = s) });
       expect(first.stopped).toBe(true);
@@ -59,4 +59,19 @@ describe("optimizers through the engine", () => {
       expect(bytes(resumed.state.optimState).equals(bytes(runs[0]!.state.optimState))).toBe(true);
     }, 60_000);
   }
+
+  it("a layer list with dropout: bitwise the same for 1, 2 and 3 workers with each kernel set; the masks change the run, eval has none", async () => {
+    const dataset = await loadDataset("idx", dataDir);
+    const layers = (p: number) => ({ type: "sequential", layers: [{ type: "flatten" }, { type: "linear", out: 32 }, { type: "relu" }, { type: "dropout", p }, { type: "linear", out: 10 }] });
+    for (const kernels of ["ts", "wasm", ...(nativeAvailable ? ["native"] : [])]) {
+      const runs = [];
+      for (const w of [1, 2, 3]) runs.push(await train(configFor({ type: "sgd", lr: 0.05, momentum: 0.9 }, w, kernels, layers(0.5)), { dataset }));
+      for (const r of runs.slice(1)) expect(bytes(r.state.params).equals(bytes(runs[0]!.state.params)), kernels).toBe(true);
+      const plain = await train(configFor({ type: "sgd", lr: 0.05, momentum: 0.9 }, 2, kernels, layers(0)), { dataset });
+      expect(bytes(plain.state.params).equals(bytes(runs[0]!.state.params)), kernels).toBe(false);
+      expect(runs[0]!.history[1]!.test_acc, kernels).toBeGreaterThan(0.5);
+      // Evaluation applies no mask: the same weights score the same twice.
+      expect(runs[0]!.evaluation!.loss).toBe(runs[1]!.evaluation!.loss);
+    }
+  }, 60_000);
 });

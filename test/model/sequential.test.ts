@@ -1,0 +1,44 @@
+// model.type: sequential: layer lists from YAML, PyTorch names, shape checks with one-line
+// errors, the shorthands' equivalence, and the float64 gradient with dropout masks fixed.
+import { describe, expect, it } from "vitest";
+import { parseConfigObject } from "../../src/config/load.js";
+import { specFromConfig } from "../../src/model/build.js";
+import { mlp, paramLayout } from "../../src/model/spec.js";
+import { errorOf } from "../helpers.js";
+import { modelGradientCheck } from "../kernels/model-gradient.js";
+import { ts64Set } from "../kernels/set-harness.js";
+
+const model = (layers: unknown[]) => parseConfigObject({ model: { type: "sequential", layers } }, "test").model;
+const build = (layers: unknown[], shape = [1, 28, 28], classes = 10) => specFromConfig(model(layers), shape.reduce((a, b) => a * b, 1), classes, shape);
+
+describe("sequential models", () => {
+  it("names linear layers fc1, fc2, … in order (an explicit name wins), with nn.Linear shapes", () => {
+    const spec = build([{ type: "flatten" }, { type: "linear", out: 128 }, { type: "relu" }, { type: "dropout", p: 0.5 }, { type: "linear", out: 10, name: "head" }]);
+    expect(spec.layers.map((l) => l.kind)).toEqual(["dense", "relu", "dropout", "dense"]);
+    expect(paramLayout(spec).entries.map((e) => `${e.name} [${e.shape}]`)).toEqual(["fc1.weight [128,784]", "fc1.bias [128]", "head.weight [10,128]", "head.bias [10]"]);
+    expect(spec.inputShape).toEqual([1, 28, 28]);
+  });
+
+  it("the mlp shorthand and its layer list are the same model", () => {
+    const list = build([{ type: "flatten" }, { type: "linear", out: 520 }, { type: "relu" }, { type: "linear", out: 320 }, { type: "relu" }, { type: "linear", out: 10 }]);
+    const short = mlp([784, 520, 320, 10], "relu");
+    expect(list.layers).toEqual(short.layers);
+  });
+
+  it("shape mismatches are one line naming the layer, its index and the shapes", () => {
+    expect(errorOf(() => build([{ type: "linear", out: 10 }]))).toBe("model.layers[0] (linear fc1): expected a flat input of features, found shape (1, 28, 28); put { type: flatten } before it");
+    expect(errorOf(() => build([{ type: "flatten" }, { type: "linear", out: 64 }, { type: "relu" }, { type: "linear", out: 12 }]))).toBe("model.layers[3] (linear fc2): expected 10 outputs (the dataset's classes), found 12");
+    expect(errorOf(() => build([{ type: "flatten" }, { type: "linear", out: 10 }, { type: "relu" }]))).toBe("model.layers[2] (relu): expected the last layer to be a linear layer giving the 10 class logits, found output shape (10)");
+    expect(errorOf(() => build([{ type: "flatten" }, { type: "dropout", p: 0.2 }, { type: "linear", out: 10 }]))).toBe("model.layers[1] (dropout): expected a linear layer first (after flatten): the input pixels carry no gradient");
+    expect(errorOf(() => build([{ type: "flatten" }, { type: "linear", out: 20, name: "a" }, { type: "linear", out: 10, name: "a" }]))).toBe('model.layers[2] (linear a): expected a module name not used before, found "a" again');
+    expect(errorOf(() => model([{ type: "conv9" }]))).toBe('test: model.layers.0.type: expected one of "flatten", "linear", "relu", "dropout", found "conv9"');
+    expect(errorOf(() => parseConfigObject({ model: { type: "sequential" } }, "test"))).toBe("test: model.layers: expected a list of layers (model.type is sequential), found nothing");
+    expect(errorOf(() => parseConfigObject({ model: { type: "mlp", layers: [{ type: "relu" }] } }, "test"))).toMatch(/^test: model\.layers: expected no layers with type mlp \(set model\.type: sequential\)/);
+    expect(errorOf(() => model([{ type: "dropout", p: 1 }]))).toMatch(/^test: model\.layers\.0\.p: expected a number < 1, found 1$/);
+  });
+
+  it("backward with dropout masks fixed by the step matches float64 finite differences", () => {
+    const spec = build([{ type: "flatten" }, { type: "linear", out: 9 }, { type: "relu" }, { type: "dropout", p: 0.4 }, { type: "linear", out: 7 }, { type: "dropout", p: 0.2 }, { type: "linear", out: 5 }], [1, 3, 5], 5);
+    expect(modelGradientCheck(ts64Set(), spec, 4, 1, { seed: 3, step: 11, row0: 40 })).toBeLessThan(1e-6);
+  });
+});
