@@ -7,14 +7,15 @@
 //   optimState[2] the optimizer's state (S, P) f32, S slots (optim/optimizers.ts), double-buffered the same way
 //   grad        (P) f32: the mean gradient of this step, for optimizers not fused into PARAMS (not SGD)
 //   workspace   the step's activations and their gradients, one row per batch row:
-//               acts[i], dacts[i] (R, widths[i]) f32, labels (R) u8, rowLoss (2, R) f32 by step parity
+//               acts[i], dacts[i] (R, widths[i]) f32, labels (R) u8, rowLoss (2, R) f32 by step parity,
+//               cols[j], dcols[j] (R, OH·OW·C·KH·KW) f32: each conv layer's im2col matrix and its gradient
 //               (R = max(batch, W · eval chunk): eval worker w uses rows [w·E, (w+1)·E))
 //   testLoss    (Nt) f32: each test row's loss, summed in row order after EVAL
 //   rowSq       (nParamRows) f64: Σ g² of each parameter row (one output feature of one layer)
 //   control     (CONTROL_INTS) i32: flags shared by all threads (fault injection in tests)
 //   barrier     i32: the step loop's command words and per-worker results (engine/barrier.ts)
 //   stepRing    (RING_STEPS, RING_FIELDS) f64: each finished step's figures, read by the coordinator
-import { activationWidths, paramLayout, paramRows, type ModelSpec, type ParamEntry } from "../model/spec.js";
+import { activationWidths, colWidths, paramLayout, paramRows, type ModelSpec, type ParamEntry } from "../model/spec.js";
 
 export type RegionType = "u8" | "u32" | "i32" | "f32" | "f64";
 
@@ -38,6 +39,10 @@ export interface Workspace {
   labels: Region;
   /** per-row loss (2, rows) f32: half (step & 1) holds step's losses */
   rowLoss: Region;
+  /** cols[j] (rows, colWidths[j]) f32: conv layer j's im2col matrix; dcols[j] its gradient (empty for a first layer) */
+  cols: Region[];
+  dcols: Region[];
+  colWidths: number[];
 }
 
 export interface ArenaLayout {
@@ -145,6 +150,9 @@ export function layout(input: LayoutInput): ArenaLayout {
     dacts: widths.map((width, i) => region("f32", i === 0 ? 0 : rows * width)),
     labels: region("u8", rows),
     rowLoss: region("f32", 2 * rows),
+    colWidths: colWidths(spec),
+    cols: colWidths(spec).map((width) => region("f32", rows * width)),
+    dcols: spec.layers.flatMap((l, i) => (l.kind === "conv2d" ? [region("f32", i === 0 ? 0 : rows * l.g.OH * l.g.OW * l.g.C * l.g.KH * l.g.KW)] : [])),
   };
   const testLoss = region("f32", testCount);
   const rowSq = region("f64", paramRows(spec));

@@ -25,12 +25,13 @@ export const PARAM_ROW_ALIGN = 4;
 /**
  * PARAMS work of each of W workers: the model's parameter rows in layer order, cut into W
  * contiguous ranges of about equal cost (a row of a layer with C inputs costs C + 1 multiply-adds
- * per batch row). plan[w] lists worker w's segments.
+ * per batch row, times OH·OW for a conv). plan[w] lists worker w's segments.
  */
 export function paramPlan(spec: ModelSpec, workers: number): ParamSegment[][] {
   const layers = denseSteps(spec);
   let total = 0;
-  for (const d of layers) total += d.OC * (d.C + 1);
+  const rowCost = (d: DenseStep) => (d.C + 1) * d.positions;
+  for (const d of layers) total += d.OC * rowCost(d);
   // cuts[k]: the first global parameter row of worker k
   const bases: number[] = [];
   let nRows = 0;
@@ -45,9 +46,9 @@ export function paramPlan(spec: ModelSpec, workers: number): ParamSegment[][] {
     let cut = nRows;
     for (let l = 0; l < layers.length; l++) {
       const d = layers[l]!;
-      const cost = d.OC * (d.C + 1);
+      const cost = d.OC * rowCost(d);
       if (before + cost >= target) {
-        const o = Math.round((target - before) / (d.C + 1) / PARAM_ROW_ALIGN) * PARAM_ROW_ALIGN;
+        const o = Math.round((target - before) / rowCost(d) / PARAM_ROW_ALIGN) * PARAM_ROW_ALIGN;
         cut = bases[l]! + Math.min(d.OC, Math.max(0, o));
         break;
       }

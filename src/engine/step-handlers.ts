@@ -46,7 +46,9 @@ export function makeStepHandlers<F, U8, U32, F64>(
   const workspaceRows = (first: number, count: number): { ws: Workspace<F>; labels: U8; acts: Region[]; dacts: Region[] } => {
     const acts = wsp.acts.map((r, i) => rowsOf(r, widths[i]!, first, count));
     const dacts = wsp.dacts.map((r, i) => rowsOf(r, i === 0 ? 0 : widths[i]!, first, count));
-    return { ws: { acts: acts.map(bind.f32), dacts: dacts.map(bind.f32) }, labels: bind.u8(rowsOf(wsp.labels, 1, first, count)), acts, dacts };
+    const cols = wsp.cols.map((r, j) => bind.f32(rowsOf(r, wsp.colWidths[j]!, first, count)));
+    const dcols = wsp.dcols.map((r, j) => bind.f32(rowsOf(r, r.length === 0 ? 0 : wsp.colWidths[j]!, first, count)));
+    return { ws: { acts: acts.map(bind.f32), dacts: dacts.map(bind.f32), cols, dcols }, labels: bind.u8(rowsOf(wsp.labels, 1, first, count)), acts, dacts };
   };
   const wholeBatch = workspaceRows(0, wsp.rows).ws;
   const dense = denseSteps(spec);

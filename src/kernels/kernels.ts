@@ -71,6 +71,30 @@ export interface DropoutKey {
   stream: number;
 }
 
+/** A conv2d's input and window: C channels of H×W, KH×KW kernel, stride, zero padding, OH×OW output. */
+export interface ConvGeometry {
+  C: number;
+  H: number;
+  W: number;
+  KH: number;
+  KW: number;
+  stride: number;
+  pad: number;
+  OH: number;
+  OW: number;
+}
+
+/** A max-pool's input and window: C channels of H×W, K×K window, stride, OH×OW output. */
+export interface PoolGeometry {
+  C: number;
+  H: number;
+  W: number;
+  K: number;
+  stride: number;
+  OH: number;
+  OW: number;
+}
+
 export interface Kernels<F, U8, U32, F64> {
   // out (B, C)  outLabels (B)  images (N, C)  labels (N)  rowIndex (≥ start+B); out = (u8 / 255 − mean) / std in f32
   gatherRows(out: F, outLabels: U8, images: U8, labels: U8, rowIndex: U32, start: number, B: number, C: number, mean: number, std: number): void;
@@ -95,6 +119,17 @@ export interface Kernels<F, U8, U32, F64> {
   dropoutForward(out: F, inp: F, B: number, C: number, p: number, key: DropoutKey): void;
   // dinp, dout (B, C): dinp = dout · keep / (1 − p), the same mask as forward
   dropoutBackward(dinp: F, dout: F, B: number, C: number, p: number, key: DropoutKey): void;
+  // Activations of conv layers are stored per row in NHWC order (kernels/ts/conv.ts).
+  // col (B, OH·OW, C·KH·KW)  inp (B, H, W, C)
+  im2col(col: F, inp: F, B: number, g: ConvGeometry): void;
+  // dinp (B, H, W, C) = the sum of dcol (B, OH·OW, C·KH·KW) over the windows that read each element
+  col2im(dinp: F, dcol: F, B: number, g: ConvGeometry): void;
+  // out (B, OH, OW, C)  inp (B, H, W, C)
+  maxpoolForward(out: F, inp: F, B: number, g: PoolGeometry): void;
+  // dinp (B, H, W, C): dout (B, OH, OW, C) routed to each window's first maximum in inp
+  maxpoolBackward(dinp: F, dout: F, inp: F, B: number, g: PoolGeometry): void;
+  // out (B, Q, P) = inp (B, P, Q) transposed per row (flatten: NHWC → NCHW, and back)
+  transposeRows(out: F, inp: F, B: number, P: number, Q: number): void;
   // thetaOut, theta, grad (n); state slots (n each): θ_{t+1}, state_{t+1} from θ_t, state_t and the
   // mean gradient (elementwise: an element's result depends on nothing but its own inputs)
   optimizerStep(thetaOut: F, theta: F, grad: F, s: OptimStateBuffers<F>, n: number, hyper: OptimStepHyper): void;

@@ -1,7 +1,7 @@
 // The kernels as the WASM module and the native addon both export them: every buffer a byte
 // offset into the arena, flags as 0/1, the fused PARAMS kernel's buffers and hyper-parameters
 // as plain arguments. adaptPointerKernels turns such exports into the Kernels interface.
-import type { DenseParamBuffers, DropoutKey, Kernels, LossStats, OptimStateBuffers, OptimStepHyper, SgdHyper } from "./kernels.js";
+import type { ConvGeometry, DenseParamBuffers, DropoutKey, Kernels, PoolGeometry, LossStats, OptimStateBuffers, OptimStepHyper, SgdHyper } from "./kernels.js";
 import { dropoutConstants } from "./ts/dropout.js";
 
 export interface PointerKernelExports {
@@ -22,6 +22,11 @@ export interface PointerKernelExports {
   ): void;
   /** dropout with the mask threshold ⌊p·2³²⌋ and scale f32(1/(1−p)) already computed (u32 arguments as numbers) */
   dropoutApply(out: number, inp: number, B: number, C: number, threshold: number, scale: number, seed: number, step: number, row0: number, stream: number): void;
+  im2col(col: number, inp: number, B: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, OH: number, OW: number): void;
+  col2im(dinp: number, dcol: number, B: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, OH: number, OW: number): void;
+  maxpoolForward(out: number, inp: number, B: number, C: number, H: number, W: number, K: number, stride: number, OH: number, OW: number): void;
+  maxpoolBackward(dinp: number, dout: number, inp: number, B: number, C: number, H: number, W: number, K: number, stride: number, OH: number, OW: number): void;
+  transposeRows(out: number, inp: number, B: number, P: number, Q: number): void;
   /** slot pointers 0 = none */
   optimizerStep(
     kind: number, thetaOut: number, theta: number, grad: number, s0: number, s1: number, s2: number, s0Out: number, s1Out: number, s2Out: number, n: number,
@@ -48,6 +53,11 @@ export function adaptPointerKernels(x: PointerKernelExports): PointerKernels {
         rowSq, dout, inp, B, C, OC, o0, o1, h.gradScale, h.lr, h.momentum, h.nesterov ? 1 : 0, h.weightDecay,
       );
     },
+    im2col: (col, inp, B, g: ConvGeometry) => x.im2col(col, inp, B, g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, g.OH, g.OW),
+    col2im: (dinp, dcol, B, g: ConvGeometry) => x.col2im(dinp, dcol, B, g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, g.OH, g.OW),
+    maxpoolForward: (out, inp, B, g: PoolGeometry) => x.maxpoolForward(out, inp, B, g.C, g.H, g.W, g.K, g.stride, g.OH, g.OW),
+    maxpoolBackward: (dinp, dout, inp, B, g: PoolGeometry) => x.maxpoolBackward(dinp, dout, inp, B, g.C, g.H, g.W, g.K, g.stride, g.OH, g.OW),
+    transposeRows: (out, inp, B, P, Q) => x.transposeRows(out, inp, B, P, Q),
     dropoutForward: (out, inp, B, C, p, key: DropoutKey) => dropout(x, out, inp, B, C, p, key),
     dropoutBackward: (dinp, dout, B, C, p, key: DropoutKey) => dropout(x, dinp, dout, B, C, p, key),
     optimizerStep(thetaOut, theta, grad, s: OptimStateBuffers<number>, n, h: OptimStepHyper) {

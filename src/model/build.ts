@@ -19,23 +19,61 @@ function sequential(configs: NonNullable<Config["model"]["layers"]>, inputShape:
   const names = new Set<string>();
   let shape = [...inputShape];
   let linears = 0;
+  let convs = 0;
   let dropouts = 0;
+  const unique = (name: string, where: string) => {
+    if (names.has(name)) throw new ConfigError(`${where}: expected a module name not used before, found ${JSON.stringify(name)} again`);
+    names.add(name);
+  };
   configs.forEach((c, i) => {
-    const where = `model.layers[${i}] (${c.type}${c.type === "linear" ? ` ${c.name ?? `fc${linears + 1}`}` : ""})`;
+    const label = c.type === "linear" ? ` ${c.name ?? `fc${linears + 1}`}` : c.type === "conv2d" ? ` ${c.name ?? `conv${convs + 1}`}` : "";
+    const where = `model.layers[${i}] (${c.type}${label})`;
     const flat = () => {
       if (shape.length !== 1) throw new ConfigError(`${where}: expected a flat input of features, found shape ${shapeText(shape)}; put { type: flatten } before it`);
       return shape[0]!;
     };
+    const spatial = () => {
+      if (shape.length !== 3) throw new ConfigError(`${where}: expected an input of shape (C, H, W), found shape ${shapeText(shape)}`);
+      return shape as [number, number, number];
+    };
+    const outSide = (size: number, kernel: number, stride: number, pad: number, what: string) => {
+      const out = Math.floor((size + 2 * pad - kernel) / stride) + 1;
+      if (out < 1) throw new ConfigError(`${where}: expected a ${kernel}×${kernel} ${what} to fit the input of shape ${shapeText(shape)}${pad ? ` padded by ${pad}` : ""}, found no room`);
+      return out;
+    };
     switch (c.type) {
-      case "flatten":
+      case "flatten": {
+        // Conv activations are NHWC per row; PyTorch flattens (C, H, W): transpose where it differs.
+        if (shape.length === 3 && shape[0]! > 1 && shape[1]! * shape[2]! > 1) layers.push({ kind: "flatten", positions: shape[1]! * shape[2]!, channels: shape[0]! });
         shape = [shape.reduce((a, b) => a * b, 1)];
         return;
+      }
+      case "conv2d": {
+        const [C, H, W] = spatial();
+        convs++;
+        const name = c.name ?? `conv${convs}`;
+        unique(name, where);
+        const OH = outSide(H, c.kernel, c.stride, c.padding, "kernel");
+        const OW = outSide(W, c.kernel, c.stride, c.padding, "kernel");
+        const nextIsRelu = configs[i + 1]?.type === "relu";
+        layers.push({ kind: "conv2d", name, outChannels: c.out, init: nextIsRelu ? "kaiming-uniform" : "xavier-uniform", g: { C, H, W, KH: c.kernel, KW: c.kernel, stride: c.stride, pad: c.padding, OH, OW } });
+        shape = [c.out, OH, OW];
+        return;
+      }
+      case "maxpool2d": {
+        const [C, H, W] = spatial();
+        const stride = c.stride ?? c.kernel;
+        const OH = outSide(H, c.kernel, stride, 0, "window");
+        const OW = outSide(W, c.kernel, stride, 0, "window");
+        layers.push({ kind: "maxpool2d", g: { C, H, W, K: c.kernel, stride, OH, OW } });
+        shape = [C, OH, OW];
+        return;
+      }
       case "linear": {
         const inFeatures = flat();
         linears++;
         const name = c.name ?? `fc${linears}`;
-        if (names.has(name)) throw new ConfigError(`${where}: expected a module name not used before, found ${JSON.stringify(name)} again`);
-        names.add(name);
+        unique(name, where);
         const isLast = i === configs.length - 1 || configs.slice(i + 1).every((n) => n.type === "dropout");
         const nextIsRelu = configs[i + 1]?.type === "relu";
         layers.push({ kind: "dense", name, inFeatures, outFeatures: c.out, init: nextIsRelu && !isLast ? "kaiming-uniform" : "xavier-uniform" });
@@ -57,9 +95,9 @@ function sequential(configs: NonNullable<Config["model"]["layers"]>, inputShape:
   if (shape.length !== 1 || shape[0] !== nClasses) {
     throw new ConfigError(`model.layers[${configs.length - 1}] (linear ${lastDense.name}): expected ${nClasses} outputs (the dataset's classes), found ${shape[0]}`);
   }
-  if (layers[0]?.kind !== "dense") {
+  if (layers[0]?.kind !== "dense" && layers[0]?.kind !== "conv2d") {
     const first = configs.findIndex((c) => c.type !== "flatten");
-    throw new ConfigError(`model.layers[${first}] (${configs[first]!.type}): expected a linear layer first (after flatten): the input pixels carry no gradient`);
+    throw new ConfigError(`model.layers[${first}] (${configs[first]!.type}): expected a conv2d or linear layer first (after flatten): the input pixels carry no gradient`);
   }
   return { nInputs: inputShape.reduce((a, b) => a * b, 1), nClasses, layers, inputShape };
 }

@@ -14,10 +14,11 @@ export function initParams(params: Float32Array, spec: ModelSpec, seed: number):
   const rng = new Rng(seed, INIT_STREAM);
   params.fill(0);
   for (const layer of spec.layers) {
-    if (layer.kind !== "dense") continue;
+    if (layer.kind !== "dense" && layer.kind !== "conv2d") continue;
     const weight = entries.find((e) => e.name === `${layer.name}.weight`)!;
-    const fanIn = layer.inFeatures;
-    const fanOut = layer.outFeatures;
+    const window = layer.kind === "conv2d" ? layer.g.KH * layer.g.KW : 1;
+    const fanIn = layer.kind === "dense" ? layer.inFeatures : layer.g.C * window;
+    const fanOut = layer.kind === "dense" ? layer.outFeatures : layer.outChannels * window;
     const bound = layer.init === "kaiming-uniform" ? Math.sqrt(6 / fanIn) : Math.sqrt(6 / (fanIn + fanOut));
     for (let i = 0; i < weight.size; i++) params[weight.offset + i] = (rng.nextFloat() * 2 - 1) * bound;
   }

@@ -3,11 +3,11 @@
 import { tsKernels } from "../kernels/ts/index.js";
 import { viewsOf } from "./views.js";
 import { forward } from "./graph.js";
-import { activationWidths, type ModelSpec } from "./spec.js";
+import { activationWidths, colWidths, type ModelSpec } from "./spec.js";
 
 // inputs (B, nInputs) f32 in [0, 1]  → probabilities (B) × (K)
 export function predictProbabilities(spec: ModelSpec, params: Float32Array, inputs: Float32Array, B: number): number[][] {
-  const ws = { acts: activationWidths(spec).map((w) => new Float32Array(B * w)), dacts: [] };
+  const ws = { acts: activationWidths(spec).map((w) => new Float32Array(B * w)), dacts: [], cols: colWidths(spec).map((w) => new Float32Array(B * w)) };
   ws.acts[0]!.set(inputs.subarray(0, B * spec.nInputs));
   forward(tsKernels<Float32Array>(), spec, viewsOf(params, spec), ws, B);
   const logits = ws.acts[ws.acts.length - 1]!;

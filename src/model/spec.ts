@@ -1,6 +1,8 @@
 // A model is data: a list of layers. Forward walks it, backward walks it reversed (model/graph.ts).
 // Shape letters used across dptrain: B batch rows, C input features, OC output features, K classes.
 
+import type { ConvGeometry, PoolGeometry } from "../kernels/kernels.js";
+
 export type Activation = "relu";
 
 export type Layer =
@@ -13,6 +15,18 @@ export type Layer =
       /** kaiming-uniform before a ReLU, xavier-uniform for the logits layer */
       init: "kaiming-uniform" | "xavier-uniform";
     }
+  | {
+      kind: "conv2d";
+      /** PyTorch-style module name, e.g. "conv1"; params `${name}.weight` (OC, C, KH, KW) and `${name}.bias` (OC) */
+      name: string;
+      g: ConvGeometry;
+      outChannels: number;
+      init: "kaiming-uniform" | "xavier-uniform";
+    }
+  /** activations are NHWC per row: input (H, W, C), output (OH, OW, C) */
+  | { kind: "maxpool2d"; g: PoolGeometry }
+  /** (H·W, C) → (C, H·W): NHWC activations into PyTorch's flatten order */
+  | { kind: "flatten"; positions: number; channels: number }
   | { kind: "relu"; features: number }
   /** inverted dropout (training only): keep with probability 1 − p, scaled by 1 / (1 − p); stream = its index among the model's dropouts (the mask hash's) */
   | { kind: "dropout"; p: number; features: number; stream: number };
@@ -83,6 +97,10 @@ export function paramLayout(spec: ModelSpec): ParamLayout {
     offset += Math.ceil(size / PARAM_ALIGN_FLOATS) * PARAM_ALIGN_FLOATS;
   };
   for (const layer of spec.layers) {
+    if (layer.kind === "conv2d") {
+      add(`${layer.name}.weight`, [layer.outChannels, layer.g.C, layer.g.KH, layer.g.KW]);
+      add(`${layer.name}.bias`, [layer.outChannels]);
+    }
     if (layer.kind !== "dense") continue;
     add(`${layer.name}.weight`, [layer.outFeatures, layer.inFeatures]);
     add(`${layer.name}.bias`, [layer.outFeatures]);
@@ -93,20 +111,47 @@ export function paramLayout(spec: ModelSpec): ParamLayout {
 /** Width of each activation: widths[0] = inputs, widths[i+1] = output of layer i. */
 export function activationWidths(spec: ModelSpec): number[] {
   const widths = [spec.nInputs];
-  for (const layer of spec.layers) widths.push(layer.kind === "dense" ? layer.outFeatures : layer.features);
+  for (const layer of spec.layers) widths.push(layerWidth(layer));
   return widths;
+}
+
+/** Floats per row of a layer's output. */
+export function layerWidth(layer: Layer): number {
+  switch (layer.kind) {
+    case "dense":
+      return layer.outFeatures;
+    case "conv2d":
+      return layer.g.OH * layer.g.OW * layer.outChannels;
+    case "maxpool2d":
+      return layer.g.OH * layer.g.OW * layer.g.C;
+    case "flatten":
+      return layer.positions * layer.channels;
+    default:
+      return layer.features;
+  }
+}
+
+/** Floats per row of each conv layer's im2col matrix (OH·OW, C·KH·KW), in layer order. */
+export function colWidths(spec: ModelSpec): number[] {
+  return spec.layers.flatMap((l) => (l.kind === "conv2d" ? [l.g.OH * l.g.OW * l.g.C * l.g.KH * l.g.KW] : []));
 }
 
 /** Multiply-adds per row of one forward pass (for FLOP counts: training ≈ 3× forward). */
 export function macsPerRow(spec: ModelSpec): number {
   let macs = 0;
-  for (const layer of spec.layers) if (layer.kind === "dense") macs += layer.inFeatures * layer.outFeatures;
+  for (const layer of spec.layers) {
+    if (layer.kind === "dense") macs += layer.inFeatures * layer.outFeatures;
+    if (layer.kind === "conv2d") macs += layer.g.OH * layer.g.OW * layer.outChannels * layer.g.C * layer.g.KH * layer.g.KW;
+  }
   return macs;
 }
 
-/** Parameter rows of the model: one per output feature of each dense layer (weight row + bias). The PARAMS phase's unit of work. */
+/** Parameter rows of the model: one per output feature (dense) or output channel (conv2d), weight row + bias. The PARAMS phase's unit of work. */
 export function paramRows(spec: ModelSpec): number {
   let rows = 0;
-  for (const layer of spec.layers) if (layer.kind === "dense") rows += layer.outFeatures;
+  for (const layer of spec.layers) {
+    if (layer.kind === "dense") rows += layer.outFeatures;
+    if (layer.kind === "conv2d") rows += layer.outChannels;
+  }
   return rows;
 }

@@ -74,4 +74,21 @@ describe("optimizers through the engine", () => {
       expect(runs[0]!.evaluation!.loss).toBe(runs[1]!.evaluation!.loss);
     }
   }, 60_000);
+
+  it("a small CNN (conv, ReLU, conv, max-pool, dropout, flatten, linear) with Adadelta: bitwise the same for 1, 2 and 3 workers with each kernel set", async () => {
+    const dataset = await loadDataset("idx", dataDir);
+    const cnn = { type: "sequential", layers: [
+      { type: "conv2d", out: 4, kernel: 3 }, { type: "relu" }, { type: "conv2d", out: 8, kernel: 3 }, { type: "relu" },
+      { type: "maxpool2d", kernel: 2 }, { type: "dropout", p: 0.25 }, { type: "flatten" }, { type: "linear", out: 10 },
+    ] };
+    for (const kernels of ["ts", "wasm", ...(nativeAvailable ? ["native"] : [])]) {
+      const runs = [];
+      for (const w of [1, 2, 3]) runs.push(await train(configFor({ type: "adadelta" }, w, kernels, cnn), { dataset }));
+      for (const r of runs.slice(1)) {
+        expect(bytes(r.state.params).equals(bytes(runs[0]!.state.params)), kernels).toBe(true);
+        expect(r.evaluation!.loss, kernels).toBe(runs[0]!.evaluation!.loss);
+      }
+      expect(runs[0]!.history[1]!.test_acc, kernels).toBeGreaterThan(0.5);
+    }
+  }, 120_000);
 });

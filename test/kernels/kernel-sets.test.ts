@@ -7,7 +7,7 @@ import { denseForward, denseInputGrad, denseWeightGradSgd } from "../../src/kern
 import { gatherRows } from "../../src/kernels/ts/gather.js";
 import { reluBackward, reluForward } from "../../src/kernels/ts/relu.js";
 import { softmaxCrossEntropy } from "../../src/kernels/ts/softmax-ce.js";
-import type { OptimStepHyper, SgdHyper } from "../../src/kernels/kernels.js";
+import type { ConvGeometry, OptimStepHyper, PoolGeometry, SgdHyper } from "../../src/kernels/kernels.js";
 import { optimStepHyper } from "../../src/optim/optimizers.js";
 import type { Region } from "../../src/arena/layout.js";
 import { parseConfigObject } from "../../src/config/load.js";
@@ -204,6 +204,12 @@ for (const name of Object.keys(loaders)) {
           // With dropout after each ReLU (masks fixed by the context): the unfused backward path.
           const dropped = specFromConfig(parseConfigObject({ model: { type: "sequential", layers: [{ type: "flatten" }, { type: "linear", out: 9 }, { type: "relu" }, { type: "dropout", p: 0.3 }, { type: "linear", out: 7 }, { type: "relu" }, { type: "dropout", p: 0.5 }, { type: "linear", out: 5 }] } }, "test").model, 13, 5, [1, 1, 13]);
           expect(modelGradientCheck(s, dropped, 6, 3, { seed: 9, step: 4, row0: 100 })).toBeLessThan(2e-4);
+          // A small CNN: conv (padded, strided) + ReLU, conv, max-pool, dropout, flatten (NHWC → NCHW), linear.
+          const cnn = specFromConfig(parseConfigObject({ model: { type: "sequential", layers: [
+            { type: "conv2d", out: 4, kernel: 3, padding: 1 }, { type: "relu" }, { type: "conv2d", out: 5, kernel: 3, stride: 2 }, { type: "relu" },
+            { type: "maxpool2d", kernel: 2 }, { type: "dropout", p: 0.25 }, { type: "flatten" }, { type: "linear", out: 3 },
+          ] } }, "test").model, 2 * 9 * 9, 3, [2, 9, 9]);
+          expect(modelGradientCheck(s, cnn, 3, 5, { seed: 2, step: 1, row0: 7 })).toBeLessThan(2e-4);
         });
       });
     }
@@ -241,6 +247,61 @@ for (const name of Object.keys(loaders)) {
           byRows(C, (out) => s.k.gatherRows(out, outLabels, images, srcLabels, order, 1, B, C, 0.1307, 0.3081), (out, r) => s.k.gatherRows(out, outLabels, images, srcLabels, order, 1 + r, 1, C, 0.1307, 0.3081));
         });
       }
+    });
+
+    describe("conv data movement: im2col, col2im, max-pool, transpose (NHWC)", () => {
+      const convs: [string, ConvGeometry][] = [
+        ["1→ 3×3, 8×8", { C: 1, H: 8, W: 8, KH: 3, KW: 3, stride: 1, pad: 0, OH: 6, OW: 6 }],
+        ["3ch 5×5 stride 2 pad 2, 9×7", { C: 3, H: 9, W: 7, KH: 5, KW: 5, stride: 2, pad: 2, OH: 5, OW: 4 }],
+        ["32ch 3×3, 6×6", { C: 32, H: 6, W: 6, KH: 3, KW: 3, stride: 1, pad: 1, OH: 6, OW: 6 }],
+      ];
+      const pools: [string, PoolGeometry][] = [
+        ["2×2 on 8×8×5", { C: 5, H: 8, W: 8, K: 2, stride: 2, OH: 4, OW: 4 }],
+        ["3×3 stride 2 on 7×9×2", { C: 2, H: 7, W: 9, K: 3, stride: 2, OH: 3, OW: 4 }],
+      ];
+      /** Runs fn over rows [r0, r1) ranges of B rows; returns the output bytes. */
+      const byRanges = (set: SetUnderTest, B: number, inW: number, outW: number, x: Float32Array, ranges: [number, number][], fn: (out: unknown, inp: unknown, n: number) => void, extra?: [number, Float32Array]) => {
+        const [, , inR] = set.f32(B * inW, x);
+        const [, outV, outR] = set.f32(B * outW);
+        const exR = extra ? set.f32(B * extra[0], extra[1])[2] : null;
+        for (const [r0, r1] of ranges) {
+          const at = (r: Region, w: number) => set.bind.f32({ offset: r.offset + r0 * w * 4, length: (r1 - r0) * w, type: "f32" });
+          if (exR) (fn as (o: unknown, i: unknown, n: number, e: unknown) => void)(at(outR, outW), at(inR, inW), r1 - r0, at(exR, extra![0]));
+          else fn(at(outR, outW), at(inR, inW), r1 - r0);
+        }
+        return Buffer.from(outV.buffer, outV.byteOffset, outV.byteLength);
+      };
+      const B = 5;
+      const check = (inW: number, outW: number, x: Float32Array, fn: (k: SetUnderTest["k"]) => (out: unknown, inp: unknown, n: number, e?: unknown) => void, extra?: [number, Float32Array]) => {
+        s.reset();
+        const whole = byRanges(s, B, inW, outW, x, [[0, B]], fn(s.k), extra);
+        expect(whole.equals(byRanges(tsSet(), B, inW, outW, x, [[0, B]], fn(tsSet().k), extra))).toBe(true);
+        expect(byRanges(s, B, inW, outW, x, [[0, 2], [2, 3], [3, B]], fn(s.k), extra).equals(whole)).toBe(true);
+      };
+      for (const [label, g] of convs) {
+        it(`im2col and col2im: ${label}: the reference's bits, and one call equals row ranges`, () => {
+          const inW = g.H * g.W * g.C;
+          const colW = g.OH * g.OW * g.C * g.KH * g.KW;
+          const rng = new Rng(inW);
+          check(inW, colW, randomArray(Float32Array, B * inW, rng), (k) => (out, inp, n) => k.im2col(out, inp, n, g));
+          check(colW, inW, randomArray(Float32Array, B * colW, rng), (k) => (out, inp, n) => k.col2im(out, inp, n, g));
+        });
+      }
+      for (const [label, g] of pools) {
+        it(`max-pool forward and backward: ${label}: the reference's bits, and one call equals row ranges`, () => {
+          const inW = g.H * g.W * g.C;
+          const outW = g.OH * g.OW * g.C;
+          const rng = new Rng(inW + 1);
+          const x = randomArray(Float32Array, B * inW, rng);
+          for (let i = 0; i < x.length; i += 7) x[i] = x[i + 1] ?? 0; // ties: the first maximum wins
+          check(inW, outW, x, (k) => (out, inp, n) => k.maxpoolForward(out, inp, n, g));
+          check(outW, inW, randomArray(Float32Array, B * outW, rng), (k) => (out, dout, n, inp) => k.maxpoolBackward(out, dout, inp, n, g), [inW, x]);
+        });
+      }
+      it("transposeRows (B, P, Q) → (B, Q, P) and back", () => {
+        const x = randomArray(Float32Array, B * 12, new Rng(12));
+        check(12, 12, x, (k) => (out, inp, n) => k.transposeRows(out, inp, n, 3, 4));
+      });
     });
 
     describe("dropout (counter-based masks)", () => {

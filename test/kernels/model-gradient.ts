@@ -4,7 +4,7 @@
 import { tsKernels } from "../../src/kernels/ts/index.js";
 import { backwardRows, denseSteps, forward, weightGradSgd, type ParamViews, type TrainContext, type Workspace } from "../../src/model/graph.js";
 import { initParams } from "../../src/model/init.js";
-import { activationWidths, paramLayout, type ModelSpec } from "../../src/model/spec.js";
+import { activationWidths, colWidths, paramLayout, type ModelSpec } from "../../src/model/spec.js";
 import { viewsOf } from "../../src/model/views.js";
 import { Rng } from "../../src/rng.js";
 import { finiteDiff, normRelError, randomArray } from "../helpers.js";
@@ -26,7 +26,7 @@ export function modelGradientCheck(s: SetUnderTest, spec: ModelSpec, B: number, 
   const k64 = tsKernels<Float64Array>();
   const params64 = Float64Array.from(init32);
   const pv64 = viewsOf(params64, spec);
-  const ws64: Workspace<Float64Array> = { acts: widths.map((w) => new Float64Array(B * w)), dacts: widths.map((w) => new Float64Array(B * w)) };
+  const ws64: Workspace<Float64Array> = { acts: widths.map((w) => new Float64Array(B * w)), dacts: widths.map((w) => new Float64Array(B * w)), cols: colWidths(spec).map((w) => new Float64Array(B * w)) };
   ws64.acts[0]!.set(inputs);
   const meanLoss = () => {
     forward(k64, spec, pv64, ws64, B, train);
@@ -44,7 +44,10 @@ export function modelGradientCheck(s: SetUnderTest, spec: ModelSpec, B: number, 
   const grads: Record<string, Float32Array> = {};
   const gv: ParamViews<unknown> = {};
   for (const e of entries) [gv[e.key], grads[e.key]] = s.f32(e.size);
-  const ws: Workspace<unknown> = { acts: widths.map((w, i) => s.f32(B * w, i === 0 ? inputs : undefined)[0]), dacts: widths.map((w) => s.f32(B * w)[0]) };
+  const ws: Workspace<unknown> = {
+    acts: widths.map((w, i) => s.f32(B * w, i === 0 ? inputs : undefined)[0]), dacts: widths.map((w) => s.f32(B * w)[0]),
+    cols: colWidths(spec).map((w) => s.f32(B * w)[0]), dcols: colWidths(spec).map((w) => s.f32(B * w)[0]),
+  };
   const [losses] = s.f32(B);
   const [rowSq] = s.f64(Math.max(...denseSteps(spec).map((d) => d.OC)));
   forward(s.k, spec, pv, ws, B, train);

@@ -193,6 +193,50 @@ napi_value DenseWeightGradSgd(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// (col, inp, B, C, H, W, KH, KW, stride, pad, OH, OW) and col2im (dinp, dcol, …)
+dptrain::ConvGeometry convGeometry(const Call& c, int from) {
+  return {c.i32(from), c.i32(from + 1), c.i32(from + 2), c.i32(from + 3), c.i32(from + 4), c.i32(from + 5), c.i32(from + 6), c.i32(from + 7), c.i32(from + 8)};
+}
+// (…, C, H, W, K, stride, OH, OW)
+dptrain::PoolGeometry poolGeometry(const Call& c, int from) {
+  return {c.i32(from), c.i32(from + 1), c.i32(from + 2), c.i32(from + 3), c.i32(from + 4), c.i32(from + 5), c.i32(from + 6)};
+}
+
+napi_value Im2col(napi_env env, napi_callback_info info) {
+  Call c(env, info, 12);
+  if (!c.ok) return nullptr;
+  c.state->ops->im2col(c.ptr<float>(0), c.ptr<const float>(1), c.i32(2), convGeometry(c, 3));
+  return nullptr;
+}
+
+napi_value Col2im(napi_env env, napi_callback_info info) {
+  Call c(env, info, 12);
+  if (!c.ok) return nullptr;
+  c.state->ops->col2im(c.ptr<float>(0), c.ptr<const float>(1), c.i32(2), convGeometry(c, 3));
+  return nullptr;
+}
+
+napi_value MaxpoolForward(napi_env env, napi_callback_info info) {
+  Call c(env, info, 10);
+  if (!c.ok) return nullptr;
+  c.state->ops->maxpoolForward(c.ptr<float>(0), c.ptr<const float>(1), c.i32(2), poolGeometry(c, 3));
+  return nullptr;
+}
+
+napi_value MaxpoolBackward(napi_env env, napi_callback_info info) {
+  Call c(env, info, 11);
+  if (!c.ok) return nullptr;
+  c.state->ops->maxpoolBackward(c.ptr<float>(0), c.ptr<const float>(1), c.ptr<const float>(2), c.i32(3), poolGeometry(c, 4));
+  return nullptr;
+}
+
+napi_value TransposeRows(napi_env env, napi_callback_info info) {
+  Call c(env, info, 5);
+  if (!c.ok) return nullptr;
+  c.state->ops->transposeRows(c.ptr<float>(0), c.ptr<const float>(1), c.i32(2), c.i32(3), c.i32(4));
+  return nullptr;
+}
+
 // (out, inp, B, C, threshold, scale, seed, step, row0, stream)
 napi_value DropoutApply(napi_env env, napi_callback_info info) {
   Call c(env, info, 10);
@@ -237,6 +281,11 @@ napi_value Init(napi_env env, napi_value exports) {
       {"softmaxCrossEntropy", nullptr, SoftmaxCrossEntropy, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"lastCorrect", nullptr, LastCorrect, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"denseWeightGradSgd", nullptr, DenseWeightGradSgd, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"im2col", nullptr, Im2col, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"col2im", nullptr, Col2im, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxpoolForward", nullptr, MaxpoolForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"maxpoolBackward", nullptr, MaxpoolBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"transposeRows", nullptr, TransposeRows, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"dropoutApply", nullptr, DropoutApply, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"optimizerStep", nullptr, OptimizerStep, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"fmaPeakGflops", nullptr, FmaPeakGflops, nullptr, nullptr, nullptr, napi_default, nullptr},

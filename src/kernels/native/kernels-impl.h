@@ -282,6 +282,90 @@ void optimizerStep(float* thOut, const float* th, const float* grad, const float
   }
 }
 
+// ---- ROWS: im2col / col2im, max-pool, transpose (data movement; src/kernels/ts/conv.ts) ----
+
+void im2col(float* col, const float* inp, int B, const dptrain::ConvGeometry& g) {
+  const int K = g.C * g.KH * g.KW;
+  for (int b = 0; b < B; b++)
+    for (int oh = 0; oh < g.OH; oh++)
+      for (int ow = 0; ow < g.OW; ow++) {
+        float* dst = col + (((int64_t)b * g.OH + oh) * g.OW + ow) * K;
+        for (int c = 0; c < g.C; c++)
+          for (int kh = 0; kh < g.KH; kh++) {
+            const int h = oh * g.stride + kh - g.pad;
+            for (int kw = 0; kw < g.KW; kw++) {
+              const int w = ow * g.stride + kw - g.pad;
+              dst[(c * g.KH + kh) * g.KW + kw] = h >= 0 && h < g.H && w >= 0 && w < g.W ? inp[(((int64_t)b * g.H + h) * g.W + w) * g.C + c] : 0.0f;
+            }
+          }
+      }
+}
+
+void col2im(float* dinp, const float* dcol, int B, const dptrain::ConvGeometry& g) {
+  const int K = g.C * g.KH * g.KW;
+  for (int64_t i = 0; i < (int64_t)B * g.H * g.W * g.C; i++) dinp[i] = 0.0f;
+  for (int b = 0; b < B; b++)
+    for (int oh = 0; oh < g.OH; oh++)
+      for (int ow = 0; ow < g.OW; ow++) {
+        const float* src = dcol + (((int64_t)b * g.OH + oh) * g.OW + ow) * K;
+        for (int c = 0; c < g.C; c++)
+          for (int kh = 0; kh < g.KH; kh++) {
+            const int h = oh * g.stride + kh - g.pad;
+            if (h < 0 || h >= g.H) continue;
+            for (int kw = 0; kw < g.KW; kw++) {
+              const int w = ow * g.stride + kw - g.pad;
+              if (w < 0 || w >= g.W) continue;
+              dinp[(((int64_t)b * g.H + h) * g.W + w) * g.C + c] += src[(c * g.KH + kh) * g.KW + kw];
+            }
+          }
+      }
+}
+
+void maxpoolForward(float* out, const float* inp, int B, const dptrain::PoolGeometry& g) {
+  for (int b = 0; b < B; b++)
+    for (int oh = 0; oh < g.OH; oh++)
+      for (int ow = 0; ow < g.OW; ow++)
+        for (int c = 0; c < g.C; c++) {
+          float m = -INFINITY;
+          bool nan = false;
+          for (int kh = 0; kh < g.K; kh++)
+            for (int kw = 0; kw < g.K; kw++) {
+              const float v = inp[(((int64_t)b * g.H + oh * g.stride + kh) * g.W + ow * g.stride + kw) * g.C + c];
+              nan = nan || v != v;
+              m = v > m ? v : m;
+            }
+          out[(((int64_t)b * g.OH + oh) * g.OW + ow) * g.C + c] = nan ? NAN : m;  // NaN propagates, as Math.max
+        }
+}
+
+void maxpoolBackward(float* dinp, const float* dout, const float* inp, int B, const dptrain::PoolGeometry& g) {
+  for (int64_t i = 0; i < (int64_t)B * g.H * g.W * g.C; i++) dinp[i] = 0.0f;
+  for (int b = 0; b < B; b++)
+    for (int oh = 0; oh < g.OH; oh++)
+      for (int ow = 0; ow < g.OW; ow++)
+        for (int c = 0; c < g.C; c++) {
+          int64_t best = -1;
+          float m = -INFINITY;
+          for (int kh = 0; kh < g.K; kh++)
+            for (int kw = 0; kw < g.K; kw++) {
+              const int64_t i = (((int64_t)b * g.H + oh * g.stride + kh) * g.W + ow * g.stride + kw) * g.C + c;
+              if (inp[i] > m || best < 0) {
+                m = inp[i];
+                best = i;
+              }
+            }
+          dinp[best] += dout[(((int64_t)b * g.OH + oh) * g.OW + ow) * g.C + c];
+        }
+}
+
+void transposeRows(float* out, const float* inp, int B, int P, int Q) {
+  for (int b = 0; b < B; b++) {
+    const int64_t o = (int64_t)b * P * Q;
+    for (int p = 0; p < P; p++)
+      for (int q = 0; q < Q; q++) out[o + (int64_t)q * P + p] = inp[o + (int64_t)p * Q + q];
+  }
+}
+
 // ---- ROWS: dropout (counter-based masks, src/kernels/ts/dropout.ts) ----------------------
 
 inline uint32_t mix32(uint32_t x) {
@@ -387,7 +471,7 @@ double fmaPeakGflops(int64_t iterations) {
 
 const dptrain::Ops* ISA_OPS_FN() {
   static const dptrain::Ops ops = {
-      T::NAME, gatherRows, denseForward, denseInputGrad, reluForward, reluBackward, softmaxCrossEntropy, denseWeightGradSgd, dropoutApply, optimizerStep, fmaPeakGflops,
+      T::NAME, gatherRows, denseForward, denseInputGrad, reluForward, reluBackward, softmaxCrossEntropy, denseWeightGradSgd, im2col, col2im, maxpoolForward, maxpoolBackward, transposeRows, dropoutApply, optimizerStep, fmaPeakGflops,
   };
   return &ops;
 }

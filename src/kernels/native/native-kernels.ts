@@ -6,6 +6,7 @@
 // throws an ordinary RangeError and never reaches C.
 import { createRequire } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
+import type { ConvGeometry, PoolGeometry } from "../kernels.js";
 import { adaptPointerKernels, type PointerKernelExports, type PointerKernels } from "../pointer-abi.js";
 import { nativeAddonDefault, nativeBuildRecord } from "../../paths.js";
 
@@ -81,6 +82,20 @@ function checker(memory: WebAssembly.Memory, kernel: string) {
   };
 }
 
+/** A conv's sizes checked, and the floats of its input and im2col matrix (windows must stay inside the padded input). */
+function convExtents(c: ReturnType<typeof checker>, B: number, g: ConvGeometry): { inFloats: number; colFloats: number } {
+  for (const [name, v] of Object.entries({ B, ...g })) c.size(name, v);
+  if (g.stride < 1 || (g.OH - 1) * g.stride + g.KH > g.H + 2 * g.pad || (g.OW - 1) * g.stride + g.KW > g.W + 2 * g.pad) throw new RangeError(`native conv: a ${g.KH}×${g.KW} window at stride ${g.stride} gives no ${g.OH}×${g.OW} output on ${g.H}×${g.W} padded by ${g.pad}`);
+  return { inFloats: B * g.H * g.W * g.C, colFloats: B * g.OH * g.OW * g.C * g.KH * g.KW };
+}
+
+/** A max-pool's sizes checked, and the floats of its input and output. */
+function poolExtents(c: ReturnType<typeof checker>, B: number, g: PoolGeometry): { inFloats: number; outFloats: number } {
+  for (const [name, v] of Object.entries({ B, ...g })) c.size(name, v);
+  if (g.stride < 1 || g.K < 1 || (g.OH - 1) * g.stride + g.K > g.H || (g.OW - 1) * g.stride + g.K > g.W) throw new RangeError(`native maxpool: a ${g.K}×${g.K} window at stride ${g.stride} gives no ${g.OH}×${g.OW} output on ${g.H}×${g.W}`);
+  return { inFloats: B * g.H * g.W * g.C, outFloats: B * g.OH * g.OW * g.C };
+}
+
 /** The native set on this thread, running instruction set `isa`, over the arena `memory`. */
 export function loadNativeKernels(memory: WebAssembly.Memory, isa: NativeIsa, path = nativeAddonPath()): PointerKernels {
   const { addon, reason } = loadAddon(path);
@@ -142,6 +157,35 @@ function checkedAgainstArena(memory: WebAssembly.Memory, k: PointerKernels): Poi
       for (const name of ["bias", "biasVelocity", "biasOut", "biasVelocityOut"] as const) c.extent(name, p[name], OC * 4);
       c.extent("rowSq", rowSq, OC * 8), c.extent("dout", dout, B * OC * 4), c.extent("inp", inp, B * C * 4);
       k.denseWeightGradSgd(p, rowSq, dout, inp, B, C, OC, o0, o1, h);
+    },
+    im2col(col, inp, B, g) {
+      const c = checker(memory, "im2col");
+      const { inFloats, colFloats } = convExtents(c, B, g);
+      c.extent("col", col, colFloats * 4), c.extent("inp", inp, inFloats * 4);
+      k.im2col(col, inp, B, g);
+    },
+    col2im(dinp, dcol, B, g) {
+      const c = checker(memory, "col2im");
+      const { inFloats, colFloats } = convExtents(c, B, g);
+      c.extent("dinp", dinp, inFloats * 4), c.extent("dcol", dcol, colFloats * 4);
+      k.col2im(dinp, dcol, B, g);
+    },
+    maxpoolForward(out, inp, B, g) {
+      const c = checker(memory, "maxpoolForward");
+      const { inFloats, outFloats } = poolExtents(c, B, g);
+      c.extent("out", out, outFloats * 4), c.extent("inp", inp, inFloats * 4);
+      k.maxpoolForward(out, inp, B, g);
+    },
+    maxpoolBackward(dinp, dout, inp, B, g) {
+      const c = checker(memory, "maxpoolBackward");
+      const { inFloats, outFloats } = poolExtents(c, B, g);
+      c.extent("dinp", dinp, inFloats * 4), c.extent("dout", dout, outFloats * 4), c.extent("inp", inp, inFloats * 4);
+      k.maxpoolBackward(dinp, dout, inp, B, g);
+    },
+    transposeRows(out, inp, B, P, Q) {
+      const c = checker(memory, "transposeRows");
+      c.size("B", B), c.size("P", P), c.size("Q", Q), c.extent("out", out, B * P * Q * 4), c.extent("inp", inp, B * P * Q * 4);
+      k.transposeRows(out, inp, B, P, Q);
     },
     dropoutForward(out, inp, B, C, p, key) {
       const c = checker(memory, "dropoutForward");

@@ -24,6 +24,14 @@ struct OptimStep {
   float p[8];
 };
 
+// A conv2d's input and window (src/kernels/kernels.ts ConvGeometry), and a max-pool's.
+struct ConvGeometry {
+  int C, H, W, KH, KW, stride, pad, OH, OW;
+};
+struct PoolGeometry {
+  int C, H, W, K, stride, OH, OW;
+};
+
 struct Ops {
   const char* isa;
   // out (B, C)  outLabels (B)  images (N, C) u8  labels (N)  rowIndex (≥ start+B)
@@ -38,6 +46,17 @@ struct Ops {
   double (*softmaxCrossEntropy)(float* dlogits, float* losses, const float* logits, const uint8_t* labels, int B, int K, double gradScale, int* correct);
   // PARAMS: rows [o0, o1) of g = gradScale · doutᵀ·inp, fused SGD; rowSq (OC) f64 = Σ g² per row
   void (*denseWeightGradSgd)(const DenseParams& p, double* rowSq, const float* dout, const float* inp, int B, int C, int OC, int o0, int o1, const SgdHyper& h);
+  // Conv activations are NHWC per row (src/kernels/ts/conv.ts has the reference loops).
+  // col (B, OH·OW, C·KH·KW)  inp (B, H, W, C)
+  void (*im2col)(float* col, const float* inp, int B, const ConvGeometry& g);
+  // dinp (B, H, W, C) = Σ of dcol over the windows reading each element, order (oh, ow, c, kh, kw)
+  void (*col2im)(float* dinp, const float* dcol, int B, const ConvGeometry& g);
+  // out (B, OH, OW, C)  inp (B, H, W, C)
+  void (*maxpoolForward)(float* out, const float* inp, int B, const PoolGeometry& g);
+  // dinp (B, H, W, C): dout routed to each window's first maximum
+  void (*maxpoolBackward)(float* dinp, const float* dout, const float* inp, int B, const PoolGeometry& g);
+  // out (B, Q, P) = inp (B, P, Q) transposed per row
+  void (*transposeRows)(float* out, const float* inp, int B, int P, int Q);
   // out, inp (B, C): out = inp · scale where hash(seed, step, row0 + r, stream, c) ≥ threshold, else 0
   // (src/kernels/ts/dropout.ts); forward and backward both
   void (*dropoutApply)(float* out, const float* inp, int B, int C, uint32_t threshold, float scale, uint32_t seed, uint32_t step, uint32_t row0, uint32_t stream);
