@@ -33,6 +33,8 @@ const runs = (name: string) => !name.startsWith("native-") || cpuIsas.includes(n
 const shapes: [number, number, number][] = [
   // [B, C, OC]: batch of 1, odd columns (1, 3, 17, 785), odd outputs, and the seed MLP's shapes
   [1, 1, 1], [1, 3, 5], [3, 17, 7], [5, 785, 9], [8, 784, 520], [7, 520, 320], [2, 120, 10], [9, 33, 6],
+  // tall inputs (a conv's im2col matrix): the native weight gradient's row-chunked path, the forward's row tiles
+  [300, 33, 6], [257, 288, 13],
 ];
 const hypers: SgdHyper[] = [
   { gradScale: 1 / 8, lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4 },
@@ -376,7 +378,7 @@ for (const name of Object.keys(loaders)) {
     });
 
     describe("parameter-row independence of the fused weight gradient + SGD, bitwise", () => {
-      for (const [B, C, OC] of [[7, 785, 9], [64, 784, 13], [3, 17, 6], [1, 3, 5]] as const) {
+      for (const [B, C, OC] of [[7, 785, 9], [64, 784, 13], [3, 17, 6], [1, 3, 5], [300, 33, 14], [129, 9, 7]] as const) {
         it(`rows [0, OC) in one call equal odd splits and one row at a time: B=${B} C=${C} OC=${OC}`, () => {
           s.reset();
           const c = denseCase(B, C, OC);

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <ctime>
 #include <immintrin.h>
+#include <vector>
 
 #include "ops.h"
 

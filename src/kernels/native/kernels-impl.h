@@ -72,10 +72,20 @@ inline void forwardOutputs(float* out, const float* inp, const float* weight, co
   forwardTail<T::FWD_RB - 1, OB>(out, inp, weight, bias, b, B - b, o, C, OC, relu);
 }
 
+// Rows in tiles of FWD_ROW_TILE, outputs inside: a tile of input rows stays in L2 while every
+// weight row passes, so a tall input (a conv's im2col matrix: B·OH·OW rows) is read once, not
+// once per output block. Each row's outputs are the same operations whatever its tile.
+constexpr int FWD_ROW_TILE = 64;
+
 void denseForward(float* out, const float* inp, const float* weight, const float* bias, int B, int C, int OC, bool relu) {
-  int o = 0;
-  for (; o + T::FWD_OB <= OC; o += T::FWD_OB) forwardOutputs<T::FWD_OB>(out, inp, weight, bias, o, B, C, OC, relu);
-  for (; o < OC; o++) forwardOutputs<1>(out, inp, weight, bias, o, B, C, OC, relu);
+  for (int b0 = 0; b0 < B; b0 += FWD_ROW_TILE) {
+    const int rows = B - b0 < FWD_ROW_TILE ? B - b0 : FWD_ROW_TILE;
+    const float* in = inp + (int64_t)b0 * C;
+    float* o_ = out + (int64_t)b0 * OC;
+    int o = 0;
+    for (; o + T::FWD_OB <= OC; o += T::FWD_OB) forwardOutputs<T::FWD_OB>(o_, in, weight, bias, o, rows, C, OC, relu);
+    for (; o < OC; o++) forwardOutputs<1>(o_, in, weight, bias, o, rows, C, OC, relu);
+  }
 }
 
 // ---- ROWS: input gradient, axpy along C --------------------------------------------------
@@ -216,7 +226,85 @@ inline void weightGradTail(const DenseParams& p, double* rowSq, const float* dou
   }
 }
 
+// ---- The same for a tall input (a conv's im2col matrix, B·OH·OW rows): chunks of rows ------
+// The direct path above streams all B rows of the input once per block of output rows. For a
+// tall input that is hundreds of MB per step, so here the rows go in chunks of DW_B_TILE that stay
+// in L2 while every output row of the range passes, and the partial sums wait in a scratch
+// buffer between chunks. Each partial sum is the same f32 FMA chain in the same ascending order
+// of b as the direct path's register accumulator, so the bits are the same.
+constexpr int DW_B_TILE = 128;
+
+template <int OB, int CB>
+inline void accumulateTile(float* acc, const float* dout, const float* inp, int nb, int C, int OC, int o, int c, int tail) {
+  const M m = T::mask(tail);
+  V a[OB][CB];
+  for (int r = 0; r < OB; r++)
+    for (int j = 0; j < CB; j++) a[r][j] = j + 1 < CB || tail == N ? T::load(acc + (int64_t)r * C + c + j * N) : T::loadm(acc + (int64_t)r * C + c + j * N, m);
+  for (int b = 0; b < nb; b++) {
+    V x[CB];
+    const float* row = inp + (int64_t)b * C + c;
+    for (int j = 0; j < CB; j++) x[j] = j + 1 < CB || tail == N ? T::load(row + j * N) : T::loadm(row + j * N, m);
+    for (int r = 0; r < OB; r++) {
+      const V g = T::set1(dout[(int64_t)b * OC + o + r]);
+      for (int j = 0; j < CB; j++) a[r][j] = T::fma(g, x[j], a[r][j]);
+    }
+  }
+  for (int r = 0; r < OB; r++)
+    for (int j = 0; j < CB; j++) {
+      float* dst = acc + (int64_t)r * C + c + j * N;
+      if (j + 1 < CB || tail == N) T::store(dst, a[r][j]);
+      else T::storem(dst, m, a[r][j]);
+    }
+}
+
+template <int OB>
+inline void accumulateRows(float* acc, const float* dout, const float* inp, int nb, int C, int OC, int o) {
+  constexpr int CB = T::DW_CB;
+  int c = 0;
+  for (; c + CB * N <= C; c += CB * N) accumulateTile<OB, CB>(acc, dout, inp, nb, C, OC, o, c, N);
+  for (; c < C; c += N) accumulateTile<OB, 1>(acc, dout, inp, nb, C, OC, o, c, C - c < N ? C - c : N);
+}
+
+template <int OB>
+inline void accumulateTail(float* acc, const float* dout, const float* inp, int nb, int C, int OC, int o, int rows) {
+  if constexpr (OB > 0) {
+    if (rows == OB) accumulateRows<OB>(acc, dout, inp, nb, C, OC, o);
+    else accumulateTail<OB - 1>(acc, dout, inp, nb, C, OC, o, rows);
+  }
+}
+
+void weightGradChunked(const DenseParams& p, double* rowSq, const float* dout, const float* inp, int B, int C, int OC, int o0, int o1, const SgdHyper& h) {
+  static thread_local std::vector<float> scratch;
+  scratch.assign((size_t)(o1 - o0) * C, 0.0f);
+  float* acc = scratch.data();
+  for (int b0 = 0; b0 < B; b0 += DW_B_TILE) {
+    const int nb = B - b0 < DW_B_TILE ? B - b0 : DW_B_TILE;
+    const float* d = dout + (int64_t)b0 * OC;
+    const float* x = inp + (int64_t)b0 * C;
+    int o = o0;
+    for (; o + T::DW_OB <= o1; o += T::DW_OB) accumulateRows<T::DW_OB>(acc + (int64_t)(o - o0) * C, d, x, nb, C, OC, o);
+    accumulateTail<T::DW_OB - 1>(acc + (int64_t)(o - o0) * C, d, x, nb, C, OC, o, o1 - o);
+  }
+  // Scale, Σ g² and SGD per row, vectors in ascending c as the direct path's tiles visit them.
+  const V scale = T::set1(h.gradScale);
+  for (int o = o0; o < o1; o++) {
+    V sq = T::zero();
+    for (int c = 0; c < C; c += N) {
+      const int lanes = C - c < N ? C - c : N;
+      const M m = T::mask(lanes);
+      const bool whole = lanes == N;
+      const float* a = acc + (int64_t)(o - o0) * C + c;
+      const V g = T::mul(whole ? T::load(a) : T::loadm(a, m), scale);
+      sq = T::fma(g, g, sq);
+      const int64_t i = (int64_t)o * C + c;
+      sgdVec(p.weight + i, p.weightVelocity + i, p.weightOut + i, p.weightVelocityOut + i, g, h, whole, m);
+    }
+    finishRow(p, rowSq, sq, dout, B, OC, o, h);
+  }
+}
+
 void denseWeightGradSgd(const DenseParams& p, double* rowSq, const float* dout, const float* inp, int B, int C, int OC, int o0, int o1, const SgdHyper& h) {
+  if (B > DW_B_TILE) return weightGradChunked(p, rowSq, dout, inp, B, C, OC, o0, o1, h);
   int o = o0;
   for (; o + T::DW_OB <= o1; o += T::DW_OB) weightGradRows<T::DW_OB>(p, rowSq, dout, inp, B, C, OC, o, h);
   weightGradTail<T::DW_OB - 1>(p, rowSq, dout, inp, B, C, OC, o, o1 - o, h);
@@ -284,40 +372,51 @@ void optimizerStep(float* thOut, const float* th, const float* grad, const float
 
 // ---- ROWS: im2col / col2im, max-pool, transpose (data movement; src/kernels/ts/conv.ts) ----
 
+// Loops (kh, kw) outside c: reads run along the contiguous channels of NHWC. col2im adds into each
+// input element in the same order as the reference, (oh, ow) then (kh, kw): c only changes which
+// element is added to, so the bits are the reference's.
 void im2col(float* col, const float* inp, int B, const dptrain::ConvGeometry& g) {
-  const int K = g.C * g.KH * g.KW;
+  const int KK = g.KH * g.KW;
+  const int K = g.C * KK;
   for (int b = 0; b < B; b++)
     for (int oh = 0; oh < g.OH; oh++)
       for (int ow = 0; ow < g.OW; ow++) {
         float* dst = col + (((int64_t)b * g.OH + oh) * g.OW + ow) * K;
-        for (int c = 0; c < g.C; c++)
-          for (int kh = 0; kh < g.KH; kh++) {
-            const int h = oh * g.stride + kh - g.pad;
-            for (int kw = 0; kw < g.KW; kw++) {
-              const int w = ow * g.stride + kw - g.pad;
-              dst[(c * g.KH + kh) * g.KW + kw] = h >= 0 && h < g.H && w >= 0 && w < g.W ? inp[(((int64_t)b * g.H + h) * g.W + w) * g.C + c] : 0.0f;
+        for (int kh = 0; kh < g.KH; kh++) {
+          const int h = oh * g.stride + kh - g.pad;
+          for (int kw = 0; kw < g.KW; kw++) {
+            const int w = ow * g.stride + kw - g.pad;
+            float* d = dst + kh * g.KW + kw;
+            if (h < 0 || h >= g.H || w < 0 || w >= g.W) {
+              for (int c = 0; c < g.C; c++) d[c * KK] = 0.0f;
+              continue;
             }
+            const float* src = inp + (((int64_t)b * g.H + h) * g.W + w) * g.C;
+            for (int c = 0; c < g.C; c++) d[c * KK] = src[c];
           }
+        }
       }
 }
 
 void col2im(float* dinp, const float* dcol, int B, const dptrain::ConvGeometry& g) {
-  const int K = g.C * g.KH * g.KW;
+  const int KK = g.KH * g.KW;
+  const int K = g.C * KK;
   for (int64_t i = 0; i < (int64_t)B * g.H * g.W * g.C; i++) dinp[i] = 0.0f;
   for (int b = 0; b < B; b++)
     for (int oh = 0; oh < g.OH; oh++)
       for (int ow = 0; ow < g.OW; ow++) {
         const float* src = dcol + (((int64_t)b * g.OH + oh) * g.OW + ow) * K;
-        for (int c = 0; c < g.C; c++)
-          for (int kh = 0; kh < g.KH; kh++) {
-            const int h = oh * g.stride + kh - g.pad;
-            if (h < 0 || h >= g.H) continue;
-            for (int kw = 0; kw < g.KW; kw++) {
-              const int w = ow * g.stride + kw - g.pad;
-              if (w < 0 || w >= g.W) continue;
-              dinp[(((int64_t)b * g.H + h) * g.W + w) * g.C + c] += src[(c * g.KH + kh) * g.KW + kw];
-            }
+        for (int kh = 0; kh < g.KH; kh++) {
+          const int h = oh * g.stride + kh - g.pad;
+          if (h < 0 || h >= g.H) continue;
+          for (int kw = 0; kw < g.KW; kw++) {
+            const int w = ow * g.stride + kw - g.pad;
+            if (w < 0 || w >= g.W) continue;
+            float* d = dinp + (((int64_t)b * g.H + h) * g.W + w) * g.C;
+            const float* s = src + kh * g.KW + kw;
+            for (int c = 0; c < g.C; c++) d[c] += s[c * KK];
           }
+        }
       }
 }
 
