@@ -1,5 +1,6 @@
-// npm run bench:pytorch — the seed MLP at batch 64: PyTorch (Debian's python3-torch on the CPU)
-// against dptrain's native and WASM kernels, on the same cores, in one run. Rounds interleave
+// npm run bench:pytorch — the seed MLP at batch 64 (and npm run bench:pytorch-cnn, argument
+// `cnn`: PyTorch's examples/mnist Net, configs/mnist-cnn.yaml): PyTorch (Debian's python3-torch on
+// the CPU) against dptrain's native and WASM kernels (the CNN: native), on the same cores, in one run. Rounds interleave
 // every contender (PyTorch, then dptrain 1 and 2 workers per kernel set), and each contender's
 // median round is reported, so a noisy neighbour hits everyone alike.
 // PyTorch runs at its best thread setting: every combination of torch threads (intra-op) and
@@ -12,8 +13,12 @@ import { join } from "node:path";
 import { machine, runChild } from "../cli/bench.js";
 import { packageRoot } from "../paths.js";
 
+const CNN = process.argv[2] === "cnn";
+const MODEL = CNN
+  ? { script: "pytorch_cnn.py", config: "mnist-cnn.yaml", kernels: ["native"], title: "PyTorch's examples/mnist CNN, batch 64, Adadelta", steps: 40 }
+  : { script: "pytorch_mlp.py", config: "scaling.yaml", kernels: ["native", "wasm"], title: "seed MLP 784-520-320-240-120-10, batch 64, SGD momentum 0.5", steps: 300 };
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const STEPS = Number(process.env.BENCH_STEPS ?? 300);
+const STEPS = Number(process.env.BENCH_STEPS ?? MODEL.steps);
 const BATCH = 64;
 const PYTHON = process.env.BENCH_PYTHON ?? "/usr/bin/python3";
 const cores = availableParallelism();
@@ -22,7 +27,7 @@ const threadCounts = [...new Set([1, Math.min(2, cores), cores])];
 function pytorchBest(): { samples_per_s: number; setting: string } {
   let best = { samples_per_s: 0, setting: "" };
   for (const blas of threadCounts) {
-    const r = spawnSync(PYTHON, [join(packageRoot, "src", "bench", "pytorch_mlp.py"), String(BATCH), String(STEPS), threadCounts.join(",")], {
+    const r = spawnSync(PYTHON, [join(packageRoot, "src", "bench", MODEL.script), String(BATCH), String(STEPS), threadCounts.join(",")], {
       encoding: "utf8", env: { ...process.env, OPENBLAS_NUM_THREADS: String(blas), OMP_NUM_THREADS: String(cores) },
     });
     if (r.status !== 0) throw new Error(`bench:pytorch: ${PYTHON} failed (is python3-torch installed?): ${(r.stderr || r.error?.message || "").trim().split("\n").pop()}`);
@@ -38,14 +43,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.le
 
 async function main(): Promise<void> {
   const contenders = [
-    ...["native", "wasm"].flatMap((kernels) => threadCounts.map((t) => ({ name: `dptrain ${kernels}, ${t} worker${t > 1 ? "s" : ""}`, kernels, threads: t }))),
+    ...MODEL.kernels.flatMap((kernels) => threadCounts.map((t) => ({ name: `dptrain ${kernels}, ${t} worker${t > 1 ? "s" : ""}`, kernels, threads: t }))),
   ];
   const torchRuns: { samples_per_s: number; setting: string }[] = [];
   const runs = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
   for (let round = 0; round < ROUNDS; round++) {
     torchRuns.push(pytorchBest());
     for (const c of contenders) {
-      const r = await runChild({ config: join(packageRoot, "configs", "scaling.yaml"), steps: STEPS, warmup: 20, set: [`engine.kernels=${c.kernels}`, `train.batchSize=${BATCH}`] }, c.threads);
+      const r = await runChild({ config: join(packageRoot, "configs", MODEL.config), steps: STEPS, warmup: CNN ? 5 : 20, set: [`engine.kernels=${c.kernels}`, `train.batchSize=${BATCH}`] }, c.threads);
       runs.get(c.name)!.push(r.samples_per_s);
     }
     process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
@@ -55,7 +60,7 @@ async function main(): Promise<void> {
   const m = machine();
   const lines = [
     `machine: ${m.cpus} cores (os.availableParallelism()), ${m.cpuModel}, node ${m.node}`,
-    `seed MLP 784-520-320-240-120-10, batch ${BATCH}, SGD momentum 0.5, ${STEPS} steps; median of ${ROUNDS} interleaved rounds`,
+    `${MODEL.title}, ${STEPS} steps; median of ${ROUNDS} interleaved rounds`,
     "contender                        samples/s   vs PyTorch   rounds",
     `${"PyTorch (best setting)".padEnd(32)}${torch.toFixed(0).padStart(10)}${"1.00×".padStart(13)}   ${torchRuns.map((r) => r.samples_per_s.toFixed(0)).join(", ")}  (median round: ${torchSetting})`,
     ...contenders.map((c) => {

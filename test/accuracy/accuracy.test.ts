@@ -34,4 +34,12 @@ describe("accuracy on real data (2 workers)", () => {
   it("mnist-mlp-adam (the seed MLP with Adam): ≥ 98.3% on MNIST", async () => {
     expect(await finalAccuracy("configs/mnist-mlp-adam.yaml")).toBeGreaterThanOrEqual(0.983);
   }, 1_800_000);
+
+  it("mnist-cnn (PyTorch's examples/mnist Net and recipe, 14 epochs): ≥ 99.2% on MNIST", async () => {
+    expect(await finalAccuracy("configs/mnist-cnn.yaml")).toBeGreaterThanOrEqual(0.992);
+  }, 3_600_000);
+
+  it("fashion-cnn (the same on Fashion-MNIST): ≥ 91%", async () => {
+    expect(await finalAccuracy("configs/fashion-cnn.yaml")).toBeGreaterThanOrEqual(0.91);
+  }, 3_600_000);
 });
