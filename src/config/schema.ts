@@ -33,6 +33,8 @@ export const ConfigSchema = z
         /** hidden layer widths of the mlp (ignored by softmax and sequential) */
         hidden: z.array(int().min(1).max(65536)).min(1).max(32).default([520, 320, 240, 120]),
         activation: z.enum(["relu"]).default("relu"),
+        /** weight init: kaiming (He-uniform before a ReLU, Xavier otherwise; zero biases) or torch (torch.nn's defaults for Linear and Conv2d: U(±1/√fan_in) for weights and biases) */
+        init: z.enum(["kaiming", "torch"]).default("kaiming"),
         /** sequential: the layers in order (config/layers-schema.ts) */
         layers: z.array(LayerSchema).min(1).max(256).optional(),
       })

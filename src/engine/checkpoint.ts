@@ -37,8 +37,8 @@ function tensorsOf(flat: Float32Array, spec: ModelSpec, prefix = ""): [string, T
 }
 
 function modelMetadata(config: Config, spec: ModelSpec): Record<string, string> {
-  const { type, hidden, activation, layers } = config.model;
-  const model = type === "softmax" ? { type } : type === "mlp" ? { type, hidden, activation } : { type, layers };
+  const { type, hidden, activation, layers, init } = config.model;
+  const model = type === "softmax" ? { type } : type === "mlp" ? { type, hidden, activation } : { type, layers, init };
   return {
     format: MODEL_FORMAT, model: JSON.stringify(model),
     inputs: String(spec.nInputs), classes: String(spec.nClasses), normalize: JSON.stringify(config.data.normalize),
@@ -140,7 +140,7 @@ export function loadModelFile(path: string): LoadedModel {
   try {
     const m = JSON.parse(file.metadata.model ?? "null") as Partial<Config["model"]>;
     const d = defaultConfig().model; // a softmax file names no hidden list
-    const parsed = ConfigSchema.shape.model.safeParse({ type: m.type ?? d.type, hidden: m.hidden ?? d.hidden, activation: m.activation ?? d.activation, ...(m.layers ? { layers: m.layers } : {}) });
+    const parsed = ConfigSchema.shape.model.safeParse({ type: m.type ?? d.type, hidden: m.hidden ?? d.hidden, activation: m.activation ?? d.activation, ...(m.layers ? { layers: m.layers } : {}), ...(m.init ? { init: m.init } : {}) });
     if (!parsed.success) throw new Error(parsed.error.issues[0]!.message);
     model = parsed.data;
   } catch {
@@ -191,7 +191,7 @@ function normalizeMetadata(text: string | undefined, path: string): InputNorm {
 }
 
 /** Config keys that must match between a checkpoint and the run resuming it (else the trajectory differs). */
-const TRAJECTORY_KEYS = ["seed", "data.dataset", "data.dir", "data.normalize", "model.type", "model.hidden", "model.activation", "train.batchSize", "optim", "engine.kernels", "engine.isa"];
+const TRAJECTORY_KEYS = ["seed", "data.dataset", "data.dir", "data.normalize", "model.type", "model.hidden", "model.activation", "model.layers", "model.init", "train.batchSize", "optim", "engine.kernels", "engine.isa"];
 
 function pick(obj: unknown, path: string): unknown {
   return path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);

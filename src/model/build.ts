@@ -9,12 +9,12 @@ import { mlp, softmaxRegression, type Layer, type ModelSpec } from "./spec.js";
 export function specFromConfig(model: Config["model"], nInputs: number, nClasses: number, inputShape: number[] = [1, 1, nInputs]): ModelSpec {
   if (model.type === "softmax") return softmaxRegression(nInputs, nClasses);
   if (model.type === "mlp") return mlp([nInputs, ...model.hidden, nClasses], model.activation);
-  return sequential(model.layers ?? [], inputShape, nClasses);
+  return sequential(model.layers ?? [], inputShape, nClasses, model.init);
 }
 
 const shapeText = (shape: number[]) => `(${shape.join(", ")})`;
 
-function sequential(configs: NonNullable<Config["model"]["layers"]>, inputShape: number[], nClasses: number): ModelSpec {
+function sequential(configs: NonNullable<Config["model"]["layers"]>, inputShape: number[], nClasses: number, init: Config["model"]["init"]): ModelSpec {
   const layers: Layer[] = [];
   const names = new Set<string>();
   let shape = [...inputShape];
@@ -56,7 +56,7 @@ function sequential(configs: NonNullable<Config["model"]["layers"]>, inputShape:
         const OH = outSide(H, c.kernel, c.stride, c.padding, "kernel");
         const OW = outSide(W, c.kernel, c.stride, c.padding, "kernel");
         const nextIsRelu = configs[i + 1]?.type === "relu";
-        layers.push({ kind: "conv2d", name, outChannels: c.out, init: nextIsRelu ? "kaiming-uniform" : "xavier-uniform", g: { C, H, W, KH: c.kernel, KW: c.kernel, stride: c.stride, pad: c.padding, OH, OW } });
+        layers.push({ kind: "conv2d", name, outChannels: c.out, init: init === "torch" ? "torch" : nextIsRelu ? "kaiming-uniform" : "xavier-uniform", g: { C, H, W, KH: c.kernel, KW: c.kernel, stride: c.stride, pad: c.padding, OH, OW } });
         shape = [c.out, OH, OW];
         return;
       }
@@ -76,7 +76,7 @@ function sequential(configs: NonNullable<Config["model"]["layers"]>, inputShape:
         unique(name, where);
         const isLast = i === configs.length - 1 || configs.slice(i + 1).every((n) => n.type === "dropout");
         const nextIsRelu = configs[i + 1]?.type === "relu";
-        layers.push({ kind: "dense", name, inFeatures, outFeatures: c.out, init: nextIsRelu && !isLast ? "kaiming-uniform" : "xavier-uniform" });
+        layers.push({ kind: "dense", name, inFeatures, outFeatures: c.out, init: init === "torch" ? "torch" : nextIsRelu && !isLast ? "kaiming-uniform" : "xavier-uniform" });
         shape = [c.out];
         return;
       }

@@ -5,6 +5,9 @@ import type { ConvGeometry, PoolGeometry } from "../kernels/kernels.js";
 
 export type Activation = "relu";
 
+/** kaiming-uniform U(±√(6/fan_in)), xavier-uniform U(±√(6/(fan_in+fan_out))), both with zero bias; torch: U(±1/√fan_in) for weight and bias */
+export type LayerInit = "kaiming-uniform" | "xavier-uniform" | "torch";
+
 export type Layer =
   | {
       kind: "dense";
@@ -12,8 +15,8 @@ export type Layer =
       name: string;
       inFeatures: number;
       outFeatures: number;
-      /** kaiming-uniform before a ReLU, xavier-uniform for the logits layer */
-      init: "kaiming-uniform" | "xavier-uniform";
+      /** kaiming-uniform before a ReLU, xavier-uniform for the logits layer; torch: torch.nn.Linear's default */
+      init: LayerInit;
     }
   | {
       kind: "conv2d";
@@ -21,7 +24,7 @@ export type Layer =
       name: string;
       g: ConvGeometry;
       outChannels: number;
-      init: "kaiming-uniform" | "xavier-uniform";
+      init: LayerInit;
     }
   /** activations are NHWC per row: input (H, W, C), output (OH, OW, C) */
   | { kind: "maxpool2d"; g: PoolGeometry }

@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { loadConfig, parseConfigObject } from "../../src/config/load.js";
 import { specFromConfig } from "../../src/model/build.js";
 import { mlp, paramLayout } from "../../src/model/spec.js";
+import { initParams } from "../../src/model/init.js";
+import { namedParams } from "../../src/model/views.js";
 import { errorOf } from "../helpers.js";
 import { modelGradientCheck } from "../kernels/model-gradient.js";
 import { ts64Set } from "../kernels/set-harness.js";
@@ -59,5 +61,20 @@ describe("sequential models", () => {
       { type: "maxpool2d", kernel: 2 }, { type: "dropout", p: 0.3 }, { type: "flatten" }, { type: "linear", out: 6 }, { type: "relu" }, { type: "linear", out: 3 },
     ], [2, 8, 8], 3);
     expect(modelGradientCheck(ts64Set(), spec, 3, 2, { seed: 1, step: 5, row0: 9 })).toBeLessThan(1e-6);
+  });
+
+  it("model.init: torch gives torch.nn's default init: weights and biases U(±1/√fan_in)", () => {
+    const spec = specFromConfig(parseConfigObject({ model: { type: "sequential", init: "torch", layers: [{ type: "conv2d", out: 4, kernel: 3 }, { type: "relu" }, { type: "flatten" }, { type: "linear", out: 10 }] } }, "test").model, 64, 10, [1, 8, 8]);
+    const flat = new Float32Array(paramLayout(spec).nParams);
+    initParams(flat, spec, 7);
+    const views = namedParams(flat, paramLayout(spec).entries);
+    for (const [name, fanIn] of [["conv1", 9], ["fc1", 144]] as const) {
+      for (const part of ["weight", "bias"]) {
+        const v = views[`${name}.${part}`]!;
+        const bound = 1 / Math.sqrt(fanIn);
+        expect(Math.max(...v.map(Math.abs))).toBeLessThanOrEqual(bound);
+        expect(Math.max(...v.map(Math.abs))).toBeGreaterThan(bound / 2);
+      }
+    }
   });
 });
