@@ -60,7 +60,20 @@ export function describeModel(config: Config, spec: ModelSpec): string {
   const m = config.model;
   if (m.type === "softmax") return "softmax regression";
   if (m.type === "mlp") return `MLP ${[spec.nInputs, ...m.hidden, spec.nClasses].join("-")}`;
-  return (m.layers ?? []).map((l) => (l.type === "linear" ? `linear ${l.out}` : l.type === "dropout" ? `dropout ${l.p}` : l.type)).join(" → ");
+  return (m.layers ?? []).map((l) => {
+    switch (l.type) {
+      case "linear":
+        return `linear ${l.out}`;
+      case "conv2d":
+        return `conv2d ${l.out} ${l.kernel}×${l.kernel}${l.stride > 1 ? ` /${l.stride}` : ""}${l.padding ? ` pad ${l.padding}` : ""}`;
+      case "maxpool2d":
+        return `maxpool ${l.kernel}`;
+      case "dropout":
+        return `dropout ${l.p}`;
+      default:
+        return l.type;
+    }
+  }).join(" → ");
 }
 
 export function escapeHtml(s: string): string {
