@@ -15,8 +15,8 @@ import { packageRoot } from "../paths.js";
 
 const CNN = process.argv[2] === "cnn";
 const MODEL = CNN
-  ? { script: "pytorch_cnn.py", config: "mnist-cnn.yaml", kernels: ["native"], title: "PyTorch's examples/mnist CNN, batch 64, Adadelta", steps: 40 }
-  : { script: "pytorch_mlp.py", config: "scaling.yaml", kernels: ["native", "wasm"], title: "seed MLP 784-520-320-240-120-10, batch 64, SGD momentum 0.5", steps: 300 };
+  ? { model: "cnn", config: "mnist-cnn.yaml", kernels: ["native"], title: "PyTorch's examples/mnist CNN, batch 64, Adadelta", steps: 40 }
+  : { model: "mlp", config: "scaling.yaml", kernels: ["native", "wasm"], title: "seed MLP 784-520-320-240-120-10, batch 64, SGD momentum 0.5", steps: 300 };
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const STEPS = Number(process.env.BENCH_STEPS ?? MODEL.steps);
 const BATCH = 64;
@@ -27,7 +27,7 @@ const threadCounts = [...new Set([1, Math.min(2, cores), cores])];
 function pytorchBest(): { samples_per_s: number; setting: string } {
   let best = { samples_per_s: 0, setting: "" };
   for (const blas of threadCounts) {
-    const r = spawnSync(PYTHON, [join(packageRoot, "src", "bench", MODEL.script), String(BATCH), String(STEPS), threadCounts.join(",")], {
+    const r = spawnSync(PYTHON, [join(packageRoot, "src", "bench", "pytorch_train.py"), MODEL.model, String(BATCH), String(STEPS), threadCounts.join(",")], {
       encoding: "utf8", env: { ...process.env, OPENBLAS_NUM_THREADS: String(blas), OMP_NUM_THREADS: String(cores) },
     });
     if (r.status !== 0) throw new Error(`bench:pytorch: ${PYTHON} failed (is python3-torch installed?): ${(r.stderr || r.error?.message || "").trim().split("\n").pop()}`);

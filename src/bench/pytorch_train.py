@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""PyTorch's examples/mnist Net trained by PyTorch on the CPU, for `npm run bench:pytorch-cnn`.
+"""A model trained by PyTorch on the CPU, for `npm run bench:pytorch` and `bench:pytorch-cnn`.
 
-Same work per step as dptrain's bench of configs/mnist-cnn.yaml: gather a batch of u8 rows by a
-shuffled index, (x / 255 - 0.1307) / 0.3081, forward (with dropout), cross-entropy, backward,
-Adadelta (lr 1.0). The pixels are random bytes in MNIST's shape: the layers cost the same whatever
-the values.
+  mlp  the seed MLP (784-520-320-240-120-10, ReLU), SGD (lr 0.01, momentum 0.5)
+  cnn  PyTorch's examples/mnist Net (dropout in training mode), Adadelta (lr 1.0)
+Same work per step as dptrain's bench: gather a batch of u8 rows by a shuffled index,
+(x / 255 - 0.1307) / 0.3081, forward, cross-entropy, backward, the optimizer step.
+The pixels are random bytes in MNIST's shape: the layers cost the same whatever the values.
+Usage: pytorch_train.py mlp|cnn BATCH STEPS THREADS[,THREADS…]
 Prints one JSON line per thread count: {"threads", "samples_per_s", "torch", "blas"}.
 Not part of the test suite: it needs Debian's python3-torch (apt-get install python3-torch).
 """
@@ -17,7 +19,20 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 
-class Net(nn.Module):  # pytorch/examples mnist/main.py
+class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        dims = [784, 520, 320, 240, 120, 10]
+        for i in range(5):
+            setattr(self, f"fc{i + 1}", nn.Linear(dims[i], dims[i + 1]))
+
+    def forward(self, x):
+        for i in range(1, 5):
+            x = F.relu(getattr(self, f"fc{i}")(x))
+        return self.fc5(x)
+
+
+class CNN(nn.Module):  # pytorch/examples mnist/main.py
     def __init__(self):
         super().__init__()
         self.conv1 = nn.Conv2d(1, 32, 3, 1)
@@ -38,14 +53,16 @@ class Net(nn.Module):  # pytorch/examples mnist/main.py
         return self.fc2(x)
 
 
-def run(threads: int, batch: int, steps: int, warmup: int) -> float:
+def run(model_name: str, threads: int, batch: int, steps: int, warmup: int) -> float:
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    images = torch.randint(0, 256, (60000, 1, 28, 28), dtype=torch.uint8)
+    shape = (60000, 1, 28, 28) if model_name == "cnn" else (60000, 784)
+    images = torch.randint(0, 256, shape, dtype=torch.uint8)
     labels = torch.randint(0, 10, (60000,))
     order = torch.randperm(60000)
-    model = Net()
-    opt = torch.optim.Adadelta(model.parameters(), lr=1.0)
+    model = CNN() if model_name == "cnn" else MLP()
+    model.train()
+    opt = torch.optim.Adadelta(model.parameters(), lr=1.0) if model_name == "cnn" else torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.5)
 
     def step(s: int) -> None:
         idx = order[(s * batch) % (60000 - batch):][:batch]
@@ -55,7 +72,6 @@ def run(threads: int, batch: int, steps: int, warmup: int) -> float:
         loss.backward()
         opt.step()
 
-    model.train()
     for s in range(warmup):
         step(s)
     t0 = time.perf_counter()
@@ -65,8 +81,8 @@ def run(threads: int, batch: int, steps: int, warmup: int) -> float:
 
 
 if __name__ == "__main__":
-    batch, steps = int(sys.argv[1]), int(sys.argv[2])
-    threads = [int(t) for t in sys.argv[3].split(",")]
+    model_name, batch, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    threads = [int(t) for t in sys.argv[4].split(",")]
     for t in threads:
-        sps = run(t, batch, steps, 20)
+        sps = run(model_name, t, batch, steps, 20)
         print(json.dumps({"threads": t, "samples_per_s": sps, "torch": torch.__version__, "blas": torch.__config__.show().count("OpenBLAS") > 0 and "OpenBLAS" or "other"}), flush=True)
