@@ -6,7 +6,7 @@ import type { Config } from "../config/schema.js";
 import { loadDataset } from "../data/dataset.js";
 import { Engine } from "../engine/engine.js";
 import { engineOptions, stepsPerEpoch } from "../engine/trainer.js";
-import { specFromConfig } from "../model/build.js";
+import { specForDataset } from "../model/build.js";
 
 export interface EngineBenchResult {
   threads: number;
@@ -23,7 +23,7 @@ export interface EngineBenchResult {
 
 export async function benchEngine(config: Config, threads: number, steps: number, warmup: number): Promise<EngineBenchResult> {
   const dataset = await loadDataset(config.data.dataset, config.data.dir);
-  const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses, [1, dataset.rows, dataset.cols]);
+  const spec = specForDataset(config.model, dataset);
   const B = config.train.batchSize;
   const perEpoch = stepsPerEpoch(config, dataset.train.count);
   const engine = Engine.create(engineOptions(config, dataset, spec, threads));

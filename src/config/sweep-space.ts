@@ -39,6 +39,11 @@ export const Distribution = z.union([
 ]);
 export type DistributionSpec = z.output<typeof Distribution>;
 
+/** A sampled float as names and tables show it: 4 significant digits (0.0123456 → "0.01235"). */
+export function shortNumber(x: number): string {
+  return Number.isInteger(x) ? String(x) : String(Number(x.toPrecision(4)));
+}
+
 /** Samples one value. Each call draws exactly one number from rng, whatever the kind. */
 export function sample(d: DistributionSpec, rng: Rng): SweepValue {
   // One 32-bit draw per key whatever its kind: changing one key's kind leaves the others' values alone.

@@ -21,7 +21,7 @@ import { stringify } from "yaml";
 import { ConfigError } from "./errors.js";
 import { formatIssue, loadConfig, readYamlFile, type Origins } from "./load.js";
 import type { Config } from "./schema.js";
-import { Distribution, sampleTrial, sweepValue, type SweepValue } from "./sweep-space.js";
+import { Distribution, sampleTrial, shortNumber, sweepValue, type SweepValue } from "./sweep-space.js";
 
 const nonEmpty = (what: string) => (r: Record<string, unknown>) => Object.keys(r).length > 0 || what;
 
@@ -109,7 +109,7 @@ export function loadSweep(file: string): LoadedSweep {
 /** A value as a directory name shows it: sampled floats to 4 significant digits. */
 function labelValue(v: SweepValue): string {
   if (Array.isArray(v)) return v.join("-");
-  return typeof v === "number" && !Number.isInteger(v) ? String(Number(v.toPrecision(4))) : String(v);
+  return typeof v === "number" ? shortNumber(v) : String(v);
 }
 
 /** A value as it would be typed after --set key= (YAML flow syntax). */

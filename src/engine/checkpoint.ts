@@ -18,7 +18,7 @@ import { specFromConfig } from "../model/build.js";
 import { paramLayout, type ModelSpec } from "../model/spec.js";
 import { namedParams } from "../model/views.js";
 import type { TrainState } from "./trainer.js";
-import { stateSlots } from "../optim/optimizers.js";
+import { STATE_NAMES, stateSlots } from "../optim/optimizers.js";
 
 export const MODEL_FORMAT = "dptrain-model";
 export const CHECKPOINT_FORMAT = "dptrain-checkpoint";
@@ -94,10 +94,7 @@ export function readSafetensors(path: string): SafetensorsFile {
   }
 }
 
-/** Gathers the tensors named like the model's params (with prefix) into one flat buffer. */
-/** Every optimizer-state name a checkpoint may hold (a model load skips them). */
-const STATE_NAMES = ["momentum_buffer", "exp_avg", "exp_avg_sq", "square_avg", "acc_delta", "grad_avg"];
-
+/** Gathers the tensors named like the model's params (with prefix) into one flat buffer; without a prefix, optimizer-state tensors are skipped. */
 function flatFrom(file: SafetensorsFile, spec: ModelSpec, path: string, prefix = ""): Float32Array {
   const { entries, nParams } = paramLayout(spec);
   const flat = new Float32Array(nParams);

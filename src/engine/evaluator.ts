@@ -2,7 +2,7 @@
 // engine's EVAL phase split across workers.
 import type { Config } from "../config/schema.js";
 import { loadDataset, type Dataset } from "../data/dataset.js";
-import { specFromConfig } from "../model/build.js";
+import { specForDataset } from "../model/build.js";
 import { paramLayout } from "../model/spec.js";
 import { Engine, type EvalStats } from "./engine.js";
 import { engineOptions, resolveWorkers } from "./trainer.js";
@@ -14,7 +14,7 @@ export interface EvaluateOptions {
 /** params: tensors by PyTorch name ("fc1.weight" (OC, C), …), e.g. TrainResult.params or a loaded model file. */
 export async function evaluate(config: Config, params: Record<string, Float32Array>, options: EvaluateOptions = {}): Promise<EvalStats> {
   const dataset = options.dataset ?? (await loadDataset(config.data.dataset, config.data.dir));
-  const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses, [1, dataset.rows, dataset.cols]);
+  const spec = specForDataset(config.model, dataset);
   const { entries, nParams } = paramLayout(spec);
   const flat = new Float32Array(nParams);
   for (const e of entries) {

@@ -167,7 +167,7 @@ export function makeStepHandlers<F, U8, U32, F64>(
         const pairs = [[layout.params[p], layout.params[1 - p]], ...Array.from({ length: slots }, (_, s) => [slot(layout.optimState[p], s), slot(layout.optimState[1 - p], s)])] as const;
         for (const [from, to] of pairs) {
           for (const [suffix, width] of [["weight", C], ["bias", 1]] as const) {
-            const e = layout.paramEntries.find((x) => x.name === `${seg.dense.name}.${suffix}`)!;
+            const e = entryOf(seg.dense, suffix);
             const src = from.offset / 4 + e.offset + seg.o0 * width;
             whole.copyWithin(to.offset / 4 + e.offset + seg.o0 * width, src, src + (seg.o1 - seg.o0) * width);
           }

@@ -3,7 +3,7 @@
 import { availableParallelism } from "node:os";
 import type { Config } from "../config/schema.js";
 import { loadDataset, type Dataset } from "../data/dataset.js";
-import { specFromConfig } from "../model/build.js";
+import { specForDataset } from "../model/build.js";
 import type { ModelSpec } from "../model/spec.js";
 import { namedParams } from "../model/views.js";
 import { Engine, layoutInputOf, StepFailedError, type EngineOptions, type EvalStats } from "./engine.js";
@@ -161,7 +161,7 @@ export function checkArenaFits(config: Config, dataset: Dataset, spec: ModelSpec
 
 export async function train(config: Config, options: TrainOptions = {}): Promise<TrainResult> {
   const dataset = options.dataset ?? (await loadDataset(config.data.dataset, config.data.dir));
-  const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses, [1, dataset.rows, dataset.cols]);
+  const spec = specForDataset(config.model, dataset);
   checkArenaFits(config, dataset, spec, resolveWorkers(config.engine.workers));
   const nTrain = dataset.train.count;
   const B = config.train.batchSize;

@@ -3,6 +3,7 @@
 // naming the layer, its index and the shapes.
 import { ConfigError } from "../config/errors.js";
 import type { Config } from "../config/schema.js";
+import type { Dataset } from "../data/dataset.js";
 import { mlp, softmaxRegression, type Layer, type ModelSpec } from "./spec.js";
 
 /** The model named by config.model for inputs of shape inputShape (C, H, W; nInputs = their product) and nClasses classes. */
@@ -10,6 +11,11 @@ export function specFromConfig(model: Config["model"], nInputs: number, nClasses
   if (model.type === "softmax") return softmaxRegression(nInputs, nClasses);
   if (model.type === "mlp") return mlp([nInputs, ...model.hidden, nClasses], model.activation);
   return sequential(model.layers ?? [], inputShape, nClasses, model.init);
+}
+
+/** The model config.model names for a dataset's images (1, rows, cols) and classes. */
+export function specForDataset(model: Config["model"], dataset: Pick<Dataset, "rows" | "cols" | "nClasses">): ModelSpec {
+  return specFromConfig(model, dataset.rows * dataset.cols, dataset.nClasses, [1, dataset.rows, dataset.cols]);
 }
 
 const shapeText = (shape: number[]) => `(${shape.join(", ")})`;

@@ -17,6 +17,9 @@ import { tsOptimizerStep } from "../kernels/ts/optimizer.js";
 /** The optimizer's settings as a step needs them. */
 export type OptimSpec = Omit<OptimConfig, "schedule">;
 
+/** Every state name an optimizer here may have (a model load skips a checkpoint's state tensors). */
+export const STATE_NAMES = ["momentum_buffer", "exp_avg", "exp_avg_sq", "square_avg", "acc_delta", "grad_avg"] as const;
+
 export function stateSlots(o: OptimSpec): string[] {
   switch (o.type) {
     case "sgd":

@@ -10,7 +10,7 @@ import { loadDataset } from "../data/dataset.js";
 import { loadCheckpoint, saveCheckpoint, saveModel } from "../engine/checkpoint.js";
 import { checkArenaFits, resolvedConfig, resolveWorkers, stepsPerEpoch, totalSteps, train, type CheckpointReason, type EpochMetrics, type StepInfo, type TrainState } from "../engine/trainer.js";
 import { writeFileAtomic } from "../io/atomic.js";
-import { specFromConfig } from "../model/build.js";
+import { specForDataset } from "../model/build.js";
 import { MetricsLog, readMetrics } from "../report/metrics-log.js";
 import { writeReport } from "../report/report.js";
 import { claimRunDir, defaultRunDir, RUN_FILES } from "./run-dir.js";
@@ -63,7 +63,7 @@ export async function runExperiment(req: ExperimentRequest, events: ExperimentEv
   // engine.kernels/isa as this machine runs them: config.yaml and checkpoints record the set actually used.
   const { config, kernels } = resolvedConfig(req.config);
   const dataset = await loadDataset(config.data.dataset, config.data.dir);
-  const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses, [1, dataset.rows, dataset.cols]);
+  const spec = specForDataset(config.model, dataset);
   checkArenaFits(config, dataset, spec, resolveWorkers(config.engine.workers));
   let resume: TrainState | undefined;
   let runDir: string;

@@ -1,6 +1,7 @@
 // The end of a sweep, local or queued: the table on stdout, summary.json and the best trial.
 import { join } from "node:path";
 import type { LoadedSweep } from "../config/sweep.js";
+import { shortNumber } from "../config/sweep-space.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import type { TrialOutcome } from "./outcome.js";
 
@@ -38,7 +39,7 @@ export function formatTable(outcomes: TrialOutcome[], keys: string[]): string {
 
 /** A swept value for a table cell: sampled floats to 4 significant digits. */
 export function shortValue(v: unknown): string {
-  return typeof v === "number" && !Number.isInteger(v) ? String(Number(v.toPrecision(4))) : JSON.stringify(v);
+  return typeof v === "number" ? shortNumber(v) : JSON.stringify(v);
 }
 
 export function bestLine(best: TrialOutcome | null, metric: SweepMetric): string {

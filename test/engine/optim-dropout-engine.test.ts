@@ -9,7 +9,7 @@ import { parseConfigObject } from "../../src/config/load.js";
 import { loadDataset } from "../../src/data/dataset.js";
 import { loadCheckpoint, readSafetensors, saveCheckpoint } from "../../src/engine/checkpoint.js";
 import { train, type TrainState } from "../../src/engine/trainer.js";
-import { specFromConfig } from "../../src/model/build.js";
+import { specForDataset } from "../../src/model/build.js";
 import { writeLearnableIdxSet } from "../fixtures/idx-fixtures.js";
 import { nativeAvailable } from "../kernels/set-harness.js";
 
@@ -47,7 +47,7 @@ describe("optimizers through the engine", () => {
       const runs = [await train(configFor(optim, 1, "wasm"), { dataset })];
       // Stop after epoch 1 (onEpoch → false), save, load, resume.
       const config = configFor(optim, 2, "wasm");
-      const spec = specFromConfig(config.model, dataset.rows * dataset.cols, dataset.nClasses, [1, dataset.rows, dataset.cols]);
+      const spec = specForDataset(config.model, dataset);
       let saved: TrainState | null = null;
       const first = await train(config, { dataset, onEpoch: () => false, onCheckpoint: (s) => void (saved = s) });
       expect(first.stopped).toBe(true);

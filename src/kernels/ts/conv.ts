@@ -6,8 +6,11 @@
 import type { ConvGeometry, PoolGeometry } from "../kernels.js";
 import type { FloatArray } from "./types.js";
 
-// col (B, OH·OW, C·KH·KW)  inp (B, H, W, C); zero where the window leaves the padded input
-export function im2col<F extends FloatArray>(col: F, inp: F, B: number, g: ConvGeometry): void {
+/**
+ * Visits every entry of the im2col matrix (B, OH·OW, C·KH·KW) in the order (b, oh, ow, c, kh, kw):
+ * its index, and the index in the (B, H, W, C) input it copies (−1 where the window reads padding).
+ */
+function forEachWindowEntry(B: number, g: ConvGeometry, visit: (colIndex: number, inpIndex: number) => void): void {
   const { C, H, W, KH, KW, stride, pad, OH, OW } = g;
   const K = C * KH * KW;
   for (let b = 0; b < B; b++) {
@@ -19,7 +22,7 @@ export function im2col<F extends FloatArray>(col: F, inp: F, B: number, g: ConvG
             const h = oh * stride + kh - pad;
             for (let kw = 0; kw < KW; kw++) {
               const w = ow * stride + kw - pad;
-              col[base + (c * KH + kh) * KW + kw] = h >= 0 && h < H && w >= 0 && w < W ? inp[((b * H + h) * W + w) * C + c]! : 0;
+              visit(base + (c * KH + kh) * KW + kw, h >= 0 && h < H && w >= 0 && w < W ? ((b * H + h) * W + w) * C + c : -1);
             }
           }
         }
@@ -28,30 +31,18 @@ export function im2col<F extends FloatArray>(col: F, inp: F, B: number, g: ConvG
   }
 }
 
+// col (B, OH·OW, C·KH·KW)  inp (B, H, W, C); zero where the window leaves the padded input
+export function im2col<F extends FloatArray>(col: F, inp: F, B: number, g: ConvGeometry): void {
+  forEachWindowEntry(B, g, (ci, ii) => void (col[ci] = ii < 0 ? 0 : inp[ii]!));
+}
+
 // dinp (B, H, W, C) = Σ over the windows that read each input element of dcol (B, OH·OW, C·KH·KW),
 // in the fixed order (oh, ow, c, kh, kw)
 export function col2im<F extends FloatArray>(dinp: F, dcol: F, B: number, g: ConvGeometry): void {
-  const { C, H, W, KH, KW, stride, pad, OH, OW } = g;
-  const K = C * KH * KW;
-  dinp.fill(0, 0, B * H * W * C);
-  for (let b = 0; b < B; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++) {
-        const base = ((b * OH + oh) * OW + ow) * K;
-        for (let c = 0; c < C; c++) {
-          for (let kh = 0; kh < KH; kh++) {
-            const h = oh * stride + kh - pad;
-            if (h < 0 || h >= H) continue;
-            for (let kw = 0; kw < KW; kw++) {
-              const w = ow * stride + kw - pad;
-              if (w < 0 || w >= W) continue;
-              dinp[((b * H + h) * W + w) * C + c] += dcol[base + (c * KH + kh) * KW + kw]!;
-            }
-          }
-        }
-      }
-    }
-  }
+  dinp.fill(0, 0, B * g.H * g.W * g.C);
+  forEachWindowEntry(B, g, (ci, ii) => {
+    if (ii >= 0) dinp[ii] += dcol[ci]!;
+  });
 }
 
 // out (B, OH, OW, C) = max over each K×K window of inp (B, H, W, C)
