@@ -30,6 +30,8 @@ export interface Region {
 export interface Workspace {
   /** rows of every buffer below */
   rows: number;
+  /** rows of a training batch (≤ rows) */
+  batchRows: number;
   /** acts[i] (rows, widths[i]) f32 */
   acts: Region[];
   /** dacts[i] (rows, widths[i]) f32; dacts[0] is allocated empty */
@@ -145,7 +147,7 @@ export function layout(input: LayoutInput): ArenaLayout {
   const grad = region("f32", input.gradScratch ? nParams : 0);
   const rows = Math.max(batchRows, workers * evalChunkRows);
   const workspace: Workspace = {
-    rows, widths,
+    rows, batchRows, widths,
     acts: widths.map((width) => region("f32", rows * width)),
     dacts: widths.map((width, i) => region("f32", i === 0 ? 0 : rows * width)),
     labels: region("u8", rows),

@@ -80,10 +80,12 @@ export function makeStepHandlers<F, U8, U32, F64>(
     const at = (buffer: Region) => [slotRange(buffer, 0)!, slotRange(buffer, 1), slotRange(buffer, 2)] as [F, F | null, F | null];
     k.optimizerStep(range(layout.params[1 - p]), range(layout.params[p]), range(layout.grad), { state: at(layout.optimState[p]), stateOut: at(layout.optimState[1 - p]) }, to - from, hyper);
   };
+  // Every worker cuts by the configured batch size (a short last batch keeps the same cut), so
+  // all workers' plans agree and the skip handler covers the rows the params handler would.
   const plans = new Map<number, ParamSegment[][]>();
   const planFor = (workers: number) => {
     let plan = plans.get(workers);
-    if (!plan) plans.set(workers, (plan = paramPlan(spec, workers)));
+    if (!plan) plans.set(workers, (plan = paramPlan(spec, workers, wsp.batchRows)));
     return plan;
   };
   const rowLossHalves = [0, 1].map((p) => f32View(memory, rowsOf(wsp.rowLoss, wsp.rows, p, 1)));

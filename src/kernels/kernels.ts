@@ -130,6 +130,16 @@ export interface Kernels<F, U8, U32, F64> {
   maxpoolBackward(dinp: F, dout: F, inp: F, B: number, g: PoolGeometry): void;
   // out (B, Q, P) = inp (B, P, Q) transposed per row (flatten: NHWC → NCHW, and back)
   transposeRows(out: F, inp: F, B: number, P: number, Q: number): void;
+  // Optional: a conv straight from its NHWC input, no im2col matrix (the native set has them;
+  // a set without them runs a conv as im2col + the dense kernels, model/graph.ts). Same
+  // contracts as the dense pair they replace: convForward is row independent, and
+  // convWeightGradSgd is parameter-row independent and sums over the windows of the batch in
+  // ascending (b, oh, ow) order.
+  // out (B, OH, OW, OC) = inp (B, H, W, C) ⊛ weight (OC, C, KH, KW) + bias (OC), then max(·, 0) when relu
+  convForward?(out: F, inp: F, weight: F, bias: F, B: number, g: ConvGeometry, OC: number, relu: boolean): void;
+  // PARAMS: denseWeightGradSgd's sums and step for rows [o0, o1) of a conv layer's weight
+  // (OC, C·KH·KW): dout (B, OH, OW, OC), inp (B, H, W, C)
+  convWeightGradSgd?(p: DenseParamBuffers<F>, rowSq: F64, dout: F, inp: F, B: number, g: ConvGeometry, OC: number, o0: number, o1: number, hyper: SgdHyper): void;
   // thetaOut, theta, grad (n); state slots (n each): θ_{t+1}, state_{t+1} from θ_t, state_t and the
   // mean gradient (elementwise: an element's result depends on nothing but its own inputs)
   optimizerStep(thetaOut: F, theta: F, grad: F, s: OptimStateBuffers<F>, n: number, hyper: OptimStepHyper): void;

@@ -27,6 +27,14 @@ export interface PointerKernelExports {
   maxpoolForward(out: number, inp: number, B: number, C: number, H: number, W: number, K: number, stride: number, OH: number, OW: number): void;
   maxpoolBackward(dinp: number, dout: number, inp: number, B: number, C: number, H: number, W: number, K: number, stride: number, OH: number, OW: number): void;
   transposeRows(out: number, inp: number, B: number, P: number, Q: number): void;
+  /** the native addon only (kernels.ts: optional) */
+  convForward?(out: number, inp: number, weight: number, bias: number, B: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, OH: number, OW: number, OC: number, relu: number): void;
+  convWeightGradSgd?(
+    weight: number, bias: number, weightVelocity: number, biasVelocity: number,
+    weightOut: number, biasOut: number, weightVelocityOut: number, biasVelocityOut: number,
+    rowSq: number, dout: number, inp: number, B: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, OH: number, OW: number,
+    OC: number, o0: number, o1: number, gradScale: number, lr: number, momentum: number, nesterov: number, weightDecay: number,
+  ): void;
   /** slot pointers 0 = none */
   optimizerStep(
     kind: number, thetaOut: number, theta: number, grad: number, s0: number, s1: number, s2: number, s0Out: number, s1Out: number, s2Out: number, n: number,
@@ -37,7 +45,21 @@ export interface PointerKernelExports {
 export type PointerKernels = Kernels<number, number, number, number>;
 
 export function adaptPointerKernels(x: PointerKernelExports): PointerKernels {
+  const geometry = (g: ConvGeometry) => [g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, g.OH, g.OW] as const;
+  const { convForward, convWeightGradSgd } = x;
   return {
+    ...(convForward && {
+      convForward: (out: number, inp: number, weight: number, bias: number, B: number, g: ConvGeometry, OC: number, relu: boolean) =>
+        convForward.call(x, out, inp, weight, bias, B, ...geometry(g), OC, relu ? 1 : 0),
+    }),
+    ...(convWeightGradSgd && {
+      convWeightGradSgd(p: DenseParamBuffers<number>, rowSq: number, dout: number, inp: number, B: number, g: ConvGeometry, OC: number, o0: number, o1: number, h: SgdHyper) {
+        convWeightGradSgd.call(
+          x, p.weight, p.bias, p.weightVelocity, p.biasVelocity, p.weightOut, p.biasOut, p.weightVelocityOut, p.biasVelocityOut,
+          rowSq, dout, inp, B, ...geometry(g), OC, o0, o1, h.gradScale, h.lr, h.momentum, h.nesterov ? 1 : 0, h.weightDecay,
+        );
+      },
+    }),
     gatherRows: (out, outLabels, images, labels, rowIndex, start, B, C, mean, std) => x.gatherRows(out, outLabels, images, labels, rowIndex, start, B, C, mean, std),
     denseForward: (out, inp, weight, bias, B, C, OC, relu) => x.denseForward(out, inp, weight, bias, B, C, OC, relu ? 1 : 0),
     denseInputGrad: (dinp, dout, weight, mask, B, C, OC) => x.denseInputGrad(dinp, dout, weight, mask ?? 0, B, C, OC),
@@ -53,8 +75,8 @@ export function adaptPointerKernels(x: PointerKernelExports): PointerKernels {
         rowSq, dout, inp, B, C, OC, o0, o1, h.gradScale, h.lr, h.momentum, h.nesterov ? 1 : 0, h.weightDecay,
       );
     },
-    im2col: (col, inp, B, g: ConvGeometry) => x.im2col(col, inp, B, g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, g.OH, g.OW),
-    col2im: (dinp, dcol, B, g: ConvGeometry) => x.col2im(dinp, dcol, B, g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, g.OH, g.OW),
+    im2col: (col, inp, B, g: ConvGeometry) => x.im2col(col, inp, B, ...geometry(g)),
+    col2im: (dinp, dcol, B, g: ConvGeometry) => x.col2im(dinp, dcol, B, ...geometry(g)),
     maxpoolForward: (out, inp, B, g: PoolGeometry) => x.maxpoolForward(out, inp, B, g.C, g.H, g.W, g.K, g.stride, g.OH, g.OW),
     maxpoolBackward: (dinp, dout, inp, B, g: PoolGeometry) => x.maxpoolBackward(dinp, dout, inp, B, g.C, g.H, g.W, g.K, g.stride, g.OH, g.OW),
     transposeRows: (out, inp, B, P, Q) => x.transposeRows(out, inp, B, P, Q),

@@ -15,6 +15,8 @@
 // (OC, C·KH·KW)ᵀ, so activations of conv layers are NHWC per row. Its weight gradient is the
 // dense weight-gradient kernel over all B·OH·OW positions of the batch (PARAMS, owned by
 // output channel); its input gradient is dcols[j] = dout · weight, folded back by col2im.
+// A kernel set with convForward / convWeightGradSgd (native) does the forward and the weight
+// gradient straight from the NHWC input instead: same sums, no im2col matrix.
 import type { ConvGeometry, DenseParamBuffers, DropoutKey, Kernels, LossStats, PoolGeometry, SgdHyper } from "../kernels/kernels.js";
 import { viewKey, type ModelSpec } from "./spec.js";
 
@@ -52,6 +54,8 @@ export interface DenseStep {
   positions: number;
   /** conv layers: the index of their im2col matrix in the workspace; dense: −1 */
   col: number;
+  /** conv layers: the geometry (a kernel set with convWeightGradSgd reads the NHWC input, acts[layer]) */
+  g?: ConvGeometry;
 }
 
 type Op =
@@ -121,10 +125,16 @@ export function forward<F, U8, U32, F64>(k: Kernels<F, U8, U32, F64>, spec: Mode
       case "dense":
         k.denseForward(ws.acts[op.layer + (op.fusedRelu ? 2 : 1)]!, inp, params[op.weight]!, params[op.bias]!, B, op.C, op.OC, op.fusedRelu);
         break;
-      case "conv":
+      case "conv": {
+        const out = ws.acts[op.layer + (op.fusedRelu ? 2 : 1)]!;
+        if (k.convForward) {
+          k.convForward(out, inp, params[op.weight]!, params[op.bias]!, B, op.g, op.OC, op.fusedRelu);
+          break;
+        }
         k.im2col(ws.cols![op.col]!, inp, B, op.g);
-        k.denseForward(ws.acts[op.layer + (op.fusedRelu ? 2 : 1)]!, ws.cols![op.col]!, params[op.weight]!, params[op.bias]!, B * op.positions, op.C, op.OC, op.fusedRelu);
+        k.denseForward(out, ws.cols![op.col]!, params[op.weight]!, params[op.bias]!, B * op.positions, op.C, op.OC, op.fusedRelu);
         break;
+      }
       case "relu":
         k.reluForward(ws.acts[op.layer + 1]!, inp, B * op.features);
         break;
@@ -193,13 +203,15 @@ export function backwardRows<F, U8, U32, F64>(
 }
 
 /**
- * One layer's parameter rows [o0, o1): weight gradient over all B rows (from its input, acts[i]
- * or its im2col matrix, and dacts[i+1]), fused with SGD.
+ * One layer's parameter rows [o0, o1): weight gradient over all B rows (from its input, acts[i],
+ * or a conv's im2col matrix when the kernel set has no convWeightGradSgd, and dacts[i+1]),
+ * fused with SGD.
  */
 export function weightGradSgd<F, U8, U32, F64>(
   k: Kernels<F, U8, U32, F64>, d: DenseStep, buffers: DenseParamBuffers<F>, rowSq: F64,
   ws: Workspace<F>, B: number, o0: number, o1: number, hyper: SgdHyper,
 ): void {
+  if (d.g && k.convWeightGradSgd) return k.convWeightGradSgd(buffers, rowSq, ws.dacts[d.layer + 1]!, ws.acts[d.layer]!, B, d.g, d.OC, o0, o1, hyper);
   const inp = d.col < 0 ? ws.acts[d.layer]! : ws.cols![d.col]!;
   k.denseWeightGradSgd(buffers, rowSq, ws.dacts[d.layer + 1]!, inp, B * d.positions, d.C, d.OC, o0, o1, hyper);
 }

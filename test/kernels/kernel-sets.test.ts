@@ -80,16 +80,30 @@ function runOptimizerStep(s: SetUnderTest, h: OptimStepHyper, n: number, ranges:
 }
 
 /** Runs the set's fused PARAMS kernel for rows [o0, o1) on fresh output buffers; returns θ', v', rowSq. */
-function runWeightGradSgd(s: SetUnderTest, c: ReturnType<typeof denseCase>, B: number, C: number, OC: number, ranges: [number, number][], hyper: SgdHyper) {
+function runWeightGradSgd(s: SetUnderTest, c: ReturnType<typeof denseCase>, B: number, C: number, OC: number, ranges: [number, number][], hyper: SgdHyper, conv?: ConvGeometry) {
   const f = (n: number, from?: Float32Array) => s.f32(n, from);
   const [w] = f(OC * C, c.weight), [b] = f(OC, c.bias), [wv] = f(OC * C, c.velocity), [bv] = f(OC, c.biasVelocity);
   const [wOut, wOutV] = f(OC * C), [bOut, bOutV] = f(OC), [wvOut, wvOutV] = f(OC * C), [bvOut, bvOutV] = f(OC);
   const [sq, sqV] = s.f64(OC);
-  const [dout] = f(B * OC, c.dout), [inp] = f(B * C, c.inp);
+  // conv: B images (rows of c.inp of H·W·C floats) and C = C·KH·KW weight columns
+  const [dout] = f(B * OC, c.dout), [inp] = f(c.inp.length, c.inp);
+  const p = { weight: w, bias: b, weightVelocity: wv, biasVelocity: bv, weightOut: wOut, biasOut: bOut, weightVelocityOut: wvOut, biasVelocityOut: bvOut };
   for (const [o0, o1] of ranges) {
-    s.k.denseWeightGradSgd({ weight: w, bias: b, weightVelocity: wv, biasVelocity: bv, weightOut: wOut, biasOut: bOut, weightVelocityOut: wvOut, biasVelocityOut: bvOut }, sq, dout, inp, B, C, OC, o0, o1, hyper);
+    if (conv) s.k.convWeightGradSgd!(p, sq, dout, inp, B / (conv.OH * conv.OW), conv, OC, o0, o1, hyper);
+    else s.k.denseWeightGradSgd(p, sq, dout, inp, B, C, OC, o0, o1, hyper);
   }
   return { theta: [...wOutV, ...bOutV], velocity: [...wvOutV, ...bvOutV], rowSq: [...sqV] };
+}
+
+/** A conv layer's case: B images NHWC, their im2col matrix by the TS reference, and dense-case weights over C·KH·KW columns. */
+function convCase(B: number, g: ConvGeometry, OC: number) {
+  const K = g.C * g.KH * g.KW, P = g.OH * g.OW;
+  const c = denseCase(B * P, K, OC);
+  const rng = new Rng(K * 31 + OC);
+  const images = randomArray(Float32Array, B * g.H * g.W * g.C, rng);
+  const cols = new Float32Array(B * P * K);
+  tsSet().k.im2col(cols, images, B, g);
+  return { c, images, cols, K, P };
 }
 
 it("a native addon that built loads; one that did not says why (dist/native-build.json)", () => {
@@ -373,6 +387,52 @@ for (const name of Object.keys(loaders)) {
           const split = runOptimizerStep(s, hyper, n, [[0, 3], [3, 20], [20, n]]);
           const single = runOptimizerStep(s, hyper, n, Array.from({ length: n }, (_, i) => [i, i + 1] as [number, number]));
           for (const other of [split, single]) for (const key of Object.keys(whole)) expect(Float32Array.from(other[key]!), key).toEqual(Float32Array.from(whole[key]!));
+        });
+      }
+    });
+
+    describe.skipIf(name === "ts" || name === "wasm")("direct conv (convForward, convWeightGradSgd: no im2col matrix)", () => {
+      const convs: [string, ConvGeometry, number][] = [
+        // lanes along output channels (C < 8) and along input channels (C ≥ 8, a masked tail at 9)
+        ["1→16 3×3 on 10×9 (MNIST conv1's shape)", { C: 1, H: 10, W: 9, KH: 3, KW: 3, stride: 1, pad: 0, OH: 8, OW: 7 }, 16],
+        ["3→13 5×5 stride 2 pad 2 on 9×7", { C: 3, H: 9, W: 7, KH: 5, KW: 5, stride: 2, pad: 2, OH: 5, OW: 4 }, 13],
+        ["32→19 3×3 pad 1 on 6×6", { C: 32, H: 6, W: 6, KH: 3, KW: 3, stride: 1, pad: 1, OH: 6, OW: 6 }, 19],
+        ["9→7 2×3 stride 2 pad 1 on 7×8", { C: 9, H: 7, W: 8, KH: 2, KW: 3, stride: 2, pad: 1, OH: 4, OW: 4 }, 7],
+        ["32→64 3×3 on 12×12 (conv2's channels)", { C: 32, H: 12, W: 12, KH: 3, KW: 3, stride: 1, pad: 0, OH: 10, OW: 10 }, 64],
+      ];
+      const B = 3;
+      for (const [label, g, OC] of convs) {
+        it(`${label}: forward (± ReLU) equals im2col + the TS dense kernel; one call equals row by row, bitwise`, () => {
+          s.reset();
+          const { c, images, cols, K, P } = convCase(B, g, OC);
+          const inW = g.H * g.W * g.C, outW = P * OC;
+          const [x, , xR] = s.f32(images.length, images), [w] = s.f32(OC * K, c.weight), [bias] = s.f32(OC, c.bias);
+          for (const relu of [false, true]) {
+            const [whole, wholeV] = s.f32(B * outW), [, rowsV, rowsR] = s.f32(B * outW);
+            s.k.convForward!(whole, x, w, bias, B, g, OC, relu);
+            const want = new Float32Array(B * outW);
+            denseForward(want, cols, c.weight, c.bias, B * P, K, OC, relu);
+            expect(normRelError(wholeV, want)).toBeLessThan(TOL);
+            const at = (r: Region, width: number, b: number) => s.bind.f32({ offset: r.offset + b * width * 4, length: width, type: "f32" });
+            for (let b = 0; b < B; b++) s.k.convForward!(at(rowsR, outW, b), at(xR, inW, b), w, bias, 1, g, OC, relu);
+            expect(Buffer.from(rowsV.buffer, rowsV.byteOffset, rowsV.byteLength).equals(Buffer.from(wholeV.buffer, wholeV.byteOffset, wholeV.byteLength))).toBe(true);
+          }
+        });
+        it(`${label}: weight gradient + SGD equals the TS dense kernel over the im2col matrix; any row ranges give the same bits`, () => {
+          s.reset();
+          const { c, images, cols, K, P } = convCase(B, g, OC);
+          const hyper = hypers[0]!;
+          const conv = { ...c, inp: images };
+          const whole = runWeightGradSgd(s, conv, B * P, K, OC, [[0, OC]], hyper, g);
+          const want = runWeightGradSgd(tsSet(), { ...c, inp: cols }, B * P, K, OC, [[0, OC]], hyper);
+          for (const key of ["theta", "velocity", "rowSq"] as const) expect(normRelError(Float64Array.from(whole[key]), Float64Array.from(want[key])), key).toBeLessThan(TOL);
+          const split = runWeightGradSgd(s, conv, B * P, K, OC, [[0, 1], [1, Math.min(7, OC)], [Math.min(7, OC), OC]], hyper, g);
+          const single = runWeightGradSgd(s, conv, B * P, K, OC, Array.from({ length: OC }, (_, o) => [o, o + 1] as [number, number]), hyper, g);
+          for (const other of [split, single]) {
+            expect(Float32Array.from(other.theta)).toEqual(Float32Array.from(whole.theta));
+            expect(Float32Array.from(other.velocity)).toEqual(Float32Array.from(whole.velocity));
+            expect(other.rowSq).toEqual(whole.rowSq);
+          }
         });
       }
     });

@@ -22,7 +22,7 @@ struct EnvState {
   int lastCorrect = 0;
 };
 
-constexpr size_t MAX_ARGS = 24;
+constexpr size_t MAX_ARGS = 32;
 
 bool cpuHasAvx512() { return __builtin_cpu_supports("avx512f"); }
 bool cpuHasAvx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
@@ -216,6 +216,26 @@ napi_value Col2im(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// (out, inp, weight, bias, B, C, H, W, KH, KW, stride, pad, OH, OW, OC, relu)
+napi_value ConvForward(napi_env env, napi_callback_info info) {
+  Call c(env, info, 16);
+  if (!c.ok) return nullptr;
+  c.state->ops->convForward(c.ptr<float>(0), c.ptr<const float>(1), c.ptr<const float>(2), c.ptr<const float>(3), c.i32(4), convGeometry(c, 5), c.i32(14), c.args[15] != 0);
+  return nullptr;
+}
+
+// (the 8 parameter buffers as DenseWeightGradSgd, rowSq, dout, inp, B, C, H, W, KH, KW, stride, pad,
+//  OH, OW, OC, o0, o1, gradScale, lr, momentum, nesterov, weightDecay)
+napi_value ConvWeightGradSgd(napi_env env, napi_callback_info info) {
+  Call c(env, info, 29);
+  if (!c.ok) return nullptr;
+  const dptrain::DenseParams p = {c.ptr<const float>(0), c.ptr<const float>(1), c.ptr<const float>(2), c.ptr<const float>(3),
+                                  c.ptr<float>(4),       c.ptr<float>(5),       c.ptr<float>(6),       c.ptr<float>(7)};
+  const dptrain::SgdHyper h = {c.f32(24), c.f32(25), c.f32(26), c.f32(28), c.args[27] != 0};
+  c.state->ops->convWeightGradSgd(p, c.ptr<double>(8), c.ptr<const float>(9), c.ptr<const float>(10), c.i32(11), convGeometry(c, 12), c.i32(21), c.i32(22), c.i32(23), h);
+  return nullptr;
+}
+
 napi_value MaxpoolForward(napi_env env, napi_callback_info info) {
   Call c(env, info, 10);
   if (!c.ok) return nullptr;
@@ -283,6 +303,8 @@ napi_value Init(napi_env env, napi_value exports) {
       {"denseWeightGradSgd", nullptr, DenseWeightGradSgd, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"im2col", nullptr, Im2col, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"col2im", nullptr, Col2im, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convForward", nullptr, ConvForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convWeightGradSgd", nullptr, ConvWeightGradSgd, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxpoolForward", nullptr, MaxpoolForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxpoolBackward", nullptr, MaxpoolBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"transposeRows", nullptr, TransposeRows, nullptr, nullptr, nullptr, napi_default, nullptr},

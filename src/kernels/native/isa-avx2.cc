@@ -22,6 +22,9 @@ struct T {
   // Register blocks (16 registers): forward 4 rows × 3 outputs, input gradient 4 rows × 2
   // vectors, weight gradient 6 rows × 2 vectors (12 accumulators each).
   static constexpr int FWD_RB = 4, FWD_OB = 3, DX_RB = 4, DX_CB = 2, DW_OB = 6, DW_CB = 2;
+  // Conv blocks: forward 6 windows × 2 vectors of output channels, weight gradient 6 columns ×
+  // 2 vectors (12 accumulators each).
+  static constexpr int CONV_RB = 6, CONV_OV = 2, CONV_KB = 6;
   static inline V zero() { return _mm256_setzero_ps(); }
   static inline V set1(float x) { return _mm256_set1_ps(x); }
   static inline V load(const float* p) { return _mm256_loadu_ps(p); }

@@ -20,6 +20,8 @@ struct T {
   static constexpr const char* NAME = "avx512";
   // 32 registers: forward 4 rows × 4 outputs, input gradient 4 rows × 2 vectors, weight gradient 4 rows × 2 vectors.
   static constexpr int FWD_RB = 4, FWD_OB = 4, DX_RB = 4, DX_CB = 2, DW_OB = 4, DW_CB = 2;
+  // Conv blocks as AVX2's (kernels-impl.h): 6 windows or columns × 2 vectors.
+  static constexpr int CONV_RB = 6, CONV_OV = 2, CONV_KB = 6;
   static inline V zero() { return _mm512_setzero_ps(); }
   static inline V set1(float x) { return _mm512_set1_ps(x); }
   static inline V load(const float* p) { return _mm512_loadu_ps(p); }

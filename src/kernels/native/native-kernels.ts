@@ -158,6 +158,25 @@ function checkedAgainstArena(memory: WebAssembly.Memory, k: PointerKernels): Poi
       c.extent("rowSq", rowSq, OC * 8), c.extent("dout", dout, B * OC * 4), c.extent("inp", inp, B * C * 4);
       k.denseWeightGradSgd(p, rowSq, dout, inp, B, C, OC, o0, o1, h);
     },
+    convForward(out, inp, weight, bias, B, g, OC, relu) {
+      const c = checker(memory, "convForward");
+      const { inFloats } = convExtents(c, B, g);
+      c.size("OC", OC);
+      const K = g.C * g.KH * g.KW;
+      c.extent("out", out, B * g.OH * g.OW * OC * 4), c.extent("inp", inp, inFloats * 4), c.extent("weight", weight, OC * K * 4), c.extent("bias", bias, OC * 4);
+      k.convForward!(out, inp, weight, bias, B, g, OC, relu);
+    },
+    convWeightGradSgd(p, rowSq, dout, inp, B, g, OC, o0, o1, h) {
+      const c = checker(memory, "convWeightGradSgd");
+      const { inFloats } = convExtents(c, B, g);
+      c.size("OC", OC), c.size("o0", o0), c.size("o1", o1);
+      if (o0 > o1 || o1 > OC) throw new RangeError(`native convWeightGradSgd: rows [${o0}, ${o1}) are not inside [0, ${OC})`);
+      const K = g.C * g.KH * g.KW;
+      for (const name of ["weight", "weightVelocity", "weightOut", "weightVelocityOut"] as const) c.extent(name, p[name], OC * K * 4);
+      for (const name of ["bias", "biasVelocity", "biasOut", "biasVelocityOut"] as const) c.extent(name, p[name], OC * 4);
+      c.extent("rowSq", rowSq, OC * 8), c.extent("dout", dout, B * g.OH * g.OW * OC * 4), c.extent("inp", inp, inFloats * 4);
+      k.convWeightGradSgd!(p, rowSq, dout, inp, B, g, OC, o0, o1, h);
+    },
     im2col(col, inp, B, g) {
       const c = checker(memory, "im2col");
       const { inFloats, colFloats } = convExtents(c, B, g);

@@ -63,6 +63,11 @@ struct Ops {
   // PARAMS: θ_{t+1}, state_{t+1} of n parameters from θ_t, state_t (slots s0..s2, null where
   // the kind has none) and the mean gradient; elementwise
   void (*optimizerStep)(float* thetaOut, const float* theta, const float* grad, const float* s0, const float* s1, const float* s2, float* s0Out, float* s1Out, float* s2Out, int64_t n, const OptimStep& h);
+  // Conv straight from the NHWC input, no im2col matrix (kernels-impl.h):
+  // out (B, OH, OW, OC) = conv(inp (B, H, W, C), weight (OC, C, KH, KW)) + bias, optional ReLU
+  void (*convForward)(float* out, const float* inp, const float* weight, const float* bias, int B, const ConvGeometry& g, int OC, bool relu);
+  // PARAMS: rows [o0, o1) of g = gradScale · Σ_windows dout ⊗ input window, fused SGD, as denseWeightGradSgd
+  void (*convWeightGradSgd)(const DenseParams& p, double* rowSq, const float* dout, const float* inp, int B, const ConvGeometry& g, int OC, int o0, int o1, const SgdHyper& h);
   // GFLOP/s of a tight loop of independent FMAs on one thread: this core's measured peak
   double (*fmaPeakGflops)(int64_t iterations);
 };
