@@ -137,6 +137,9 @@ export interface Kernels<F, U8, U32, F64> {
   // ascending (b, oh, ow) order.
   // out (B, OH, OW, OC) = inp (B, H, W, C) ⊛ weight (OC, C, KH, KW) + bias (OC), then max(·, 0) when relu
   convForward?(out: F, inp: F, weight: F, bias: F, B: number, g: ConvGeometry, OC: number, relu: boolean): void;
+  // dinp (B, H, W, C) = the gradient w.r.t. the input from dout (B, OH, OW, OC): what
+  // denseInputGrad into dcol + col2im give, summed in its own (row-independent) order
+  convInputGrad?(dinp: F, dout: F, weight: F, B: number, g: ConvGeometry, OC: number): void;
   // PARAMS: denseWeightGradSgd's sums and step for rows [o0, o1) of a conv layer's weight
   // (OC, C·KH·KW): dout (B, OH, OW, OC), inp (B, H, W, C)
   convWeightGradSgd?(p: DenseParamBuffers<F>, rowSq: F64, dout: F, inp: F, B: number, g: ConvGeometry, OC: number, o0: number, o1: number, hyper: SgdHyper): void;

@@ -29,6 +29,7 @@ export interface PointerKernelExports {
   transposeRows(out: number, inp: number, B: number, P: number, Q: number): void;
   /** the native addon only (kernels.ts: optional) */
   convForward?(out: number, inp: number, weight: number, bias: number, B: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, OH: number, OW: number, OC: number, relu: number): void;
+  convInputGrad?(dinp: number, dout: number, weight: number, B: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, OH: number, OW: number, OC: number): void;
   convWeightGradSgd?(
     weight: number, bias: number, weightVelocity: number, biasVelocity: number,
     weightOut: number, biasOut: number, weightVelocityOut: number, biasVelocityOut: number,
@@ -46,8 +47,11 @@ export type PointerKernels = Kernels<number, number, number, number>;
 
 export function adaptPointerKernels(x: PointerKernelExports): PointerKernels {
   const geometry = (g: ConvGeometry) => [g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, g.OH, g.OW] as const;
-  const { convForward, convWeightGradSgd } = x;
+  const { convForward, convInputGrad, convWeightGradSgd } = x;
   return {
+    ...(convInputGrad && {
+      convInputGrad: (dinp: number, dout: number, weight: number, B: number, g: ConvGeometry, OC: number) => convInputGrad.call(x, dinp, dout, weight, B, ...geometry(g), OC),
+    }),
     ...(convForward && {
       convForward: (out: number, inp: number, weight: number, bias: number, B: number, g: ConvGeometry, OC: number, relu: boolean) =>
         convForward.call(x, out, inp, weight, bias, B, ...geometry(g), OC, relu ? 1 : 0),

@@ -15,8 +15,8 @@
 // (OC, C·KH·KW)ᵀ, so activations of conv layers are NHWC per row. Its weight gradient is the
 // dense weight-gradient kernel over all B·OH·OW positions of the batch (PARAMS, owned by
 // output channel); its input gradient is dcols[j] = dout · weight, folded back by col2im.
-// A kernel set with convForward / convWeightGradSgd (native) does the forward and the weight
-// gradient straight from the NHWC input instead: same sums, no im2col matrix.
+// A kernel set with convForward / convInputGrad / convWeightGradSgd (native) works straight on
+// the NHWC activations instead: the same sums, no im2col matrix and no col2im.
 import type { ConvGeometry, DenseParamBuffers, DropoutKey, Kernels, LossStats, PoolGeometry, SgdHyper } from "../kernels/kernels.js";
 import { viewKey, type ModelSpec } from "./spec.js";
 
@@ -189,6 +189,10 @@ export function backwardRows<F, U8, U32, F64>(
     if (op.fusedRelu && ops[j + 1]?.kind !== "dense") k.reluBackward(ws.dacts[i + 1]!, ws.dacts[i + 2]!, ws.acts[i + 2]!, B * op.OC * op.positions);
     if (i === 0) continue; // no gradient w.r.t. the input pixels
     if (op.kind === "conv") {
+      if (k.convInputGrad) {
+        k.convInputGrad(ws.dacts[i]!, ws.dacts[i + 1]!, params[op.weight]!, B, op.g, op.OC);
+        continue;
+      }
       k.denseInputGrad(ws.dcols![op.col]!, ws.dacts[i + 1]!, params[op.weight]!, null, B * op.positions, op.C, op.OC);
       k.col2im(ws.dacts[i]!, ws.dcols![op.col]!, B, op.g);
       continue;

@@ -310,6 +310,8 @@ for (const name of Object.keys(loaders)) {
           const rng = new Rng(inW + 1);
           const x = randomArray(Float32Array, B * inW, rng);
           for (let i = 0; i < x.length; i += 7) x[i] = x[i + 1] ?? 0; // ties: the first maximum wins
+          // NaN propagates forward (as Math.max) and never wins backward; infinities are ordinary
+          for (const [i, v] of [[3, NaN], [40, Infinity], [41, Infinity], [77, -Infinity], [120, NaN], [121, 5]] as const) x[i] = v;
           check(inW, outW, x, (k) => (out, inp, n) => k.maxpoolForward(out, inp, n, g));
           check(outW, inW, randomArray(Float32Array, B * outW, rng), (k) => (out, dout, n, inp) => k.maxpoolBackward(out, dout, inp, n, g), [inW, x]);
         });
@@ -391,7 +393,7 @@ for (const name of Object.keys(loaders)) {
       }
     });
 
-    describe.skipIf(name === "ts" || name === "wasm")("direct conv (convForward, convWeightGradSgd: no im2col matrix)", () => {
+    describe.skipIf(name === "ts" || name === "wasm")("direct conv (convForward, convInputGrad, convWeightGradSgd: no im2col matrix)", () => {
       const convs: [string, ConvGeometry, number][] = [
         // lanes along output channels (C < 8) and along input channels (C ≥ 8, a masked tail at 9)
         ["1→16 3×3 on 10×9 (MNIST conv1's shape)", { C: 1, H: 10, W: 9, KH: 3, KW: 3, stride: 1, pad: 0, OH: 8, OW: 7 }, 16],
@@ -417,6 +419,21 @@ for (const name of Object.keys(loaders)) {
             for (let b = 0; b < B; b++) s.k.convForward!(at(rowsR, outW, b), at(xR, inW, b), w, bias, 1, g, OC, relu);
             expect(Buffer.from(rowsV.buffer, rowsV.byteOffset, rowsV.byteLength).equals(Buffer.from(wholeV.buffer, wholeV.byteOffset, wholeV.byteLength))).toBe(true);
           }
+        });
+        it(`${label}: input gradient equals the TS dense kernel + col2im; one call equals row by row, bitwise`, () => {
+          s.reset();
+          const { c, K, P } = convCase(B, g, OC);
+          const inW = g.H * g.W * g.C, outW = P * OC;
+          const [dout, , doutR] = s.f32(B * outW, c.dout), [w] = s.f32(OC * K, c.weight);
+          const [whole, wholeV] = s.f32(B * inW), [, rowsV, rowsR] = s.f32(B * inW);
+          s.k.convInputGrad!(whole, dout, w, B, g, OC);
+          const dcol = new Float32Array(B * P * K), want = new Float32Array(B * inW);
+          denseInputGrad(dcol, c.dout, c.weight, null, B * P, K, OC);
+          tsSet().k.col2im(want, dcol, B, g);
+          expect(normRelError(wholeV, want)).toBeLessThan(TOL);
+          const at = (r: Region, width: number, b: number) => s.bind.f32({ offset: r.offset + b * width * 4, length: width, type: "f32" });
+          for (let b = 0; b < B; b++) s.k.convInputGrad!(at(rowsR, inW, b), at(doutR, outW, b), w, 1, g, OC);
+          expect(Buffer.from(rowsV.buffer, rowsV.byteOffset, rowsV.byteLength).equals(Buffer.from(wholeV.buffer, wholeV.byteOffset, wholeV.byteLength))).toBe(true);
         });
         it(`${label}: weight gradient + SGD equals the TS dense kernel over the im2col matrix; any row ranges give the same bits`, () => {
           s.reset();

@@ -236,6 +236,14 @@ napi_value ConvWeightGradSgd(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// (dinp, dout, weight, B, C, H, W, KH, KW, stride, pad, OH, OW, OC)
+napi_value ConvInputGrad(napi_env env, napi_callback_info info) {
+  Call c(env, info, 14);
+  if (!c.ok) return nullptr;
+  c.state->ops->convInputGrad(c.ptr<float>(0), c.ptr<const float>(1), c.ptr<const float>(2), c.i32(3), convGeometry(c, 4), c.i32(13));
+  return nullptr;
+}
+
 napi_value MaxpoolForward(napi_env env, napi_callback_info info) {
   Call c(env, info, 10);
   if (!c.ok) return nullptr;
@@ -305,6 +313,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"col2im", nullptr, Col2im, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"convForward", nullptr, ConvForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"convWeightGradSgd", nullptr, ConvWeightGradSgd, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convInputGrad", nullptr, ConvInputGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxpoolForward", nullptr, MaxpoolForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxpoolBackward", nullptr, MaxpoolBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"transposeRows", nullptr, TransposeRows, nullptr, nullptr, nullptr, napi_default, nullptr},

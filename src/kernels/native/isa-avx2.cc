@@ -1,4 +1,5 @@
 // The kernels for AVX2 + FMA: 8 float lanes (__m256), masked tails with vmaskmov.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <ctime>
@@ -50,6 +51,26 @@ struct T {
     const __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
     return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
+  }
+  /** a > b ? a : b (NaN in a gives b) */
+  static inline V max(V a, V b) { return _mm256_max_ps(a, b); }
+  /** x > y ? a : b, and x == y ? a : b (ordered: NaN compares false) */
+  static inline V selectGt(V x, V y, V a, V b) { return _mm256_blendv_ps(b, a, _mm256_cmp_ps(x, y, _CMP_GT_OQ)); }
+  static inline V selectEq(V x, V y, V a, V b) { return _mm256_blendv_ps(b, a, _mm256_cmp_ps(x, y, _CMP_EQ_OQ)); }
+  /** dropout's hash (kernels-impl.h mix32) of h ^ (c, c + 1, …, c + N − 1), lane by lane */
+  static inline __m256i mixLanes(uint32_t h, uint32_t c) {
+    __m256i x = _mm256_xor_si256(_mm256_set1_epi32((int)h), _mm256_add_epi32(_mm256_set1_epi32((int)c), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+    x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 16));
+    x = _mm256_mullo_epi32(x, _mm256_set1_epi32(0x7feb352d));
+    x = _mm256_xor_si256(x, _mm256_srli_epi32(x, 15));
+    x = _mm256_mullo_epi32(x, _mm256_set1_epi32((int)0x846ca68bu));
+    return _mm256_xor_si256(x, _mm256_srli_epi32(x, 16));
+  }
+  /** v where the lane's hash ≥ threshold (unsigned), else +0 */
+  static inline V keepHashed(V v, uint32_t h, uint32_t c, uint32_t threshold) {
+    const __m256i x = mixLanes(h, c);
+    const __m256i keep = _mm256_cmpeq_epi32(_mm256_max_epu32(x, _mm256_set1_epi32((int)threshold)), x);
+    return _mm256_and_ps(v, _mm256_castsi256_ps(keep));
   }
   static inline V u8ToFloat(const uint8_t* p) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p)))); }
 };

@@ -1,4 +1,5 @@
 // The kernels for AVX-512F: 16 float lanes (__m512), masked tails with k-registers.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <ctime>
@@ -44,6 +45,21 @@ struct T {
     const __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
     const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
     return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
+  }
+  static inline V max(V a, V b) { return _mm512_max_ps(a, b); }
+  static inline V selectGt(V x, V y, V a, V b) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, y, _CMP_GT_OQ), b, a); }
+  static inline V selectEq(V x, V y, V a, V b) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, y, _CMP_EQ_OQ), b, a); }
+  static inline __m512i mixLanes(uint32_t h, uint32_t c) {
+    const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m512i x = _mm512_xor_si512(_mm512_set1_epi32((int)h), _mm512_add_epi32(_mm512_set1_epi32((int)c), lanes));
+    x = _mm512_xor_si512(x, _mm512_srli_epi32(x, 16));
+    x = _mm512_mullo_epi32(x, _mm512_set1_epi32(0x7feb352d));
+    x = _mm512_xor_si512(x, _mm512_srli_epi32(x, 15));
+    x = _mm512_mullo_epi32(x, _mm512_set1_epi32((int)0x846ca68bu));
+    return _mm512_xor_si512(x, _mm512_srli_epi32(x, 16));
+  }
+  static inline V keepHashed(V v, uint32_t h, uint32_t c, uint32_t threshold) {
+    return _mm512_maskz_mov_ps(_mm512_cmpge_epu32_mask(mixLanes(h, c), _mm512_set1_epi32((int)threshold)), v);
   }
   static inline V u8ToFloat(const uint8_t* p) { return _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)))); }
 };

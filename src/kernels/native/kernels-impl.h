@@ -616,6 +616,119 @@ inline void convGradRowsCTail(float* acc, int K, const float* x, const float* dy
   }
 }
 
+// ---- ROWS: conv input gradient straight into the NHWC input's gradient (no dcol, no col2im) ----
+// dinp[h, w, c] = Σ_{kh, kw} Σ_o dout[oh, ow, o] · W[o, c, kh, kw] over the windows (oh, ow) that
+// read (h, w) at tap (kh, kw). At stride 1 that window is (h + pad − kh, w + pad − kw): each
+// image's dout is copied into a zero-bordered scratch so every tap of every pixel reads a real
+// or a zero gradient, and one unchecked loop runs all pixels. Sum order per element: taps
+// ascending, then o ascending, FMA from 0. Wider strides gather per pixel with the checks.
+
+// dinp[h, w..w+RB, c..c+CB·N) from the bordered gradient dp (PH, PW, OC) and wx (KH·KW, OC, C)
+template <int RB, int CB>
+inline void convDxBlock(float* dinp, const float* dp, const float* wx, const dptrain::ConvGeometry& g, int OC, int PW, int h, int w, int c, int tail) {
+  const M m = T::mask(tail);
+  V acc[RB][CB];
+  for (int r = 0; r < RB; r++)
+    for (int j = 0; j < CB; j++) acc[r][j] = T::zero();
+  for (int kh = 0; kh < g.KH; kh++)
+    for (int kw = 0; kw < g.KW; kw++) {
+      const float* d = dp + ((int64_t)(h + g.KH - 1 - kh) * PW + (w + g.KW - 1 - kw)) * OC;
+      const float* wk = wx + (int64_t)(kh * g.KW + kw) * OC * g.C + c;
+      for (int o = 0; o < OC; o++, wk += g.C) {
+        V wv[CB];
+        for (int j = 0; j < CB; j++) wv[j] = j + 1 < CB || tail == N ? T::load(wk + j * N) : T::loadm(wk + j * N, m);
+        for (int r = 0; r < RB; r++) {
+          const V dv = T::set1(d[r * OC + o]);
+          for (int j = 0; j < CB; j++) acc[r][j] = T::fma(dv, wv[j], acc[r][j]);
+        }
+      }
+    }
+  for (int r = 0; r < RB; r++)
+    for (int j = 0; j < CB; j++) {
+      float* dst = dinp + ((int64_t)h * g.W + w + r) * g.C + c + j * N;
+      if (j + 1 < CB || tail == N) T::store(dst, acc[r][j]);
+      else T::storem(dst, m, acc[r][j]);
+    }
+}
+
+template <int RB, int CB>
+inline void convDxTail(float* dinp, const float* dp, const float* wx, const dptrain::ConvGeometry& g, int OC, int PW, int h, int w, int rows, int c, int tail) {
+  if constexpr (RB > 0) {
+    if (rows == RB) convDxBlock<RB, CB>(dinp, dp, wx, g, OC, PW, h, w, c, tail);
+    else convDxTail<RB - 1, CB>(dinp, dp, wx, g, OC, PW, h, w, rows, c, tail);
+  }
+}
+
+template <int CB>
+inline void convDxColumns(float* dinp, const float* dp, const float* wx, const dptrain::ConvGeometry& g, int OC, int PW, int c, int tail) {
+  constexpr int RB = T::CONV_RB;
+  for (int h = 0; h < g.H; h++) {
+    int w = 0;
+    for (; w + RB <= g.W; w += RB) convDxBlock<RB, CB>(dinp, dp, wx, g, OC, PW, h, w, c, tail);
+    convDxTail<RB - 1, CB>(dinp, dp, wx, g, OC, PW, h, w, g.W - w, c, tail);
+  }
+}
+
+// Any stride: pixel by pixel, each tap's window found and checked (same order: taps, then o).
+inline void convDxStrided(float* dinp, const float* dy, const float* wx, const dptrain::ConvGeometry& g, int OC) {
+  for (int h = 0; h < g.H; h++)
+    for (int w = 0; w < g.W; w++)
+      for (int c = 0; c < g.C; c += N) {
+        const int lanes = g.C - c < N ? g.C - c : N;
+        const M m = T::mask(lanes);
+        V acc = T::zero();
+        for (int kh = 0; kh < g.KH; kh++) {
+          const int sh = h + g.pad - kh;
+          if (sh < 0 || sh % g.stride != 0 || sh / g.stride >= g.OH) continue;
+          for (int kw = 0; kw < g.KW; kw++) {
+            const int sw = w + g.pad - kw;
+            if (sw < 0 || sw % g.stride != 0 || sw / g.stride >= g.OW) continue;
+            const float* d = dy + ((int64_t)(sh / g.stride) * g.OW + sw / g.stride) * OC;
+            const float* wk = wx + (int64_t)(kh * g.KW + kw) * OC * g.C + c;
+            for (int o = 0; o < OC; o++) acc = T::fma(T::set1(d[o]), lanes == N ? T::load(wk + (int64_t)o * g.C) : T::loadm(wk + (int64_t)o * g.C, m), acc);
+          }
+        }
+        float* dst = dinp + ((int64_t)h * g.W + w) * g.C + c;
+        if (lanes == N) T::store(dst, acc);
+        else T::storem(dst, m, acc);
+      }
+}
+
+void convInputGrad(float* dinp, const float* dout, const float* weight, int B, const dptrain::ConvGeometry& g, int OC) {
+  const int KK = g.KH * g.KW, K = g.C * KK;
+  static thread_local std::vector<float> wx, bordered;
+  wx.resize((size_t)K * OC);  // (KH·KW, OC, C): a tap's weights for one output channel along c
+  for (int o = 0; o < OC; o++)
+    for (int c = 0; c < g.C; c++)
+      for (int t = 0; t < KK; t++) wx[((size_t)t * OC + o) * g.C + c] = weight[(int64_t)o * K + c * KK + t];
+  const int64_t inFloats = (int64_t)g.H * g.W * g.C, outFloats = (int64_t)g.OH * g.OW * OC;
+  if (g.stride != 1) {
+    for (int b = 0; b < B; b++) convDxStrided(dinp + b * inFloats, dout + b * outFloats, wx.data(), g, OC);
+    return;
+  }
+  // bordered (PH, PW, OC): dout[oh, ow] at (oh + KH − 1 − pad, ow + KW − 1 − pad), zeros around
+  const int PH = g.H + g.KH - 1, PW = g.W + g.KW - 1;
+  bordered.assign((size_t)PH * PW * OC, 0.0f);
+  constexpr int CB = T::DW_CB;
+  for (int b = 0; b < B; b++) {
+    const float* dy = dout + b * outFloats;
+    for (int oh = 0; oh < g.OH; oh++) {
+      const int ph = oh + g.KH - 1 - g.pad;
+      if (ph < 0 || ph >= PH) continue;
+      for (int ow = 0; ow < g.OW; ow++) {
+        const int pw = ow + g.KW - 1 - g.pad;
+        if (pw < 0 || pw >= PW) continue;
+        const float* src = dy + ((int64_t)oh * g.OW + ow) * OC;
+        std::copy(src, src + OC, bordered.data() + ((size_t)ph * PW + pw) * OC);
+      }
+    }
+    float* dx = dinp + b * inFloats;
+    int c = 0;
+    for (; c + CB * N <= g.C; c += CB * N) convDxColumns<CB>(dx, bordered.data(), wx.data(), g, OC, PW, c, N);
+    for (; c < g.C; c += N) convDxColumns<1>(dx, bordered.data(), wx.data(), g, OC, PW, c, g.C - c < N ? g.C - c : N);
+  }
+}
+
 // Output rows per pass of a tile: 3 rows' windows (their gradients and input rows, ~25 KB for
 // the MNIST CNN's conv2) stay in L1 while the tile's partial sums stay in registers.
 constexpr int DW_OH_TILE = 3;
@@ -741,24 +854,81 @@ void col2im(float* dinp, const float* dcol, int B, const dptrain::ConvGeometry& 
       }
 }
 
+// Vectors along channels: max(v, m) is the reference's `v > m ? v : m`, which drops a NaN, so
+// a probe Σ v·0 (NaN for a NaN or an infinity) sends such a vector to the reference loop below.
+void maxpoolForwardScalar(float* out, const float* inp, int b, int oh, int ow, int c0, int c1, const dptrain::PoolGeometry& g);
 void maxpoolForward(float* out, const float* inp, int B, const dptrain::PoolGeometry& g) {
+  const V zero = T::zero(), lowest = T::set1(-INFINITY);
   for (int b = 0; b < B; b++)
     for (int oh = 0; oh < g.OH; oh++)
       for (int ow = 0; ow < g.OW; ow++)
-        for (int c = 0; c < g.C; c++) {
-          float m = -INFINITY;
-          bool nan = false;
+        for (int c = 0; c < g.C; c += N) {
+          const int lanes = g.C - c < N ? g.C - c : N;
+          const M mk = T::mask(lanes);
+          V m = lowest, probe = zero;
           for (int kh = 0; kh < g.K; kh++)
             for (int kw = 0; kw < g.K; kw++) {
-              const float v = inp[(((int64_t)b * g.H + oh * g.stride + kh) * g.W + ow * g.stride + kw) * g.C + c];
-              nan = nan || v != v;
-              m = v > m ? v : m;
+              const float* p = inp + (((int64_t)b * g.H + oh * g.stride + kh) * g.W + ow * g.stride + kw) * g.C + c;
+              const V v = lanes == N ? T::load(p) : T::loadm(p, mk);
+              m = T::max(v, m);
+              probe = T::add(probe, T::mul(v, zero));
             }
-          out[(((int64_t)b * g.OH + oh) * g.OW + ow) * g.C + c] = nan ? NAN : m;  // NaN propagates, as Math.max
+          const float check = T::hsum(probe);
+          if (check != check) {
+            maxpoolForwardScalar(out, inp, b, oh, ow, c, c + lanes, g);
+            continue;
+          }
+          float* dst = out + (((int64_t)b * g.OH + oh) * g.OW + ow) * g.C + c;
+          if (lanes == N) T::store(dst, m);
+          else T::storem(dst, mk, m);
+        }
+}
+
+void maxpoolForwardScalar(float* out, const float* inp, int b, int oh, int ow, int c0, int c1, const dptrain::PoolGeometry& g) {
+  for (int c = c0; c < c1; c++) {
+    float m = -INFINITY;
+    bool nan = false;
+    for (int kh = 0; kh < g.K; kh++)
+      for (int kw = 0; kw < g.K; kw++) {
+        const float v = inp[(((int64_t)b * g.H + oh * g.stride + kh) * g.W + ow * g.stride + kw) * g.C + c];
+        nan = nan || v != v;
+        m = v > m ? v : m;
+      }
+    out[(((int64_t)b * g.OH + oh) * g.OW + ow) * g.C + c] = nan ? NAN : m;  // NaN propagates, as Math.max
+  }
+}
+
+// Windows that tile the input exactly (stride = K, H = OH·K, W = OW·K: every input element in
+// one window): vectors along channels find each lane's first maximum (strictly greater replaces,
+// as the reference) and write every element of the window, 0 + dout at the winner, 0 elsewhere.
+inline bool poolTiles(const dptrain::PoolGeometry& g) { return g.stride == g.K && g.H == g.OH * g.K && g.W == g.OW * g.K; }
+void maxpoolBackwardTiled(float* dinp, const float* dout, const float* inp, int B, const dptrain::PoolGeometry& g) {
+  const V zero = T::zero();
+  for (int b = 0; b < B; b++)
+    for (int oh = 0; oh < g.OH; oh++)
+      for (int ow = 0; ow < g.OW; ow++)
+        for (int c = 0; c < g.C; c += N) {
+          const int lanes = g.C - c < N ? g.C - c : N;
+          const M mk = T::mask(lanes);
+          auto at = [&](int e) { return (((int64_t)b * g.H + oh * g.K + e / g.K) * g.W + ow * g.K + e % g.K) * g.C + c; };
+          auto load = [&](const float* p) { return lanes == N ? T::load(p) : T::loadm(p, mk); };
+          V m = load(inp + at(0)), best = zero;
+          for (int e = 1; e < g.K * g.K; e++) {
+            const V v = load(inp + at(e));
+            best = T::selectGt(v, m, T::set1((float)e), best);
+            m = T::selectGt(v, m, v, m);
+          }
+          const V d = T::add(zero, load(dout + (((int64_t)b * g.OH + oh) * g.OW + ow) * g.C + c));
+          for (int e = 0; e < g.K * g.K; e++) {
+            const V v = T::selectEq(best, T::set1((float)e), d, zero);
+            if (lanes == N) T::store(dinp + at(e), v);
+            else T::storem(dinp + at(e), mk, v);
+          }
         }
 }
 
 void maxpoolBackward(float* dinp, const float* dout, const float* inp, int B, const dptrain::PoolGeometry& g) {
+  if (poolTiles(g)) return maxpoolBackwardTiled(dinp, dout, inp, B, g);
   for (int64_t i = 0; i < (int64_t)B * g.H * g.W * g.C; i++) dinp[i] = 0.0f;
   for (int b = 0; b < B; b++)
     for (int oh = 0; oh < g.OH; oh++)
@@ -797,13 +967,21 @@ inline uint32_t mix32(uint32_t x) {
   return x;
 }
 
+// Vectors of N units: lane c keeps x[c]·scale iff mix32(h ^ c) ≥ threshold (T::keepHashed), the reference's test.
 void dropoutApply(float* out, const float* inp, int B, int C, uint32_t threshold, float scale, uint32_t seed, uint32_t step, uint32_t row0, uint32_t stream) {
   const uint32_t base = mix32(mix32(seed ^ ((stream + 1u) * 0x9e3779b1u)) ^ step);
   for (int r = 0; r < B; r++) {
     const uint32_t h = mix32(base ^ (row0 + static_cast<uint32_t>(r)));
     const float* x = inp + (int64_t)r * C;
     float* y = out + (int64_t)r * C;
-    for (int c = 0; c < C; c++) y[c] = threshold == 0 || mix32(h ^ static_cast<uint32_t>(c)) >= threshold ? x[c] * scale : 0.0f;
+    const V s = T::set1(scale);
+    for (int c = 0; c < C; c += N) {
+      const int lanes = C - c < N ? C - c : N;
+      const M m = T::mask(lanes);
+      const V v = T::keepHashed(T::mul(lanes == N ? T::load(x + c) : T::loadm(x + c, m), s), h, static_cast<uint32_t>(c), threshold);
+      if (lanes == N) T::store(y + c, v);
+      else T::storem(y + c, m, v);
+    }
   }
 }
 
@@ -891,7 +1069,7 @@ double fmaPeakGflops(int64_t iterations) {
 
 const dptrain::Ops* ISA_OPS_FN() {
   static const dptrain::Ops ops = {
-      T::NAME, gatherRows, denseForward, denseInputGrad, reluForward, reluBackward, softmaxCrossEntropy, denseWeightGradSgd, im2col, col2im, maxpoolForward, maxpoolBackward, transposeRows, dropoutApply, optimizerStep, convForward, convWeightGradSgd, fmaPeakGflops,
+      T::NAME, gatherRows, denseForward, denseInputGrad, reluForward, reluBackward, softmaxCrossEntropy, denseWeightGradSgd, im2col, col2im, maxpoolForward, maxpoolBackward, transposeRows, dropoutApply, optimizerStep, convForward, convWeightGradSgd, convInputGrad, fmaPeakGflops,
   };
   return &ops;
 }

@@ -166,6 +166,13 @@ function checkedAgainstArena(memory: WebAssembly.Memory, k: PointerKernels): Poi
       c.extent("out", out, B * g.OH * g.OW * OC * 4), c.extent("inp", inp, inFloats * 4), c.extent("weight", weight, OC * K * 4), c.extent("bias", bias, OC * 4);
       k.convForward!(out, inp, weight, bias, B, g, OC, relu);
     },
+    convInputGrad(dinp, dout, weight, B, g, OC) {
+      const c = checker(memory, "convInputGrad");
+      const { inFloats } = convExtents(c, B, g);
+      c.size("OC", OC);
+      c.extent("dinp", dinp, inFloats * 4), c.extent("dout", dout, B * g.OH * g.OW * OC * 4), c.extent("weight", weight, OC * g.C * g.KH * g.KW * 4);
+      k.convInputGrad!(dinp, dout, weight, B, g, OC);
+    },
     convWeightGradSgd(p, rowSq, dout, inp, B, g, OC, o0, o1, h) {
       const c = checker(memory, "convWeightGradSgd");
       const { inFloats } = convExtents(c, B, g);

@@ -68,6 +68,8 @@ struct Ops {
   void (*convForward)(float* out, const float* inp, const float* weight, const float* bias, int B, const ConvGeometry& g, int OC, bool relu);
   // PARAMS: rows [o0, o1) of g = gradScale · Σ_windows dout ⊗ input window, fused SGD, as denseWeightGradSgd
   void (*convWeightGradSgd)(const DenseParams& p, double* rowSq, const float* dout, const float* inp, int B, const ConvGeometry& g, int OC, int o0, int o1, const SgdHyper& h);
+  // dinp (B, H, W, C) = the gradient of conv's input from dout (B, OH, OW, OC) and weight (OC, C, KH, KW)
+  void (*convInputGrad)(float* dinp, const float* dout, const float* weight, int B, const ConvGeometry& g, int OC);
   // GFLOP/s of a tight loop of independent FMAs on one thread: this core's measured peak
   double (*fmaPeakGflops)(int64_t iterations);
 };
