@@ -8,7 +8,7 @@
 //   grad        (P) f32: the mean gradient of this step, for optimizers not fused into PARAMS (not SGD)
 //   workspace   the step's activations and their gradients, one row per batch row:
 //               acts[i], dacts[i] (R, widths[i]) f32, labels (R) u8, rowLoss (2, R) f32 by step parity,
-//               cols[j], dcols[j] (R, OH·OW·C·KH·KW) f32: each conv layer's im2col matrix and its gradient
+//               cols[j], dcols[j] (R, OH·OW·C·KH·KW) f32: each conv layer's im2col matrix and its gradient (empty for native: direct conv kernels)
 //               (R = max(batch, W · eval chunk): eval worker w uses rows [w·E, (w+1)·E))
 //   testLoss    (Nt) f32: each test row's loss, summed in row order after EVAL
 //   rowSq       (nParamRows) f64: Σ g² of each parameter row (one output feature of one layer)
@@ -92,6 +92,8 @@ export interface LayoutInput {
   stateSlots?: number;
   /** a P-float gradient buffer (optimizers applied after the weight-gradient kernel) */
   gradScratch?: boolean;
+  /** conv layers' im2col matrices and their gradients (default true; a kernel set with the direct conv kernels needs none) */
+  convMatrices?: boolean;
 }
 
 export const REGION_ALIGN = 64;
@@ -146,15 +148,16 @@ export function layout(input: LayoutInput): ArenaLayout {
   const optimState: [Region, Region] = [region("f32", stateSlots * nParams), region("f32", stateSlots * nParams)];
   const grad = region("f32", input.gradScratch ? nParams : 0);
   const rows = Math.max(batchRows, workers * evalChunkRows);
+  const matrices = input.convMatrices ?? true;
   const workspace: Workspace = {
     rows, batchRows, widths,
     acts: widths.map((width) => region("f32", rows * width)),
     dacts: widths.map((width, i) => region("f32", i === 0 ? 0 : rows * width)),
     labels: region("u8", rows),
     rowLoss: region("f32", 2 * rows),
-    colWidths: colWidths(spec),
-    cols: colWidths(spec).map((width) => region("f32", rows * width)),
-    dcols: spec.layers.flatMap((l, i) => (l.kind === "conv2d" ? [region("f32", i === 0 ? 0 : rows * l.g.OH * l.g.OW * l.g.C * l.g.KH * l.g.KW)] : [])),
+    colWidths: colWidths(spec).map((width) => (matrices ? width : 0)),
+    cols: colWidths(spec).map((width) => region("f32", matrices ? rows * width : 0)),
+    dcols: spec.layers.flatMap((l, i) => (l.kind === "conv2d" ? [region("f32", i === 0 || !matrices ? 0 : rows * l.g.OH * l.g.OW * l.g.C * l.g.KH * l.g.KW)] : [])),
   };
   const testLoss = region("f32", testCount);
   const rowSq = region("f64", paramRows(spec));

@@ -77,6 +77,8 @@ export function layoutInputOf(options: EngineOptions): LayoutInput {
     spec, trainCount: dataset.train.count, testCount: dataset.test.count,
     pixelsPerImage: dataset.rows * dataset.cols, batchRows: batchSize, workers, evalChunkRows: options.evalChunkRows,
     stateSlots: stateSlots(options.optim).length, gradScratch: options.optim.type !== "sgd",
+    // the native set runs convs straight on the NHWC activations (kernels.ts convForward, …)
+    convMatrices: options.kernels !== "native",
   };
 }
 
