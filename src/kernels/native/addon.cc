@@ -181,15 +181,23 @@ napi_value LastCorrect(napi_env env, napi_callback_info info) {
   return number(env, c.state->lastCorrect);
 }
 
+// Arguments 0–7 of the weight-gradient calls: (weight, bias, weightVelocity, biasVelocity,
+// weightOut, biasOut, weightVelocityOut, biasVelocityOut).
+dptrain::DenseParams denseParams(const Call& c) {
+  return {c.ptr<const float>(0), c.ptr<const float>(1), c.ptr<const float>(2), c.ptr<const float>(3),
+          c.ptr<float>(4),       c.ptr<float>(5),       c.ptr<float>(6),       c.ptr<float>(7)};
+}
+// Arguments from … from + 4: (gradScale, lr, momentum, nesterov, weightDecay).
+dptrain::SgdHyper sgdHyper(const Call& c, int from) {
+  return {c.f32(from), c.f32(from + 1), c.f32(from + 2), c.f32(from + 4), c.args[from + 3] != 0};
+}
+
 // (weight, bias, weightVelocity, biasVelocity, weightOut, biasOut, weightVelocityOut, biasVelocityOut,
 //  rowSq, dout, inp, B, C, OC, o0, o1, gradScale, lr, momentum, nesterov, weightDecay)
 napi_value DenseWeightGradSgd(napi_env env, napi_callback_info info) {
   Call c(env, info, 21);
   if (!c.ok) return nullptr;
-  const dptrain::DenseParams p = {c.ptr<const float>(0), c.ptr<const float>(1), c.ptr<const float>(2), c.ptr<const float>(3),
-                                  c.ptr<float>(4),       c.ptr<float>(5),       c.ptr<float>(6),       c.ptr<float>(7)};
-  const dptrain::SgdHyper h = {c.f32(16), c.f32(17), c.f32(18), c.f32(20), c.args[19] != 0};
-  c.state->ops->denseWeightGradSgd(p, c.ptr<double>(8), c.ptr<const float>(9), c.ptr<const float>(10), c.i32(11), c.i32(12), c.i32(13), c.i32(14), c.i32(15), h);
+  c.state->ops->denseWeightGradSgd(denseParams(c), c.ptr<double>(8), c.ptr<const float>(9), c.ptr<const float>(10), c.i32(11), c.i32(12), c.i32(13), c.i32(14), c.i32(15), sgdHyper(c, 16));
   return nullptr;
 }
 
@@ -229,10 +237,7 @@ napi_value ConvForward(napi_env env, napi_callback_info info) {
 napi_value ConvWeightGradSgd(napi_env env, napi_callback_info info) {
   Call c(env, info, 29);
   if (!c.ok) return nullptr;
-  const dptrain::DenseParams p = {c.ptr<const float>(0), c.ptr<const float>(1), c.ptr<const float>(2), c.ptr<const float>(3),
-                                  c.ptr<float>(4),       c.ptr<float>(5),       c.ptr<float>(6),       c.ptr<float>(7)};
-  const dptrain::SgdHyper h = {c.f32(24), c.f32(25), c.f32(26), c.f32(28), c.args[27] != 0};
-  c.state->ops->convWeightGradSgd(p, c.ptr<double>(8), c.ptr<const float>(9), c.ptr<const float>(10), c.i32(11), convGeometry(c, 12), c.i32(21), c.i32(22), c.i32(23), h);
+  c.state->ops->convWeightGradSgd(denseParams(c), c.ptr<double>(8), c.ptr<const float>(9), c.ptr<const float>(10), c.i32(11), convGeometry(c, 12), c.i32(21), c.i32(22), c.i32(23), sgdHyper(c, 24));
   return nullptr;
 }
 
