@@ -4,6 +4,7 @@ import { workerData } from "node:worker_threads";
 import { barrierViews } from "../src/engine/barrier.js";
 import { runStepLoop } from "../src/engine/loop-worker.js";
 import { makeStepHandlers } from "../src/engine/step-handlers.js";
+import { updateCostFor } from "../src/engine/plan.js";
 import { createKernelsFor } from "../src/kernels/select.js";
 import type { StepTask, WorkerInit } from "../src/engine/protocol.js";
 
@@ -11,7 +12,7 @@ const init = workerData as WorkerInit;
 
 async function start() {
   const { kernels, bind } = await createKernelsFor(init);
-  const handlers = makeStepHandlers(kernels, bind, init.memory, init.layout, init.spec, init.optim, init.inputNorm, init.faults, init.seed);
+  const handlers = makeStepHandlers(kernels, bind, init.memory, init.layout, init.spec, init.optim, init.inputNorm, init.faults, init.seed, updateCostFor(init.kernels, init.nativeIsa));
   const views = barrierViews(init.memory, init.layout.barrier, init.layout.stepRing);
   return (task: StepTask) => (task.kind === "eval" ? handlers.eval(task) : runStepLoop(handlers, views, task));
 }

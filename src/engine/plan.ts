@@ -3,6 +3,8 @@
 // parameter rows they compute, never how, so the plan never changes a result.
 import { denseSteps, type DenseStep } from "../model/graph.js";
 import type { ModelSpec } from "../model/spec.js";
+import type { NativeIsa } from "../kernels/native/native-kernels.js";
+import type { KernelSet } from "./protocol.js";
 
 /** Contiguous part p of n items cut into `parts` parts, boundaries rounded to multiples of `align`. */
 export function splitRange(n: number, parts: number, p: number, align = 1): [number, number] {
@@ -32,15 +34,25 @@ export const PARAM_ROW_ALIGN = 4;
 export const UPDATE_COST = 190;
 
 /**
+ * UPDATE_COST for the kernels that run the step. AVX-512's multiply-adds are cheaper while the
+ * update's memory traffic is not, so one update costs more of them: with 190, the worker that owns
+ * fc1 finished PARAMS 1–2 ms after the other on an AVX-512 machine (2 workers, MNIST CNN); with
+ * 230 the two halves came within noise of each other.
+ */
+export function updateCostFor(kernels: KernelSet, isa: NativeIsa | null): number {
+  return kernels === "native" && isa === "avx512" ? 230 : UPDATE_COST;
+}
+
+/**
  * PARAMS work of each of W workers: the model's parameter rows in layer order, cut into W
  * contiguous ranges of about equal cost (a row of a layer with C inputs costs C + 1 multiply-adds
- * per batch row, times OH·OW for a conv, plus UPDATE_COST per parameter). plan[w] lists worker
+ * per batch row, times OH·OW for a conv, plus updateCost per parameter). plan[w] lists worker
  * w's segments.
  */
-export function paramPlan(spec: ModelSpec, workers: number, batchRows: number): ParamSegment[][] {
+export function paramPlan(spec: ModelSpec, workers: number, batchRows: number, updateCost = UPDATE_COST): ParamSegment[][] {
   const layers = denseSteps(spec);
   let total = 0;
-  const rowCost = (d: DenseStep) => (d.C + 1) * (d.positions * batchRows + UPDATE_COST);
+  const rowCost = (d: DenseStep) => (d.C + 1) * (d.positions * batchRows + updateCost);
   for (const d of layers) total += d.OC * rowCost(d);
   // cuts[k]: the first global parameter row of worker k
   const bases: number[] = [];

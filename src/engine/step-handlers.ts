@@ -21,7 +21,7 @@ import { optimStepHyper, slotPositions } from "../optim/optimizers.js";
 import type { ModelSpec } from "../model/spec.js";
 import { learningRateAt } from "../optim/schedule.js";
 import { FaultInjector } from "./faults.js";
-import { paramPlan, splitRange, type ParamSegment } from "./plan.js";
+import { paramPlan, splitRange, UPDATE_COST, type ParamSegment } from "./plan.js";
 import type { EvalResult, EvalTask, FaultSpec, OptimSettings } from "./protocol.js";
 
 export interface StepHandlers {
@@ -37,6 +37,7 @@ export interface StepHandlers {
 export function makeStepHandlers<F, U8, U32, F64>(
   k: Kernels<F, U8, U32, F64>, bind: Binder<F, U8, U32, F64>,
   memory: WebAssembly.Memory, layout: ArenaLayout, spec: ModelSpec, optim: OptimSettings, inputNorm: InputNorm, faults: FaultSpec[] = [], seed = 0,
+  updateCost = UPDATE_COST,
 ): StepHandlers {
   const injector = faults.length > 0 ? new FaultInjector(faults, i32View(memory, layout.control)) : null;
   const wsp = layout.workspace;
@@ -85,7 +86,7 @@ export function makeStepHandlers<F, U8, U32, F64>(
   const plans = new Map<number, ParamSegment[][]>();
   const planFor = (workers: number) => {
     let plan = plans.get(workers);
-    if (!plan) plans.set(workers, (plan = paramPlan(spec, workers, wsp.batchRows)));
+    if (!plan) plans.set(workers, (plan = paramPlan(spec, workers, wsp.batchRows, updateCost)));
     return plan;
   };
   const rowLossHalves = [0, 1].map((p) => f32View(memory, rowsOf(wsp.rowLoss, wsp.rows, p, 1)));

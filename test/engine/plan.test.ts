@@ -1,0 +1,55 @@
+// The PARAMS cut (src/engine/plan.ts): every parameter row owned by exactly one worker, cuts on
+// whole 4-row blocks inside a layer, and the update's cost moving the cut between a conv layer
+// (many multiply-adds per parameter) and a linear one (one update per few multiply-adds).
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/config/load.js";
+import { paramPlan, PARAM_ROW_ALIGN, UPDATE_COST, updateCostFor, type ParamSegment } from "../../src/engine/plan.js";
+import { specForDataset } from "../../src/model/build.js";
+import { denseSteps } from "../../src/model/graph.js";
+
+const cnn = specForDataset(loadConfig("configs/mnist-cnn.yaml").config.model, { rows: 28, cols: 28, nClasses: 10 });
+
+/** Worker w's rows of layer `name`, or 0. */
+const rowsOf = (plan: ParamSegment[][], w: number, name: string) =>
+  plan[w]!.filter((s) => s.dense.name === name).reduce((n, s) => n + s.o1 - s.o0, 0);
+
+describe("paramPlan", () => {
+  for (const workers of [1, 2, 3, 5]) {
+    it(`MNIST CNN, ${workers} workers: every parameter row once, in layer order, cuts on ${PARAM_ROW_ALIGN}-row blocks`, () => {
+      const plan = paramPlan(cnn, workers, 64);
+      expect(plan).toHaveLength(workers);
+      const seen: string[] = [];
+      for (const segments of plan) {
+        for (const s of segments) {
+          expect(s.o1).toBeGreaterThan(s.o0);
+          // a cut inside a layer falls on a block boundary; a layer's last row may end anywhere
+          if (s.o0 > 0) expect(s.o0 % PARAM_ROW_ALIGN).toBe(0);
+          if (s.o1 < s.dense.OC) expect(s.o1 % PARAM_ROW_ALIGN).toBe(0);
+          for (let o = s.o0; o < s.o1; o++) seen.push(`${s.dense.name}:${o}`);
+        }
+      }
+      const layers = denseSteps(cnn);
+      expect(layers.map((d) => d.name)).toEqual(["conv1", "conv2", "fc1", "fc2"]);
+      expect(seen).toEqual(layers.flatMap((d) => Array.from({ length: d.OC }, (_, o) => `${d.name}:${o}`)));
+    });
+  }
+
+  it("a dearer update gives the worker holding fc1 (1.18 M parameters, one multiply-add row each per batch row) fewer rows", () => {
+    const cheap = paramPlan(cnn, 2, 64, 0);
+    const base = paramPlan(cnn, 2, 64, UPDATE_COST);
+    const dear = paramPlan(cnn, 2, 64, 400);
+    // worker 0 starts at conv1; worker 1 ends at fc2 and holds all of fc1 in each of these cuts
+    expect(rowsOf(cheap, 1, "fc1")).toBe(128);
+    const conv2Of1 = (p: ParamSegment[][]) => rowsOf(p, 1, "conv2");
+    expect(conv2Of1(cheap)).toBeGreaterThan(conv2Of1(base));
+    expect(conv2Of1(base)).toBeGreaterThan(conv2Of1(dear));
+    expect(conv2Of1(base) + rowsOf(base, 0, "conv2")).toBe(64);
+  });
+
+  it("updateCostFor: AVX-512's cheaper multiply-adds make an update cost more of them; other sets keep UPDATE_COST", () => {
+    expect(updateCostFor("native", "avx512")).toBeGreaterThan(UPDATE_COST);
+    expect(updateCostFor("native", "avx2")).toBe(UPDATE_COST);
+    expect(updateCostFor("wasm", null)).toBe(UPDATE_COST);
+    expect(updateCostFor("ts", null)).toBe(UPDATE_COST);
+  });
+});
