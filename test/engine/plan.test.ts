@@ -9,8 +9,8 @@ import { denseSteps } from "../../src/model/graph.js";
 
 const cnn = specForDataset(loadConfig("configs/mnist-cnn.yaml").config.model, { rows: 28, cols: 28, nClasses: 10 });
 
-/** Worker w's rows of layer `name`, or 0. */
-const rowsOf = (plan: ParamSegment[][], w: number, name: string) =>
+/** How many of layer `name`'s parameter rows worker w owns (0 if none). */
+const ownedRows = (plan: ParamSegment[][], w: number, name: string) =>
   plan[w]!.filter((s) => s.dense.name === name).reduce((n, s) => n + s.o1 - s.o0, 0);
 
 describe("paramPlan", () => {
@@ -34,16 +34,16 @@ describe("paramPlan", () => {
     });
   }
 
-  it("a dearer update gives the worker holding fc1 (1.18 M parameters, one multiply-add row each per batch row) fewer rows", () => {
+  it("a dearer update moves conv2's rows away from the worker that owns fc1 (1.18 M parameters to update, one multiply-add each per batch row)", () => {
     const cheap = paramPlan(cnn, 2, 64, 0);
     const base = paramPlan(cnn, 2, 64, UPDATE_COST);
     const dear = paramPlan(cnn, 2, 64, 400);
-    // worker 0 starts at conv1; worker 1 ends at fc2 and holds all of fc1 in each of these cuts
-    expect(rowsOf(cheap, 1, "fc1")).toBe(128);
-    const conv2Of1 = (p: ParamSegment[][]) => rowsOf(p, 1, "conv2");
+    // worker 0 starts at conv1; worker 1 ends at fc2 and owns all of fc1 in each of these cuts
+    for (const plan of [cheap, base, dear]) expect(ownedRows(plan, 1, "fc1")).toBe(128);
+    const conv2Of1 = (p: ParamSegment[][]) => ownedRows(p, 1, "conv2");
     expect(conv2Of1(cheap)).toBeGreaterThan(conv2Of1(base));
     expect(conv2Of1(base)).toBeGreaterThan(conv2Of1(dear));
-    expect(conv2Of1(base) + rowsOf(base, 0, "conv2")).toBe(64);
+    expect(conv2Of1(base) + ownedRows(base, 0, "conv2")).toBe(64);
   });
 
   it("updateCostFor: AVX-512's cheaper multiply-adds make an update cost more of them; other sets keep UPDATE_COST", () => {
