@@ -106,11 +106,16 @@ function convCase(B: number, g: ConvGeometry, OC: number) {
   return { c, images, cols, K, P };
 }
 
-it("a native addon that built loads; one that did not says why (dist/native-build.json)", () => {
+// .ci/run requires the addon it just built to load; here any state passes (the suite must run on
+// the wasm fallback too), as long as a missing, failed or unloadable addon says why in one line.
+it("the native addon loads, or says in one line why not (dist/native-build.json, the load error, the CPU)", () => {
   const record = JSON.parse(readFileSync(nativeBuildRecord, "utf8")) as { ok: boolean; error?: string };
-  if (record.ok && existsSync(nativeAddonPath())) expect(loadAddon().reason).toBe("");
-  else if (!record.ok) expect(record.error).toMatch(/\S/);
-  expect(nativeAvailable).toBe(loadAddon().addon !== null && cpuIsas.length > 0);
+  if (!record.ok) expect(record.error).toMatch(/\S/);
+  const { addon, reason } = loadAddon();
+  if (addon) expect(reason).toBe("");
+  else expect(reason).toMatch(/^(the native addon was not built|the native addon did not load: \S|this CPU has neither)[^\n]*$/);
+  if (!existsSync(nativeAddonPath())) expect(addon).toBeNull();
+  expect(nativeAvailable).toBe(addon !== null && cpuIsas.length > 0);
 });
 
 for (const name of Object.keys(loaders)) {
