@@ -9,5 +9,6 @@ export { loadDataset, type Dataset } from "./data/dataset.js";
 export { DataError } from "./data/errors.js";
 export { mlp, softmaxRegression, paramLayout, type ModelSpec } from "./model/spec.js";
 export { loadModelFile, CheckpointError, type LoadedModel } from "./engine/checkpoint.js";
-export { predictProbabilities } from "./model/predict.js";
+export { predictLogits, predictProbabilities } from "./model/predict.js";
+export { exportOnnx, OnnxExportError, DEFAULT_OPSET, type ExportOptions, type ExportableModel } from "./export/onnx.js";
 export { normalizePixels, PLAIN_SCALING, type InputNorm } from "./data/normalize.js";

@@ -4,7 +4,7 @@
 export const EXIT = { ok: 0, failure: 1, badInput: 2, interrupted: 130 } as const;
 
 /** Error classes that mean "the user's input is bad" (errors crossing threads keep their name). */
-const BAD_INPUT = new Set(["ConfigError", "DataError", "CheckpointError", "SafetensorsError", "RunDirError", "UsageError", "CommanderError", "QueueError"]);
+const BAD_INPUT = new Set(["ConfigError", "DataError", "CheckpointError", "SafetensorsError", "RunDirError", "UsageError", "CommanderError", "QueueError", "OnnxExportError"]);
 
 export class UsageError extends Error {
   constructor(message: string) {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// dptrain CLI: one file per command (train, eval, predict, sweep, agent, bench).
+// dptrain CLI: one file per command (train, eval, predict, sweep, agent, bench, export).
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import { registerPredict } from "./predict.js";
 import { registerSweep } from "./sweep.js";
 import { registerBench } from "./bench.js";
 import { registerAgent } from "./agent.js";
+import { registerExport } from "./export.js";
 
 const { version } = JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string };
 
@@ -22,7 +23,7 @@ const program = new Command("dptrain")
   .exitOverride()
   .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, "dptrain: ")) });
 
-for (const register of [registerTrain, registerEval, registerPredict, registerSweep, registerAgent, registerBench]) register(program);
+for (const register of [registerTrain, registerEval, registerPredict, registerSweep, registerAgent, registerBench, registerExport]) register(program);
 
 try {
   await program.parseAsync(process.argv);
