@@ -106,13 +106,15 @@ describe("dptrain export: trained models in ONNX Runtime", () => {
     });
   }
 
-  it("names inputs and outputs with a dynamic batch, and carries the class names, dptrain's version and the run's config", () => {
+  it("names inputs and outputs with a dynamic batch, and carries the class names, dptrain's version and the run's config", async () => {
     const run = runs.cnn!;
-    const proto = onnx.ModelProto.decode(readFileSync(join(run, "model.onnx")));
+    const out = join(tmp(), "cnn.onnx");
+    expect((await runCli(["export", run, "--probs", "-o", out])).code).toBe(0);
+    const proto = onnx.ModelProto.decode(readFileSync(out));
     expect(Number(proto.irVersion)).toBe(8);
     expect(proto.opsetImport.map((o) => Number(o.version))).toEqual([DEFAULT_OPSET]);
     expect(proto.producerName).toBe("dptrain");
-    const graph = proto.graph!;
+    const graph = proto.graph as InstanceType<typeof onnx.GraphProto>;
     expect(graph.input.map((i) => i.name)).toEqual(["pixels"]);
     expect(graph.output.map((o) => o.name)).toEqual(["logits", "probabilities"]);
     expect(graph.input[0]!.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))).toEqual(["batch", 784]);
