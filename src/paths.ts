@@ -8,6 +8,8 @@ const builtFromDist = basename(dirname(here)) === "dist";
 
 export const packageRoot = builtFromDist ? dirname(dirname(here)) : dirname(here);
 export const distDir = join(packageRoot, "dist");
+/** The CLI entry: benchmark child processes run it. */
+export const cliMainFile = join(distDir, "src", "cli", "main.js");
 export const stepWorkerFile = join(distDir, "workers", "step.worker.js");
 export const sessionWorkerFile = join(distDir, "workers", "session.worker.js");
 export const wasmKernelsFile = join(distDir, "kernels.wasm");

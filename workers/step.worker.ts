@@ -1,12 +1,12 @@
 // piscina step worker: receives the shared memory + layout once (workerData), instantiates the
 // selected kernel set against it, and runs the step loop and EVAL tasks.
 import { workerData } from "node:worker_threads";
-import { barrierViews } from "../src/engine/barrier.js";
-import { runStepLoop } from "../src/engine/loop-worker.js";
-import { makeStepHandlers } from "../src/engine/step-handlers.js";
-import { updateCostFor } from "../src/engine/plan.js";
-import { createKernelsFor } from "../src/kernels/select.js";
-import type { StepTask, WorkerInit } from "../src/engine/protocol.js";
+import { barrierViews } from "../src/engine/shared/barrier.js";
+import { runStepLoop } from "../src/engine/worker/worker-loop.js";
+import { makeStepHandlers } from "../src/engine/worker/step-handlers.js";
+import { updateCostFor } from "../src/engine/shared/plan.js";
+import { createKernelsFor } from "../src/engine/worker/kernels-for.js";
+import type { StepTask, WorkerInit } from "../src/engine/shared/protocol.js";
 
 const init = workerData as WorkerInit;
 

@@ -15,6 +15,7 @@
 //   control     (CONTROL_INTS) i32: flags shared by all threads (fault injection in tests)
 //   barrier     i32: the step loop's command words and per-worker results (engine/barrier.ts)
 //   stepRing    (RING_STEPS, RING_FIELDS) f64: each finished step's figures, read by the coordinator
+import { RESERVED_LOW_BYTES } from "../kernels/kernels.js";
 import { activationWidths, colWidths, paramLayout, paramRows, type ModelSpec, type ParamEntry } from "../model/spec.js";
 
 export type RegionType = "u8" | "u32" | "i32" | "f32" | "f64";
@@ -106,8 +107,6 @@ const BARRIER_RESULT_INTS = BARRIER_RESULT_FIELDS * 2;
 /** Finished steps the workers may run ahead of the coordinator's reading. */
 export const RING_STEPS = 1024;
 export const RING_FIELDS = 8;
-/** Bytes at the bottom of the memory left to the WASM module (checked against its __heap_base). */
-export const RESERVED_LOW_BYTES = 65536;
 /** WebAssembly memory32 cannot exceed 4 GiB. */
 export const MAX_ARENA_BYTES = 65536 * PAGE_BYTES;
 

@@ -4,8 +4,8 @@
 import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
 import { loadDataset } from "../data/dataset.js";
-import { Engine } from "../engine/engine.js";
-import { engineOptions, stepsPerEpoch } from "../engine/trainer.js";
+import { Engine } from "../engine/coordinator/engine.js";
+import { engineOptions, stepsPerEpoch } from "../run/train.js";
 import { specForDataset } from "../model/build.js";
 
 export interface EngineBenchResult {

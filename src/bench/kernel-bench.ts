@@ -3,7 +3,8 @@
 // each counted as 2·rows·C·OC flops. Every set runs through the same Kernels interface on the
 // same shared memory, so the columns compare the kernels and nothing else.
 import { viewBinder, pointerBinder, type Binder } from "../arena/arena.js";
-import { RESERVED_LOW_BYTES, type Region } from "../arena/layout.js";
+import type { Region } from "../arena/layout.js";
+import { RESERVED_LOW_BYTES } from "../kernels/kernels.js";
 import type { Kernels } from "../kernels/kernels.js";
 import { tsKernels } from "../kernels/ts/index.js";
 import { loadWasmKernels } from "../kernels/wasm/loader.js";

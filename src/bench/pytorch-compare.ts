@@ -10,7 +10,8 @@
 import { spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import { machine, runChild } from "../cli/bench.js";
+import { machine } from "./machine.js";
+import { runChild } from "./scaling-bench.js";
 import { packageRoot } from "../paths.js";
 
 const CNN = process.argv[2] === "cnn";

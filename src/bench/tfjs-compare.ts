@@ -6,9 +6,9 @@ import { dirname, join } from "node:path";
 import { parseConfigObject } from "../config/load.js";
 import { loadDataset } from "../data/dataset.js";
 import { writeEpochOrder } from "../data/order.js";
-import { machine } from "../cli/bench.js";
+import { machine } from "./machine.js";
 import { benchEngine } from "./engine-bench.js";
-import { resolvedConfig } from "../engine/trainer.js";
+import { resolvedConfig } from "../run/train.js";
 
 const BATCH = Number(process.env.BENCH_BATCH ?? 64);
 const STEPS = Number(process.env.BENCH_STEPS ?? 200);

@@ -1,7 +1,7 @@
 // dptrain eval --model FILE [-c FILE] [--set k=v]… [--json]
 import type { Command } from "commander";
-import { evaluate } from "../engine/evaluator.js";
-import { loadModelFile } from "../engine/checkpoint.js";
+import { evaluate } from "../run/evaluate.js";
+import { loadModelFile } from "../run/checkpoint.js";
 import { classNames } from "../report/class-names.js";
 import { collect, configForModel } from "./options.js";
 

@@ -6,13 +6,6 @@ export const EXIT = { ok: 0, failure: 1, badInput: 2, interrupted: 130 } as cons
 /** Error classes that mean "the user's input is bad" (errors crossing threads keep their name). */
 const BAD_INPUT = new Set(["ConfigError", "DataError", "CheckpointError", "SafetensorsError", "RunDirError", "UsageError", "CommanderError", "QueueError", "OnnxExportError"]);
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
-
 export function exitCodeFor(err: unknown): number {
   return err instanceof Error && BAD_INPUT.has(err.name) ? EXIT.badInput : EXIT.failure;
 }

@@ -2,12 +2,12 @@
 import type { Command } from "commander";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { loadModelFile } from "../engine/checkpoint.js";
+import { loadModelFile } from "../run/checkpoint.js";
 import { DEFAULT_OPSET, exportOnnx, INPUT_NAME, LOGITS_NAME, MIN_OPSET, PROBS_NAME } from "../export/onnx.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { packageRoot } from "../paths.js";
 import { classNames } from "../report/class-names.js";
-import { UsageError } from "./exit.js";
+import { UsageError } from "../errors.js";
 import { configForModel, intOption } from "./options.js";
 
 interface ExportFlags {

@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { loadConfig } from "../config/load.js";
 import { parseConfigObject } from "../config/load.js";
 import type { Config } from "../config/schema.js";
-import { UsageError } from "./exit.js";
+import { UsageError } from "../errors.js";
 
 /** commander collector for repeatable --set */
 export function collect(value: string, previous: string[]): string[] {

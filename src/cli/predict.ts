@@ -4,10 +4,10 @@ import { readFileSync } from "node:fs";
 import { PNG } from "pngjs";
 import { loadDataset } from "../data/dataset.js";
 import { normalizePixel, normalizePixels, type InputNorm } from "../data/normalize.js";
-import { loadModelFile } from "../engine/checkpoint.js";
+import { loadModelFile } from "../run/checkpoint.js";
 import { predictProbabilities } from "../model/predict.js";
 import { classNames } from "../report/class-names.js";
-import { UsageError } from "./exit.js";
+import { UsageError } from "../errors.js";
 import { collect, configForModel, intOption } from "./options.js";
 
 interface PredictFlags {

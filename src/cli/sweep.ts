@@ -5,7 +5,7 @@ import type { Command } from "commander";
 import { loadSweep, type LoadedSweep } from "../config/sweep.js";
 import { connectRedis } from "../queue/connect.js";
 import { parseQueueUrl } from "../queue/url.js";
-import { writeSweepReport } from "../report/sweep-report.js";
+import { writeSweepReport } from "../sweep/sweep-report.js";
 import { defaultRunDir } from "../run/run-dir.js";
 import { runLocalSweep } from "../sweep/local-sweep.js";
 import type { TrialOutcome } from "../sweep/outcome.js";

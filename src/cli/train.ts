@@ -2,11 +2,12 @@
 import type { Command } from "commander";
 import { join } from "node:path";
 import { loadConfig } from "../config/load.js";
-import { checkResumable } from "../engine/checkpoint.js";
-import { startSession } from "../engine/session-client.js";
+import { checkResumable } from "../run/checkpoint.js";
+import { startSession } from "../run/session-client.js";
 import { createProgress } from "../report/progress.js";
 import { RUN_FILES } from "../run/run-dir.js";
-import { EXIT, reportError, UsageError } from "./exit.js";
+import { UsageError } from "../errors.js";
+import { EXIT, reportError } from "./exit.js";
 import { collect } from "./options.js";
 
 interface TrainFlags {

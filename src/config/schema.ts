@@ -56,7 +56,7 @@ export const ConfigSchema = z
     engine: z
       .strictObject({
         workers: z.union([int().min(1).max(256), z.literal("auto")]).default("auto"),
-        /** auto: native where it loaded, else wasm (ARCHITECTURE.md "Kernel sets") */
+        /** auto: native where it loaded, else wasm (docs/architecture.md "Kernel sets") */
         kernels: z.enum(["auto", "native", "wasm", "ts"]).default("auto"),
         /** instruction set of the native kernels; auto = the best this CPU runs */
         isa: z.enum(["auto", "avx512", "avx2"]).default("auto"),

@@ -66,6 +66,12 @@ export const SweepSchema = z
 export type SweepSpec = z.output<typeof SweepSchema>;
 export type StopRule = z.output<typeof StopRuleSchema>;
 
+/** The metric a stop rule judges. */
+export type StopMetric = NonNullable<StopRule["metric"]>;
+
+/** A trial's metric per epoch: curve[e - 1] is the value after epoch e (null: not evaluated). */
+export type Curve = (number | null)[];
+
 export interface SweepRun {
   /** 0-based position in the sweep */
   index: number;

@@ -1,7 +1,6 @@
 // Input normalization, applied when pixels are gathered: x = (u8 / 255 − mean) / std
 // (torchvision's ToTensor then Normalize((mean,), (std,))). It belongs to the model's input
 // contract, so model files carry it and predict/eval read it from there.
-import { normalizedPixel, pixelTable } from "../kernels/ts/gather.js";
 
 export interface InputNorm {
   mean: number;
@@ -21,4 +20,21 @@ export function normalizePixels(out: Float32Array, pixels: Uint8Array, norm: Inp
 /** One pixel value in [0, 255], not necessarily an integer (a PNG's luminance). */
 export function normalizePixel(v: number, norm: InputNorm): number {
   return normalizedPixel(v, norm.mean, norm.std);
+}
+
+let cached: { mean: number; std: number; table: Float32Array } | null = null;
+
+/** (v / 255 − mean) / std with each step rounded to f32; v is a pixel value in [0, 255] (not only integers). */
+export function normalizedPixel(v: number, mean: number, std: number): number {
+  const f = Math.fround;
+  // Computing in double and rounding once per operation is exact f32 arithmetic (53 ≥ 2·24 + 2).
+  return f(f(f(v / 255) - f(mean)) / f(std));
+}
+
+/** normalizedPixel of every byte value 0..255. */
+export function pixelTable(mean: number, std: number): Float32Array {
+  if (cached?.mean === mean && cached.std === std) return cached.table;
+  const table = Float32Array.from({ length: 256 }, (_, v) => normalizedPixel(v, mean, std));
+  cached = { mean, std, table };
+  return table;
 }

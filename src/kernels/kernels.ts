@@ -14,6 +14,12 @@ import type { LossStats } from "./ts/types.js";
 
 export type { LossStats };
 
+/** The three kernel sets (engine.kernels): ts the reference, wasm portable, native the fastest. */
+export type KernelSet = "native" | "wasm" | "ts";
+
+/** Bytes at the bottom of the shared memory left to the WASM module (its static data and stack; checked against its __heap_base). No arena region starts below, so pointer 0 can mean "none". */
+export const RESERVED_LOW_BYTES = 65536;
+
 export interface SgdHyper {
   /** multiplies the summed gradient: 1 / rows in the batch */
   gradScale: number;

@@ -3,7 +3,7 @@
 // and the CPU runs one of its instruction sets, else wasm, said once per process in one line.
 // native asked for explicitly but unavailable is a config error (exit 2), not a silent fallback.
 import { ConfigError } from "../config/errors.js";
-import type { KernelSet } from "../engine/protocol.js";
+import type { KernelSet } from "./kernels.js";
 import { loadAddon, nativeAddonPath, nativeCpuIsas, type NativeIsa } from "./native/native-kernels.js";
 
 export type KernelsChoice = KernelSet | "auto";

@@ -7,9 +7,8 @@
 //   dptrain:sweep:<id>:result:<index>    hash: model.safetensors, metrics.jsonl, config.yaml
 //   dptrain:sweep:<id>:curves            hash: index → the stop metric per epoch of each trial that ran to the end
 import type { Config } from "../config/schema.js";
-import type { StopRule } from "../config/sweep.js";
+import type { StopMetric, StopRule } from "../config/sweep.js";
 import type { SweepValue } from "../config/sweep-space.js";
-import type { StopMetric } from "../sweep/median-stop.js";
 
 export const KEY_PREFIX = "dptrain";
 export const QUEUE_NAME = "trials";

@@ -2,7 +2,7 @@
 // trial and the controller can collect it. Each write is one MULTI: a reader sees a checkpoint
 // with the metrics that belong to it, never half of an update.
 import type { Redis } from "ioredis";
-import type { Curve } from "../sweep/median-stop.js";
+import type { Curve } from "../config/sweep.js";
 import { curvesKey, resultKey, stateKey, type SweepId, type TrialReturn } from "./protocol.js";
 
 /** A trial's last checkpoint: checkpoint.safetensors and the metrics.jsonl lines up to it. */

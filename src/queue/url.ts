@@ -1,6 +1,6 @@
 // --queue redis://[USER:PASSWORD@]HOST:PORT[/DB] (rediss:// for TLS): parsed and checked before
 // anything connects, so a typo is one line naming the flag, not a stack trace.
-import { UsageError } from "../cli/exit.js";
+import { UsageError } from "../errors.js";
 
 export interface QueueUrl {
   host: string;

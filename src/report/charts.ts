@@ -5,7 +5,7 @@
 import { PNG } from "pngjs";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
-import type { EpochMetrics } from "../engine/trainer.js";
+import type { EpochMetrics } from "./metrics.js";
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });

@@ -2,7 +2,7 @@
 // crash never leaves a half-written line (the file is a few KB at most).
 import { existsSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "../io/atomic.js";
-import type { EpochMetrics } from "../engine/trainer.js";
+import type { EpochMetrics } from "./metrics.js";
 
 export const METRIC_KEYS = ["epoch", "step", "train_loss", "train_acc", "test_loss", "test_acc", "samples_per_s", "seconds"] as const;
 

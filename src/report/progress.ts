@@ -2,7 +2,7 @@
 // PyTorch-style lines "Train Epoch: 3 [12800/60000 (21%)]\tLoss: 0.231400" about every 10%.
 // Each epoch ends with one summary line.
 import cliProgress from "cli-progress";
-import type { EpochMetrics, StepInfo } from "../engine/trainer.js";
+import type { EpochMetrics, StepInfo } from "./metrics.js";
 
 export interface Progress {
   step(info: StepInfo): void;

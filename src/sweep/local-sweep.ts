@@ -8,7 +8,7 @@ import pLimit from "p-limit";
 import type { LoadedSweep } from "../config/sweep.js";
 import { resolveKernels } from "../kernels/resolve.js";
 import { claimRunDir } from "../run/run-dir.js";
-import type { Curve } from "./median-stop.js";
+import type { Curve } from "../config/sweep.js";
 import { failedOutcome, outcomeFromRunDir, writeOutcome, type TrialOutcome } from "./outcome.js";
 import { startTrial } from "./run-trial.js";
 import { stopJudge, stopMetricOf } from "./stop-judge.js";

@@ -2,13 +2,8 @@
 // is stopped when its best value so far is worse than the median, over the finished trials that
 // reached epoch e, of their value at epoch e; nothing is stopped before minTrials have finished.
 // "Finished" means ran to the end: stopped and failed trials do not set the bar.
-import type { StopRule } from "../config/sweep.js";
-import type { EpochMetrics } from "../engine/trainer.js";
-
-export type StopMetric = NonNullable<StopRule["metric"]>;
-
-/** A trial's metric per epoch: curve[e - 1] is the value after epoch e (null: not evaluated). */
-export type Curve = (number | null)[];
+import type { Curve, StopMetric, StopRule } from "../config/sweep.js";
+import type { EpochMetrics } from "../report/metrics.js";
 
 export interface StopDecision {
   stop: boolean;

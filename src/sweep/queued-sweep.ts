@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Queue, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import type { LoadedSweep, SweepRun } from "../config/sweep.js";
-import { UsageError } from "../cli/exit.js";
+import { UsageError } from "../errors.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { KEY_PREFIX, QUEUE_NAME, trialJobId, type TrialJobData, type TrialProgress, type TrialReturn } from "../queue/protocol.js";
 import { dropResult, loadResult } from "../queue/trial-store.js";

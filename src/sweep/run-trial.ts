@@ -2,7 +2,7 @@
 // asking its stop judge after every epoch. The calling thread stays free: progress, signals and,
 // for an agent, the queue's lock renewals.
 import type { Config } from "../config/schema.js";
-import { startSession } from "../engine/session-client.js";
+import { startSession } from "../run/session-client.js";
 import type { ExperimentEvents, ExperimentSummary } from "../run/experiment.js";
 import type { StopJudge } from "./stop-judge.js";
 

@@ -1,8 +1,8 @@
 // Applies a sweep's stop rule to one trial as its epochs come in. Where the finished trials'
 // curves live is the caller's: in memory for a local sweep, in Redis for a queued one.
-import type { LoadedSweep, StopRule } from "../config/sweep.js";
-import type { EpochMetrics } from "../engine/trainer.js";
-import { medianStop, metricOf, type Curve, type StopMetric } from "./median-stop.js";
+import type { Curve, LoadedSweep, StopMetric, StopRule } from "../config/sweep.js";
+import type { EpochMetrics } from "../report/metrics.js";
+import { medianStop, metricOf } from "./median-stop.js";
 
 export interface StopJudge {
   /** called after each epoch: true = stop the trial now */

@@ -1,7 +1,7 @@
 // The long accuracy runs (npm run test:accuracy): the recipes on real data, 2 workers.
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
-import { train } from "../../src/engine/trainer.js";
+import { train } from "../../src/run/train.js";
 
 async function finalAccuracy(file: string, sets: string[] = []): Promise<number> {
   const { config } = loadConfig(file, ["engine.workers=2", ...sets]);

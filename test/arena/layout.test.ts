@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { layout, RESERVED_LOW_BYTES, type Region } from "../../src/arena/layout.js";
+import { layout, type Region } from "../../src/arena/layout.js";
+import { RESERVED_LOW_BYTES } from "../../src/kernels/kernels.js";
 import { createMemory, bindParams, f32View } from "../../src/arena/arena.js";
 import { mlp } from "../../src/model/spec.js";
 

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.js";
-import { readSafetensors } from "../../src/engine/checkpoint.js";
+import { readSafetensors } from "../../src/run/checkpoint.js";
 import { runCli } from "./run-cli.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "dptrain-cli-"));

@@ -1,7 +1,7 @@
 // Configs that parse but cannot run, and files that hold no config: one line, exit 2, and
 // nothing written.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { readSafetensors } from "../../src/engine/checkpoint.js";
+import { readSafetensors } from "../../src/run/checkpoint.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";

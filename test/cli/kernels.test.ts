@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.js";
-import { readSafetensors } from "../../src/engine/checkpoint.js";
+import { readSafetensors } from "../../src/run/checkpoint.js";
 import { nativeCpuIsas } from "../../src/kernels/native/native-kernels.js";
 import { tinyConfig } from "../fixtures/tiny-config.js";
 import { runCli } from "./run-cli.js";

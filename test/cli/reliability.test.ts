@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readSafetensors } from "../../src/engine/checkpoint.js";
+import { readSafetensors } from "../../src/run/checkpoint.js";
 import { encodeSafetensors } from "../../src/io/safetensors.js";
 import { writeTinyIdxSet } from "../fixtures/idx-fixtures.js";
 import { tinyConfig as sharedTinyConfig } from "../fixtures/tiny-config.js";

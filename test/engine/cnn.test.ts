@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import { loadDataset } from "../../src/data/dataset.js";
-import { train } from "../../src/engine/trainer.js";
+import { train } from "../../src/run/train.js";
 
 describe("configs/mnist-cnn.yaml", () => {
   it("120 steps of batch 64 with 2 workers: ≥ 94% test accuracy", async () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { Engine, type EngineOptions } from "../../src/engine/engine.js";
-import { trainReference } from "../../src/engine/reference-loop.js";
+import { Engine, type EngineOptions } from "../../src/engine/coordinator/engine.js";
+import { trainReference } from "./reference-loop.js";
 import { mlp, softmaxRegression, type ModelSpec } from "../../src/model/spec.js";
-import type { KernelSet } from "../../src/engine/protocol.js";
+import type { KernelSet } from "../../src/engine/shared/protocol.js";
 import { nativeCpuIsas } from "../../src/kernels/native/native-kernels.js";
 import { normRelError } from "../helpers.js";
 import { constantSchedule, useEngines } from "./harness.js";

@@ -2,8 +2,8 @@
 // hang, and termination from outside) must leave the final weights bitwise equal to a clean run.
 import { beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { Engine, StepFailedError, type EngineOptions } from "../../src/engine/engine.js";
-import type { FaultKind, FaultSpec } from "../../src/engine/faults.js";
+import { Engine, StepFailedError, type EngineOptions } from "../../src/engine/coordinator/engine.js";
+import type { FaultKind, FaultSpec } from "../../src/engine/shared/faults.js";
 import { mlp } from "../../src/model/spec.js";
 import { Rng } from "../../src/rng.js";
 import { constantSchedule, useEngines } from "./harness.js";

@@ -2,7 +2,7 @@
 // opens is closed after it (no worker outlives its test).
 import { afterEach, beforeAll } from "vitest";
 import { loadDataset, type Dataset } from "../../src/data/dataset.js";
-import type { Engine } from "../../src/engine/engine.js";
+import type { Engine } from "../../src/engine/coordinator/engine.js";
 
 export const constantSchedule = { type: "constant" as const, warmupEpochs: 0, stepEpochs: 1, gamma: 0.1, minLr: 0 };
 

@@ -3,7 +3,7 @@
 // (many multiply-adds per parameter) and a linear one (one update per few multiply-adds).
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
-import { paramPlan, PARAM_ROW_ALIGN, UPDATE_COST, updateCostFor, type ParamSegment } from "../../src/engine/plan.js";
+import { paramPlan, PARAM_ROW_ALIGN, UPDATE_COST, updateCostFor, type ParamSegment } from "../../src/engine/shared/plan.js";
 import { specForDataset } from "../../src/model/build.js";
 import { denseSteps } from "../../src/model/graph.js";
 

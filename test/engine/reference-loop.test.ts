@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadDataset } from "../../src/data/dataset.js";
 import type { InputNorm } from "../../src/data/normalize.js";
-import { testAccuracy, trainReference } from "../../src/engine/reference-loop.js";
+import { testAccuracy, trainReference } from "./reference-loop.js";
 import { softmaxRegression } from "../../src/model/spec.js";
 
 // The recipe: softmax regression, 1 epoch, batch 256, plain SGD lr 0.1, seed 1.

@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { ConfigSchema } from "../../src/config/schema.js";
 import { loadDataset } from "../../src/data/dataset.js";
 import { loadConfig } from "../../src/config/load.js";
-import { testAccuracy } from "../../src/engine/reference-loop.js";
-import { train } from "../../src/engine/trainer.js";
+import { testAccuracy } from "./reference-loop.js";
+import { train } from "../../src/run/train.js";
 import { softmaxRegression } from "../../src/model/spec.js";
 
 describe("train() library API on real MNIST", () => {

@@ -9,7 +9,7 @@ import onnxProto from "onnx-proto";
 import { ConfigSchema } from "../../src/config/schema.js";
 import { loadDataset, type Dataset } from "../../src/data/dataset.js";
 import { normalizePixels, type InputNorm } from "../../src/data/normalize.js";
-import { loadModelFile } from "../../src/engine/checkpoint.js";
+import { loadModelFile } from "../../src/run/checkpoint.js";
 import { DEFAULT_OPSET, exportOnnx, OnnxExportError } from "../../src/export/onnx.js";
 import { encodeSafetensors } from "../../src/io/safetensors.js";
 import { specFromConfig } from "../../src/model/build.js";

@@ -3,7 +3,7 @@
 // on, and the memory outside the arena is never touched.
 import { describe, expect, it } from "vitest";
 import { loadNativeKernels, nativeCpuIsas } from "../../src/kernels/native/native-kernels.js";
-import { RESERVED_LOW_BYTES } from "../../src/arena/layout.js";
+import { RESERVED_LOW_BYTES } from "../../src/kernels/kernels.js";
 
 const isa = nativeCpuIsas()[0];
 

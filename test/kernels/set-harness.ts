@@ -1,7 +1,8 @@
 // Runs any kernel set on buffers in one shared memory: the TS reference through typed views,
 // WASM (and native) through byte offsets, so one test body checks every set.
 import { pointerBinder, viewBinder, type Binder } from "../../src/arena/arena.js";
-import { RESERVED_LOW_BYTES, type Region } from "../../src/arena/layout.js";
+import type { Region } from "../../src/arena/layout.js";
+import { RESERVED_LOW_BYTES } from "../../src/kernels/kernels.js";
 import type { Kernels } from "../../src/kernels/kernels.js";
 import { tsKernels } from "../../src/kernels/ts/index.js";
 import { loadWasmKernels } from "../../src/kernels/wasm/loader.js";

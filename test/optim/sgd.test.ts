@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sgdUpdate, validateSgdHyper } from "../../src/optim/sgd.js";
+import { sgdUpdate, validateSgdHyper } from "../../src/kernels/ts/sgd.js";
 import { learningRateAt } from "../../src/optim/schedule.js";
 
 const base = { gradScale: 1, lr: 0.1, momentum: 0, nesterov: false, weightDecay: 0 };

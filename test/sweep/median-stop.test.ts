@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { median, medianStop } from "../../src/sweep/median-stop.js";
 import { curveOf, stopJudge } from "../../src/sweep/stop-judge.js";
-import type { EpochMetrics } from "../../src/engine/trainer.js";
+import type { EpochMetrics } from "../../src/report/metrics.js";
 
 const rule = { afterEpochs: 2, minTrials: 2 };
 const finished = [[0.5, 0.7, 0.8], [0.6, 0.8, 0.9], [0.4, 0.9, 0.95]];

@@ -1,6 +1,6 @@
 // Dense layer y = x·Wᵀ + b with W in nn.Linear layout (OC, C): the reference loops.
 import type { DenseParamBuffers, SgdHyper } from "../kernels.js";
-import { sgdUpdate } from "../../optim/sgd.js";
+import { sgdUpdate } from "./sgd.js";
 import type { FloatArray } from "./types.js";
 
 // out (B, OC)  inp (B, C)  weight (OC, C)  bias (OC); relu: out = max(out, 0) (a fused ReLU layer)

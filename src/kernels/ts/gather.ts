@@ -1,3 +1,4 @@
+import { pixelTable } from "../../data/normalize.js";
 import type { FloatArray } from "./types.js";
 
 // Gathers B rows named by rowIndex[start .. start+B) and converts each pixel u8 → f32 as
@@ -17,21 +18,4 @@ export function gatherRows<F extends FloatArray>(
     for (let c = 0; c < C; c++) out[b * C + c] = lut[images[src + c]!]!;
     outLabels[b] = labels[row]!;
   }
-}
-
-let cached: { mean: number; std: number; table: Float32Array } | null = null;
-
-/** (v / 255 − mean) / std with each step rounded to f32; v is a pixel value in [0, 255] (not only integers). */
-export function normalizedPixel(v: number, mean: number, std: number): number {
-  const f = Math.fround;
-  // Computing in double and rounding once per operation is exact f32 arithmetic (53 ≥ 2·24 + 2).
-  return f(f(f(v / 255) - f(mean)) / f(std));
-}
-
-/** normalizedPixel of every byte value 0..255. */
-export function pixelTable(mean: number, std: number): Float32Array {
-  if (cached?.mean === mean && cached.std === std) return cached.table;
-  const table = Float32Array.from({ length: 256 }, (_, v) => normalizedPixel(v, mean, std));
-  cached = { mean, std, table };
-  return table;
 }

@@ -2,7 +2,7 @@
 // src/kernels/wasm/assembly/) against the arena's shared memory, and adapts their exports to
 // the Kernels interface with F = U8 = U32 = byte offset into the arena.
 import { readFile } from "node:fs/promises";
-import { RESERVED_LOW_BYTES } from "../../arena/layout.js";
+import { RESERVED_LOW_BYTES } from "../kernels.js";
 import { adaptPointerKernels, type PointerKernelExports, type PointerKernels } from "../pointer-abi.js";
 
 export interface WasmKernelExports extends PointerKernelExports {

@@ -1,9 +1,10 @@
-// Which worker computes what in one step (ARCHITECTURE.md "The data path"). Used by every
+// Both threads: the coordinator and every step worker.
+// Which worker computes what in one step (docs/architecture.md "One step"). Used by every
 // worker's step loop; the coordinator needs none of it. Workers choose which rows and
 // parameter rows they compute, never how, so the plan never changes a result.
-import { denseSteps, type DenseStep } from "../model/graph.js";
-import type { ModelSpec } from "../model/spec.js";
-import type { NativeIsa } from "../kernels/native/native-kernels.js";
+import { denseSteps, type DenseStep } from "../../model/graph.js";
+import type { ModelSpec } from "../../model/spec.js";
+import type { NativeIsa } from "../../kernels/native/native-kernels.js";
 import type { KernelSet } from "./protocol.js";
 
 /** Contiguous part p of n items cut into `parts` parts, boundaries rounded to multiples of `align`. */

@@ -1,10 +1,11 @@
+// Worker thread (each step worker).
 // Picks the kernel set named by engine.kernels and the matching way to name arena buffers.
-import { pointerBinder, viewBinder, type Binder } from "../arena/arena.js";
-import type { Kernels } from "./kernels.js";
-import { tsKernels } from "./ts/index.js";
-import { loadWasmKernels } from "./wasm/loader.js";
-import { loadNativeKernels } from "./native/native-kernels.js";
-import type { WorkerInit } from "../engine/protocol.js";
+import { pointerBinder, viewBinder, type Binder } from "../../arena/arena.js";
+import type { Kernels } from "../../kernels/kernels.js";
+import { tsKernels } from "../../kernels/ts/index.js";
+import { loadWasmKernels } from "../../kernels/wasm/loader.js";
+import { loadNativeKernels } from "../../kernels/native/native-kernels.js";
+import type { WorkerInit } from "../shared/protocol.js";
 
 export interface BoundKernels {
   // The sets name buffers differently (views vs pointers); handlers are generic over both.

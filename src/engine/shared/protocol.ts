@@ -1,15 +1,17 @@
+// Both threads: the coordinator and every step worker.
 // The typed messages between the coordinator and the step workers: the bottom of the engine.
 // It holds types only and imports nothing from src/engine, so every other engine file can
 // import it and nothing below it imports what is above.
 // The shared memory and the layout go to each worker once (WorkerInit, via piscina's
 // workerData); every task after that carries only small integers. Data, params and
 // activations are never posted.
-import type { ArenaLayout } from "../arena/layout.js";
-import type { InputNorm } from "../data/normalize.js";
-import type { ModelSpec } from "../model/spec.js";
-import type { OptimConfig } from "../config/optim-schema.js";
+import type { ArenaLayout } from "../../arena/layout.js";
+import type { InputNorm } from "../../data/normalize.js";
+import type { ModelSpec } from "../../model/spec.js";
+import type { OptimConfig } from "../../config/optim-schema.js";
+import type { KernelSet } from "../../kernels/kernels.js";
 
-export type KernelSet = "native" | "wasm" | "ts";
+export type { KernelSet };
 
 /** The config's optim section (torch.optim names) and the step counts its schedule needs. */
 export type OptimSettings = OptimConfig & {
@@ -53,7 +55,7 @@ export interface WorkerInit {
   faults: FaultSpec[];
 }
 
-/** The step loop of worker `worker` of `workers` (engine/loop-worker.ts); runs steps until told to exit. */
+/** The step loop of worker `worker` of `workers` (engine/worker/worker-loop.ts); runs steps until told to exit. */
 export interface LoopTask {
   kind: "loop";
   worker: number;

@@ -1,8 +1,9 @@
+// Both threads: the coordinator and every step worker.
 // Test-only fault injection in the step workers, to prove that failures mid-step lose nothing.
 // A plan comes from EngineOptions.faults or the env var DPTRAIN_FAULTS (JSON, for CLI tests).
 // Each fault fires at most once: its flag in the arena's control region is claimed with a
 // compare-and-swap, so a replaced worker re-running the step does not fire it again.
-import { CONTROL_INTS } from "../arena/layout.js";
+import { CONTROL_INTS } from "../../arena/layout.js";
 import type { FaultSpec } from "./protocol.js";
 
 export type { FaultKind, FaultSpec } from "./protocol.js";

@@ -4,7 +4,7 @@ import * as Comlink from "comlink";
 import nodeEndpoint from "comlink/dist/esm/node-adapter.mjs";
 import { sessionWorkerFile } from "../paths.js";
 import type { TrainingSession } from "./session.js";
-import type { ExperimentEvents } from "../run/experiment.js";
+import type { ExperimentEvents } from "./experiment.js";
 
 export interface SessionHandle {
   session: Comlink.Remote<TrainingSession>;

@@ -2,16 +2,16 @@
 // the whole batch in one forward/backward, then every layer's weight gradient (mean over the
 // batch) fused with SGD, one layer at a time.
 // No arena, no workers: the oracle the data-parallel engine is checked against.
-import type { Dataset } from "../data/dataset.js";
-import { PLAIN_SCALING, type InputNorm } from "../data/normalize.js";
-import { writeEpochOrder } from "../data/order.js";
-import { tsKernels } from "../kernels/ts/index.js";
-import { argmaxRows } from "../kernels/ts/softmax-ce.js";
-import { backwardRows, denseSteps, forward, weightGradSgd, type Workspace } from "../model/graph.js";
-import { viewsOf } from "../model/views.js";
-import { initParams } from "../model/init.js";
-import { activationWidths, paramLayout, type ModelSpec } from "../model/spec.js";
-import { learningRateAt, type ScheduleSpec } from "../optim/schedule.js";
+import type { Dataset } from "../../src/data/dataset.js";
+import { PLAIN_SCALING, type InputNorm } from "../../src/data/normalize.js";
+import { writeEpochOrder } from "../../src/data/order.js";
+import { tsKernels } from "../../src/kernels/ts/index.js";
+import { argmaxRows } from "../../src/kernels/ts/softmax-ce.js";
+import { backwardRows, denseSteps, forward, weightGradSgd, type Workspace } from "../../src/model/graph.js";
+import { viewsOf } from "../../src/model/views.js";
+import { initParams } from "../../src/model/init.js";
+import { activationWidths, paramLayout, type ModelSpec } from "../../src/model/spec.js";
+import { learningRateAt, type ScheduleSpec } from "../../src/optim/schedule.js";
 
 export interface ReferenceOptions {
   spec: ModelSpec;

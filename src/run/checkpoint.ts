@@ -17,7 +17,7 @@ import { decodeSafetensors, encodeSafetensors, SafetensorsError, type Safetensor
 import { specFromConfig } from "../model/build.js";
 import { paramLayout, type ModelSpec } from "../model/spec.js";
 import { namedParams } from "../model/views.js";
-import type { TrainState } from "./trainer.js";
+import type { TrainState } from "./train.js";
 import { STATE_NAMES, stateSlots } from "../optim/optimizers.js";
 
 export const MODEL_FORMAT = "dptrain-model";

@@ -4,8 +4,8 @@ import type { Config } from "../config/schema.js";
 import { loadDataset, type Dataset } from "../data/dataset.js";
 import { specForDataset } from "../model/build.js";
 import { paramLayout } from "../model/spec.js";
-import { Engine, type EvalStats } from "./engine.js";
-import { engineOptions, resolveWorkers } from "./trainer.js";
+import { Engine, type EvalStats } from "../engine/coordinator/engine.js";
+import { engineOptions, resolveWorkers } from "./train.js";
 
 export interface EvaluateOptions {
   dataset?: Dataset;

@@ -1,3 +1,4 @@
+// Worker thread (each step worker).
 // The worker side of the step loop: one long-running task per worker (per epoch). Each command
 // runs a range of steps without the coordinator: per step, ROWS, a barrier, PARAMS, a barrier,
 // then every worker sums the step's fixed-order partials (the same bits in every worker), so
@@ -13,9 +14,9 @@ import {
   OUTCOME, OUTCOME_COMPLETE, OUTCOME_NON_FINITE, OUTCOME_STOPPED, R_CORRECT, R_PARAMS_MS, R_ROWS_MS, RING_CORRECT, RING_FIELDS,
   RING_GRAD_NORM_SQ, RING_KERNEL_MS, RING_LOSS_SUM, RING_NON_FINITE, RING_ROWS, RING_STEP, RING_WALL_MS, SEQ, SKIP_BARRIER, SKIP_NON_FINITE,
   STOP, TRAIN_ROWS, resultOffset, type BarrierViews,
-} from "./barrier.js";
-import { RING_STEPS } from "../arena/layout.js";
-import type { LoopResult, LoopTask } from "./protocol.js";
+} from "../shared/barrier.js";
+import { RING_STEPS } from "../../arena/layout.js";
+import type { LoopResult, LoopTask } from "../shared/protocol.js";
 import type { StepHandlers } from "./step-handlers.js";
 
 /** How long one Atomics.wait sleeps before looking again. */

@@ -1,30 +1,31 @@
+// Coordinator thread.
 // The coordinator's engine: owns the arena and the step-worker pool, and runs one synchronous
-// data-parallel step as two phases with one barrier between them (ARCHITECTURE.md "The data
-// path", owner-computes):
+// data-parallel step as two phases with one barrier between them (docs/architecture.md "One
+// step", owner-computes):
 //   ROWS    each worker: a contiguous range of the batch's rows, forward and backward through
 //           the activations, into the step workspace
 //   PARAMS  each worker: a contiguous, cost-balanced range of parameter rows, its gradient over
 //           all the batch's rows in ascending order, fused with SGD: θ_t, v_t → θ_{t+1}, v_{t+1}
 // Steps run through the step loop (one long task per worker; a command runs a range of steps,
-// the workers meeting at barriers and reporting through a ring: see loop-worker.ts and
+// the workers meeting at barriers and reporting through a ring: see worker/worker-loop.ts and
 // step-loop.ts); evaluation runs as ordinary piscina tasks after the loop is stopped. The
 // coordinator never computes kernels itself; with 1 worker the same loop runs on that one worker.
-import { createMemory, f32View, u32View, u8View } from "../arena/arena.js";
-import { layout as computeLayout, type ArenaLayout, type LayoutInput } from "../arena/layout.js";
-import { stateSlots } from "../optim/optimizers.js";
-import type { Dataset } from "../data/dataset.js";
-import { PLAIN_SCALING, type InputNorm } from "../data/normalize.js";
-import { initParams } from "../model/init.js";
-import type { ModelSpec } from "../model/spec.js";
-import { writeEpochOrder } from "../data/order.js";
-import { wasmKernelsFile } from "../paths.js";
-import { nativeAddonPath, nativeCpuIsas, type NativeIsa } from "../kernels/native/native-kernels.js";
+import { createMemory, f32View, u32View, u8View } from "../../arena/arena.js";
+import { layout as computeLayout, type ArenaLayout, type LayoutInput } from "../../arena/layout.js";
+import { stateSlots } from "../../optim/optimizers.js";
+import type { Dataset } from "../../data/dataset.js";
+import { PLAIN_SCALING, type InputNorm } from "../../data/normalize.js";
+import { initParams } from "../../model/init.js";
+import type { ModelSpec } from "../../model/spec.js";
+import { writeEpochOrder } from "../../data/order.js";
+import { wasmKernelsFile } from "../../paths.js";
+import { nativeAddonPath, nativeCpuIsas, type NativeIsa } from "../../kernels/native/native-kernels.js";
 import { StepPool } from "./pool.js";
-import { barrierViews } from "./barrier.js";
+import { barrierViews } from "../shared/barrier.js";
 import { StepAttemptError, StepFailedError } from "./errors.js";
-import { faultsFromEnv } from "./faults.js";
-import { splitRange } from "./plan.js";
-import type { EvalTask, FaultSpec, KernelSet, OptimSettings } from "./protocol.js";
+import { faultsFromEnv } from "../shared/faults.js";
+import { splitRange } from "../shared/plan.js";
+import type { EvalTask, FaultSpec, KernelSet, OptimSettings } from "../shared/protocol.js";
 import { StepLoop, type BatchSource, type LoopStepResult, type RunOutcome } from "./step-loop.js";
 
 export type { BatchSource, RunOutcome };

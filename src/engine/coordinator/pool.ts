@@ -1,12 +1,13 @@
+// Coordinator thread.
 // The step-worker pool: W piscina threads, each started once with the shared memory + layout.
 // A phase is a set of tasks run at once; it fails as a whole if any task fails or if it runs
 // past its timeout, and then every task still running is aborted (piscina terminates their
 // threads). Nothing here waits without a timeout.
 import { Piscina } from "piscina";
 import { existsSync } from "node:fs";
-import { stepWorkerFile } from "../paths.js";
+import { stepWorkerFile } from "../../paths.js";
 import { PhaseTimeoutError } from "./errors.js";
-import type { StepTask, TaskResult, WorkerInit } from "./protocol.js";
+import type { StepTask, TaskResult, WorkerInit } from "../shared/protocol.js";
 
 /** How long close() waits for the threads to end before giving up on them. */
 const CLOSE_TIMEOUT_MS = 10_000;

@@ -1,3 +1,4 @@
+// Worker thread (each step worker).
 // What a step worker does in each phase, written once for any kernel set (F = view or pointer).
 // Holds no training state: only views/pointers derived from the layout, made at start.
 //   rows    ROWS: this worker's contiguous rows of the batch: gather, forward, softmax-CE (per-row
@@ -11,18 +12,18 @@
 //           worker gets the same bits, so they all reach the same verdict on a non-finite step
 //   skip    a skipped step: θ_{t+1}, v_{t+1} = θ_t, v_t for this worker's parameter rows
 //   eval    EVAL: forward over a range of test rows, per-row losses, confusion counts
-import { bindParams, f32View, i32View, u8View, type Binder } from "../arena/arena.js";
-import { rowsOf, tensorOf, type ArenaLayout, type Region } from "../arena/layout.js";
-import type { InputNorm } from "../data/normalize.js";
-import type { DenseParamBuffers, Kernels, OptimStepHyper } from "../kernels/kernels.js";
-import { argmaxRows } from "../kernels/ts/softmax-ce.js";
-import { backwardRows, denseSteps, forward, weightGradSgd, type DenseStep, type ParamViews, type Workspace } from "../model/graph.js";
-import { optimStepHyper, slotPositions } from "../optim/optimizers.js";
-import type { ModelSpec } from "../model/spec.js";
-import { learningRateAt } from "../optim/schedule.js";
-import { FaultInjector } from "./faults.js";
-import { paramPlan, splitRange, UPDATE_COST, type ParamSegment } from "./plan.js";
-import type { EvalResult, EvalTask, FaultSpec, OptimSettings } from "./protocol.js";
+import { bindParams, f32View, i32View, u8View, type Binder } from "../../arena/arena.js";
+import { rowsOf, tensorOf, type ArenaLayout, type Region } from "../../arena/layout.js";
+import type { InputNorm } from "../../data/normalize.js";
+import type { DenseParamBuffers, Kernels, OptimStepHyper } from "../../kernels/kernels.js";
+import { argmaxRows } from "../../kernels/ts/softmax-ce.js";
+import { backwardRows, denseSteps, forward, weightGradSgd, type DenseStep, type ParamViews, type Workspace } from "../../model/graph.js";
+import { optimStepHyper, slotPositions } from "../../optim/optimizers.js";
+import type { ModelSpec } from "../../model/spec.js";
+import { learningRateAt } from "../../optim/schedule.js";
+import { FaultInjector } from "../shared/faults.js";
+import { paramPlan, splitRange, UPDATE_COST, type ParamSegment } from "../shared/plan.js";
+import type { EvalResult, EvalTask, FaultSpec, OptimSettings } from "../shared/protocol.js";
 
 export interface StepHandlers {
   /** ROWS of step `step` for worker `worker` of `workers`; returns the rows it got right */

@@ -6,8 +6,8 @@
 //   θ'[i] = θ[i] − lr · d
 // Reads θ_t, v_t and writes θ_{t+1}, v_{t+1} into the other buffers, so a step that dies
 // half-way leaves θ_t, v_t intact and can simply be re-run.
-import type { FloatArray } from "../kernels/ts/types.js";
-import type { SgdHyper } from "../kernels/kernels.js";
+import type { FloatArray } from "./types.js";
+import type { SgdHyper } from "../kernels.js";
 
 // thetaOut, velocityOut, theta, velocity, grad (n): grad already scaled to the mean gradient
 export function sgdUpdate<F extends FloatArray>(thetaOut: F, velocityOut: F, theta: F, velocity: F, grad: F, n: number, hyper: SgdHyper): void {

@@ -1,4 +1,5 @@
-// The coordinator side of the step loop (the worker side is loop-worker.ts): W long-running
+// Coordinator thread.
+// The coordinator side of the step loop (the worker side is worker/worker-loop.ts): W long-running
 // loop tasks on the pool, and the commands that drive them. A command runs a range of steps;
 // the workers write each finished step's figures into the ring, and the coordinator reads them
 // every POLL_MS (or when the command ends), so it neither wakes per step nor takes a core from
@@ -8,10 +9,10 @@ import {
   BATCH, CMD, CMD_EXIT, CMD_RUN, CONSUMED, COUNT, DONE, END_BARRIER, EPOCH_FIRST, EXITED, FIRST_STEP, FIXED_ROWS, FIXED_START, HALT,
   MID_BARRIER, OUTCOME, OUTCOME_NON_FINITE, OUTCOME_STOPPED, RING_CORRECT, RING_FIELDS, RING_GRAD_NORM_SQ, RING_KERNEL_MS, RING_LOSS_SUM,
   RING_NON_FINITE, RING_ROWS, RING_STEP, RING_WALL_MS, SEQ, SKIP_BARRIER, SKIP_NON_FINITE, STOP, TRAIN_ROWS, type BarrierViews,
-} from "./barrier.js";
-import { RING_STEPS } from "../arena/layout.js";
+} from "../shared/barrier.js";
+import { RING_STEPS } from "../../arena/layout.js";
 import { PhaseTimeoutError, StepAttemptError } from "./errors.js";
-import type { LoopTask } from "./protocol.js";
+import type { LoopTask } from "../shared/protocol.js";
 
 /** How often the coordinator reads the ring while a command runs. */
 const POLL_MS = 20;

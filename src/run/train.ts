@@ -6,45 +6,12 @@ import { loadDataset, type Dataset } from "../data/dataset.js";
 import { specForDataset } from "../model/build.js";
 import type { ModelSpec } from "../model/spec.js";
 import { namedParams } from "../model/views.js";
-import { Engine, layoutInputOf, StepFailedError, type EngineOptions, type EvalStats } from "./engine.js";
+import { Engine, layoutInputOf, StepFailedError, type EngineOptions, type EvalStats } from "../engine/coordinator/engine.js";
 import { ArenaTooLargeError, layout as computeLayout } from "../arena/layout.js";
 import { ConfigError } from "../config/errors.js";
 import { activationWidths, paramLayout } from "../model/spec.js";
 import { resolveKernels, type ResolvedKernels } from "../kernels/resolve.js";
-
-export interface EpochMetrics {
-  /** 1-based epoch number */
-  epoch: number;
-  /** global steps done after this epoch */
-  step: number;
-  train_loss: number;
-  train_acc: number;
-  test_loss: number | null;
-  test_acc: number | null;
-  samples_per_s: number;
-  /** training wall time of the epoch (steps only, not eval) */
-  seconds: number;
-  /** share of step time spent in kernels (the rest is dispatch and waiting) */
-  kernel_fraction: number;
-  /** false for an epoch cut short by train.maxSteps */
-  complete: boolean;
-}
-
-export interface StepInfo {
-  step: number;
-  totalSteps: number;
-  /** 0-based epoch */
-  epoch: number;
-  epochs: number;
-  /** rows of this epoch done so far, and in all */
-  rowsDone: number;
-  rowsInEpoch: number;
-  /** mean loss of this batch */
-  loss: number;
-  /** running mean loss of the epoch */
-  epochLoss: number;
-  samplesPerSec: number;
-}
+import type { EpochMetrics, StepInfo } from "../report/metrics.js";
 
 /** Everything needed to continue training exactly where it stopped. */
 export interface TrainState {
@@ -79,7 +46,7 @@ export interface TrainOptions {
   /** told about each failed step attempt that is being retried */
   onRetry?(step: number, attempt: number, error: Error): void;
   /** test-only fault plan for the step workers (engine/faults.ts) */
-  faults?: import("./faults.js").FaultSpec[];
+  faults?: import("../engine/shared/faults.js").FaultSpec[];
 }
 
 export interface TrainResult {

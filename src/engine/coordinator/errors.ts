@@ -1,3 +1,4 @@
+// Coordinator thread.
 // The engine's failures, shared by the pool, the step loop and the engine.
 
 /** A phase or a step ran past engine.stepTimeoutMs: a hung worker. */

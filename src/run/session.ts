@@ -2,8 +2,8 @@
 // over comlink by the CLI: run(), stop() (graceful, at a step boundary), snapshot(); progress
 // flows back through Comlink.proxy callbacks. The CLI thread stays free for the progress bar
 // and signal handling.
-import { runExperiment, type ExperimentEvents, type ExperimentRequest, type ExperimentSummary } from "../run/experiment.js";
-import type { StepInfo } from "./trainer.js";
+import { runExperiment, type ExperimentEvents, type ExperimentRequest, type ExperimentSummary } from "./experiment.js";
+import type { StepInfo } from "../report/metrics.js";
 
 /** Step events are forwarded at most this often (each one is a message between threads). */
 const STEP_EVENT_INTERVAL_MS = 100;

@@ -5,11 +5,11 @@ import { join, relative } from "node:path";
 import type { TopLevelSpec } from "vega-lite";
 import type { LoadedSweep } from "../config/sweep.js";
 import { writeFileAtomic } from "../io/atomic.js";
-import type { TrialOutcome } from "../sweep/outcome.js";
-import { formatMetric, scoreOf, shortValue, type SweepMetric } from "../sweep/summary.js";
-import { renderSvg } from "./charts.js";
-import { readMetrics } from "./metrics-log.js";
-import { escapeHtml } from "./report.js";
+import type { TrialOutcome } from "./outcome.js";
+import { formatMetric, scoreOf, shortValue, type SweepMetric } from "./summary.js";
+import { renderSvg } from "../report/charts.js";
+import { readMetrics } from "../report/metrics-log.js";
+import { escapeHtml } from "../report/report.js";
 
 export const SWEEP_REPORT_FILES = { curves: "sweep-curves.svg", keys: "sweep-keys.svg", html: "report.html" };
 

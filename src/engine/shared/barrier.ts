@@ -1,11 +1,12 @@
+// Both threads: the coordinator and every step worker.
 // The step loop's shared words: the command the coordinator writes, the counters the workers
 // meet at, each worker's per-step results, and the ring of finished steps. Both sides
-// (loop-worker.ts, step-loop.ts) read them here.
+// (worker/worker-loop.ts, coordinator/step-loop.ts) read them here.
 //
 // barrier region (i32): the command and counter words below, then from byte 128
 // (BARRIER_HEADER_INTS), per step parity p and worker w, RESULT_FIELDS f64: correct, rowsMs, paramsMs.
 // stepRing (f64): per finished step (ring slot = step index in the command mod RING_STEPS), RING_FIELDS.
-import { BARRIER_HEADER_INTS, BARRIER_RESULT_FIELDS, RING_FIELDS, type Region } from "../arena/layout.js";
+import { BARRIER_HEADER_INTS, BARRIER_RESULT_FIELDS, RING_FIELDS, type Region } from "../../arena/layout.js";
 
 // The command: run COUNT steps from FIRST_STEP.
 export const SEQ = 0;
