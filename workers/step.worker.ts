@@ -4,15 +4,13 @@ import { workerData } from "node:worker_threads";
 import { barrierViews } from "../src/engine/shared/barrier.js";
 import { runStepLoop } from "../src/engine/worker/worker-loop.js";
 import { makeStepHandlers } from "../src/engine/worker/step-handlers.js";
-import { updateCostFor } from "../src/engine/shared/plan.js";
 import { createKernelsFor } from "../src/engine/worker/kernels-for.js";
 import type { StepTask, WorkerInit } from "../src/engine/shared/protocol.js";
 
 const init = workerData as WorkerInit;
 
 async function start() {
-  const { kernels, bind } = await createKernelsFor(init);
-  const handlers = makeStepHandlers(kernels, bind, init.memory, init.layout, init.spec, init.optim, init.inputNorm, init.faults, init.seed, updateCostFor(init.kernels, init.nativeIsa));
+  const handlers = makeStepHandlers(await createKernelsFor(init), init);
   const views = barrierViews(init.memory, init.layout.barrier, init.layout.stepRing);
   return (task: StepTask) => (task.kind === "eval" ? handlers.eval(task) : runStepLoop(handlers, views, task));
 }

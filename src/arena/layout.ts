@@ -28,7 +28,7 @@ export interface Region {
   type: RegionType;
 }
 
-export interface Workspace {
+export interface WorkspaceRegions {
   /** rows of every buffer below */
   rows: number;
   /** rows of a training batch (≤ rows) */
@@ -68,7 +68,7 @@ export interface ArenaLayout {
   grad: Region;
   nParams: number;
   paramEntries: ParamEntry[];
-  workspace: Workspace;
+  workspace: WorkspaceRegions;
   /** rows a worker's EVAL chunk holds (its own rows [w·E, (w+1)·E) of the workspace) */
   evalChunkRows: number;
   testLoss: Region;
@@ -148,7 +148,7 @@ export function layout(input: LayoutInput): ArenaLayout {
   const grad = region("f32", input.gradScratch ? nParams : 0);
   const rows = Math.max(batchRows, workers * evalChunkRows);
   const matrices = input.convMatrices ?? true;
-  const workspace: Workspace = {
+  const workspace: WorkspaceRegions = {
     rows, batchRows, widths,
     acts: widths.map((width) => region("f32", rows * width)),
     dacts: widths.map((width, i) => region("f32", i === 0 ? 0 : rows * width)),

@@ -5,7 +5,8 @@ import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
 import { loadDataset } from "../data/dataset.js";
 import { Engine } from "../engine/coordinator/engine.js";
-import { engineOptions, stepsPerEpoch } from "../run/train.js";
+import { resolveKernels } from "../kernels/resolve.js";
+import { engineOptions, stepsPerEpoch } from "../run/engine-options.js";
 import { specForDataset } from "../model/build.js";
 
 export interface EngineBenchResult {
@@ -26,7 +27,8 @@ export async function benchEngine(config: Config, threads: number, steps: number
   const spec = specForDataset(config.model, dataset);
   const B = config.train.batchSize;
   const perEpoch = stepsPerEpoch(config, dataset.train.count);
-  const engine = Engine.create(engineOptions(config, dataset, spec, threads));
+  const kernels = resolveKernels(config.engine.kernels, config.engine.isa);
+  const engine = Engine.create(engineOptions(config, { dataset, spec, workers: threads, kernels }));
   try {
     // Steps [from, to) as the trainer runs them: one command per epoch's part.
     let rows = 0, wallMs = 0, kernelMs = 0;

@@ -4,18 +4,11 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parse as parseYamlValue, parseDocument, stringify, visit, type Document, type Node } from "yaml";
-import * as z from "zod";
-import { OPTIMIZER_TYPES, optimKeys, type OptimizerType } from "./optim-schema.js";
 import { ConfigSchema, type Config } from "./schema.js";
-import { ConfigError, describeExpected, describeFound, didYouMean } from "./errors.js";
+import { ConfigError, describeFound, formatIssue, REMOVED_KEYS, type Origins } from "./errors.js";
 
 type Plain = Record<string, unknown>;
 
-/** Where each key and value came from: "file:line:col" or "--set k=v". */
-export interface Origins {
-  keys: Map<string, string>;
-  values: Map<string, string>;
-}
 
 export interface LoadedConfig {
   config: Config;
@@ -170,11 +163,6 @@ function applySet(target: Plain, arg: string, origins: Origins): void {
   for (const map of [origins.keys, origins.values]) for (const k of [...map.keys()]) if (k.startsWith(`${path}.`)) map.set(k, where);
 }
 
-/** Keys that earlier versions accepted: the hint says why they went. */
-const REMOVED_KEYS: Record<string, string> = {
-  "engine.shards": "it is no longer needed: each parameter's gradient is now summed over all the batch's rows by one worker (owner-computes), so the result is the same for any worker count without micro-shards; delete the key",
-};
-
 function dropRemovedKeys(config: Plain): void {
   for (const path of Object.keys(REMOVED_KEYS)) {
     const keys = path.split(".");
@@ -187,86 +175,4 @@ function validate(value: unknown, origins: Origins, file: string): Config {
   const result = ConfigSchema.safeParse(value, { reportInput: true });
   if (result.success) return result.data;
   throw new ConfigError(formatIssue(result.error.issues[0]!, origins, file));
-}
-
-export function formatIssue(issue: z.core.$ZodIssue, origins: Origins, file: string, schema: unknown = ConfigSchema): string {
-  const path = issue.path.map(String);
-  if (issue.code === "unrecognized_keys") {
-    const key = issue.keys[0]!;
-    const keyPath = [...path, key].join(".");
-    const known = keysFor(path, issue.input) ?? knownKeys(schema, path);
-    const hint = didYouMean(key, known);
-    const where = origins.keys.get(keyPath) ?? locate(path, origins, file);
-    const removed = REMOVED_KEYS[keyPath];
-    if (removed) return `${where}: ${keyPath}: unknown key (expected one of ${known.join(", ")}); ${removed}`;
-    return `${where}: ${keyPath}: unknown key (expected one of ${known.join(", ")})${hint ? `; did you mean "${hint}"?` : ""}`;
-  }
-  const keyPath = path.join(".") || "(top level)";
-  const where = locate(path, origins, file);
-  if (issue.code === "invalid_union" && issue.errors.length === 0) {
-    // A discriminated union (model.layers[i].type) that matched no option: list the options.
-    const key = path[path.length - 1]!;
-    const options = ((unwrap(schemaAt(schema, path.slice(0, -1))) as { options?: unknown[] } | undefined)?.options ?? [])
-      .map((o) => (o as { shape?: Record<string, { _zod?: { def?: { values?: unknown[] } } }> }).shape?.[key]?._zod?.def?.values?.[0]);
-    const value = (issue.input as Record<string, unknown> | undefined)?.[key];
-    return `${where}: ${keyPath}: expected one of ${options.map((v) => JSON.stringify(v)).join(", ")}, found ${describeFound(value)}`;
-  }
-  const found = "input" in issue ? describeFound(issue.input) : "nothing";
-  return `${where}: ${keyPath}: expected ${refineExpected(describeExpected(issue), issue, schemaAt(schema, path))}, found ${found}`;
-}
-
-/** Adds what zod's issue leaves out: integer-ness, and the literal alternatives of a union ("auto"). */
-function refineExpected(expected: string, issue: z.core.$ZodIssue, schema: unknown): string {
-  const options = (unwrap(schema) as { options?: unknown[] } | undefined)?.options ?? [schema];
-  const isInt = options.some((o) => (unwrap(o) as { isInt?: boolean } | undefined)?.isInt === true);
-  let out = isInt ? expected.replace(/^a number\b/, "an integer") : expected;
-  if (issue.code !== "invalid_union" && options.length > 1) {
-    const literals = options.flatMap((o) => ((unwrap(o) as { _zod?: { def?: { type?: string; values?: unknown[] } } } | undefined)?._zod?.def?.type === "literal" ? ((unwrap(o) as { _zod: { def: { values: unknown[] } } })._zod.def.values) : []));
-    if (literals.length > 0) out += ` or ${literals.map((v) => JSON.stringify(v)).join(" or ")}`;
-  }
-  return out;
-}
-
-/** Strips default/prefault/optional wrappers, and preprocessing (a pipe: the schema it feeds). */
-function unwrap(schema: unknown): unknown {
-  let s = schema;
-  for (;;) {
-    const def = (s as { _zod?: { def?: { innerType?: unknown; type?: string; out?: unknown } } } | undefined)?._zod?.def;
-    const inner = def?.innerType ?? (def?.type === "pipe" ? def.out : undefined);
-    if (!inner) return s;
-    s = inner;
-  }
-}
-
-/** The schema that validates the value at path (object keys and list indices). */
-function schemaAt(root: unknown, path: string[]): unknown {
-  let schema: unknown = root;
-  for (const key of path) {
-    const s = unwrap(schema) as { shape?: Record<string, unknown>; _zod?: { def?: { element?: unknown; valueType?: unknown } } };
-    schema = s.shape ? s.shape[key] : (s._zod?.def?.element ?? s._zod?.def?.valueType);
-    if (schema === undefined) return undefined;
-  }
-  return schema;
-}
-
-/** The origin of the value at path, else of its nearest ancestor, else the file. */
-function locate(path: string[], origins: Origins, file: string): string {
-  for (let n = path.length; n > 0; n--) {
-    const hit = origins.values.get(path.slice(0, n).join("."));
-    if (hit) return hit;
-  }
-  return file;
-}
-
-/** The keys a mapping allows where they depend on another key: optim's depend on its type. */
-function keysFor(path: string[], input: unknown): string[] | null {
-  const type = (input as { type?: unknown } | undefined)?.type;
-  if (path.join(".") !== "optim" || typeof type !== "string" || !(OPTIMIZER_TYPES as readonly string[]).includes(type)) return null;
-  return ["type", ...optimKeys(type as OptimizerType), "schedule"];
-}
-
-/** The keys the schema allows in the mapping at path. */
-function knownKeys(root: unknown, path: string[]): string[] {
-  const shape = (unwrap(schemaAt(root, path)) as { shape?: Record<string, unknown> } | undefined)?.shape;
-  return shape ? Object.keys(shape) : [];
 }

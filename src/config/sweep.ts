@@ -19,7 +19,8 @@ import { basename, dirname, resolve } from "node:path";
 import * as z from "zod";
 import { stringify } from "yaml";
 import { ConfigError } from "./errors.js";
-import { formatIssue, loadConfig, readYamlFile, type Origins } from "./load.js";
+import { formatIssue, type Origins } from "./errors.js";
+import { loadConfig, readYamlFile } from "./load.js";
 import type { Config } from "./schema.js";
 import { Distribution, sampleTrial, shortNumber, sweepValue, type SweepValue } from "./sweep-space.js";
 

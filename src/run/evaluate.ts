@@ -5,7 +5,8 @@ import { loadDataset, type Dataset } from "../data/dataset.js";
 import { specForDataset } from "../model/build.js";
 import { paramLayout } from "../model/spec.js";
 import { Engine, type EvalStats } from "../engine/coordinator/engine.js";
-import { engineOptions, resolveWorkers } from "./train.js";
+import { resolveKernels } from "../kernels/resolve.js";
+import { engineOptions, resolveWorkers } from "./engine-options.js";
 
 export interface EvaluateOptions {
   dataset?: Dataset;
@@ -23,7 +24,8 @@ export async function evaluate(config: Config, params: Record<string, Float32Arr
     if (tensor.length !== e.size) throw new RangeError(`evaluate: ${e.name}: expected ${e.size} values [${e.shape}], found ${tensor.length}`);
     flat.set(tensor, e.offset);
   }
-  const engine = Engine.create(engineOptions(config, dataset, spec, resolveWorkers(config.engine.workers)));
+  const kernels = resolveKernels(config.engine.kernels, config.engine.isa);
+  const engine = Engine.create(engineOptions(config, { dataset, spec, workers: resolveWorkers(config.engine.workers), kernels }));
   try {
     engine.loadState(0, flat, new Float32Array(engine.layout.stateSlots * nParams));
     return await engine.evaluate(0);

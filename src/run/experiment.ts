@@ -8,7 +8,8 @@ import type { Config } from "../config/schema.js";
 import { configToYaml } from "../config/load.js";
 import { loadDataset } from "../data/dataset.js";
 import { loadCheckpoint, saveCheckpoint, saveModel } from "./checkpoint.js";
-import { checkArenaFits, resolvedConfig, resolveWorkers, stepsPerEpoch, totalSteps, train, type CheckpointReason, type TrainState } from "./train.js";
+import { train, type CheckpointReason, type TrainState } from "./train.js";
+import { checkArenaFits, resolvedConfig, resolveWorkers, stepsPerEpoch, totalSteps } from "./engine-options.js";
 import type { EpochMetrics, StepInfo } from "../report/metrics.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { specForDataset } from "../model/build.js";
@@ -65,7 +66,8 @@ export async function runExperiment(req: ExperimentRequest, events: ExperimentEv
   const { config, kernels } = resolvedConfig(req.config);
   const dataset = await loadDataset(config.data.dataset, config.data.dir);
   const spec = specForDataset(config.model, dataset);
-  checkArenaFits(config, dataset, spec, resolveWorkers(config.engine.workers));
+  const workers = resolveWorkers(config.engine.workers);
+  checkArenaFits(config, { dataset, spec, workers, kernels });
   let resume: TrainState | undefined;
   let runDir: string;
   if (req.resumeDir) {
@@ -80,11 +82,11 @@ export async function runExperiment(req: ExperimentRequest, events: ExperimentEv
   const metrics = new MetricsLog(join(runDir, RUN_FILES.metrics), resume !== undefined);
   const checkpointPath = join(runDir, RUN_FILES.checkpoint);
   events.onStart?.({
-    runDir, workers: resolveWorkers(config.engine.workers), stepsPerEpoch: stepsPerEpoch(config, dataset.train.count), totalSteps: totalSteps(config, dataset.train.count),
+    runDir, workers, stepsPerEpoch: stepsPerEpoch(config, dataset.train.count), totalSteps: totalSteps(config, dataset.train.count),
     resumedAtStep: resume?.step ?? null, kernels: kernels.label,
   });
   const result = await train(config, {
-    dataset, signal, ...(resume ? { resume } : {}),
+    dataset, kernels, signal, ...(resume ? { resume } : {}),
     onStep: events.onStep,
     onRetry: (step, attempt, error) => events.onRetry?.(step, attempt, error.message.split("\n")[0]!),
     onEpoch: (m) => {

@@ -1,17 +1,16 @@
-// The step loop: epochs of seeded batches through the engine, evaluation, metrics, checkpoint
-// hooks, graceful stop at a step boundary, and the non-finite guard. Library entry: train().
-import { availableParallelism } from "node:os";
+// The epoch loop: epochs of seeded batches through the engine (whose coordinator runs the steps),
+// evaluation, metrics, checkpoint hooks, graceful stop at a step boundary, and the non-finite
+// guard. Library entry: train().
 import type { Config } from "../config/schema.js";
 import { loadDataset, type Dataset } from "../data/dataset.js";
 import { specForDataset } from "../model/build.js";
 import type { ModelSpec } from "../model/spec.js";
 import { namedParams } from "../model/views.js";
-import { Engine, layoutInputOf, StepFailedError, type EngineOptions, type EvalStats } from "../engine/coordinator/engine.js";
-import { ArenaTooLargeError, layout as computeLayout } from "../arena/layout.js";
-import { ConfigError } from "../config/errors.js";
-import { activationWidths, paramLayout } from "../model/spec.js";
+import { Engine, StepFailedError, type EvalStats } from "../engine/coordinator/engine.js";
+import type { FaultSpec } from "../engine/shared/protocol.js";
 import { resolveKernels, type ResolvedKernels } from "../kernels/resolve.js";
 import type { EpochMetrics, StepInfo } from "../report/metrics.js";
+import { checkArenaFits, engineOptions, resolveWorkers, stepsPerEpoch, totalSteps } from "./engine-options.js";
 
 /** Everything needed to continue training exactly where it stopped. */
 export interface TrainState {
@@ -45,8 +44,10 @@ export interface TrainOptions {
   resume?: TrainState;
   /** told about each failed step attempt that is being retried */
   onRetry?(step: number, attempt: number, error: Error): void;
-  /** test-only fault plan for the step workers (engine/faults.ts) */
-  faults?: import("../engine/shared/faults.js").FaultSpec[];
+  /** the kernel set resolved for this machine (default: resolved from config.engine here, once) */
+  kernels?: ResolvedKernels;
+  /** test-only fault plan for the step workers (engine/shared/faults.ts) */
+  faults?: FaultSpec[];
 }
 
 export interface TrainResult {
@@ -69,74 +70,18 @@ export class NonFiniteError extends Error {
   }
 }
 
-export function resolveWorkers(workers: Config["engine"]["workers"]): number {
-  return workers === "auto" ? availableParallelism() : workers;
-}
-
-export function stepsPerEpoch(config: Config, nTrain: number): number {
-  return Math.ceil(nTrain / config.train.batchSize);
-}
-
-export function totalSteps(config: Config, nTrain: number): number {
-  return Math.min(config.train.epochs * stepsPerEpoch(config, nTrain), config.train.maxSteps ?? Infinity);
-}
-
-/** EngineOptions' kernel fields for a resolved kernel set. */
-export function kernelOptions(k: ResolvedKernels): Pick<EngineOptions, "kernels" | "nativeIsa" | "nativeAddon"> {
-  return { kernels: k.set, nativeAddon: k.addon, ...(k.isa ? { nativeIsa: k.isa } : {}) };
-}
-
-/** The config with engine.kernels and engine.isa resolved for this machine: what a run records in config.yaml and checkpoints. */
-export function resolvedConfig(config: Config): { config: Config; kernels: ResolvedKernels } {
-  const kernels = resolveKernels(config.engine.kernels, config.engine.isa);
-  return { config: { ...config, engine: { ...config.engine, kernels: kernels.set, isa: kernels.isa ?? "auto" } }, kernels };
-}
-
-/** The engine a config describes, with `workers` threads (train, evaluate and bench all build it here). */
-export function engineOptions(config: Config, dataset: Dataset, spec: ModelSpec, workers: number): EngineOptions {
-  return {
-    spec, dataset, seed: config.seed, batchSize: config.train.batchSize, workers,
-    ...kernelOptions(resolveKernels(config.engine.kernels, config.engine.isa)), evalChunkRows: config.eval.batchSize,
-    optim: { ...config.optim, stepsPerEpoch: stepsPerEpoch(config, dataset.train.count), totalSteps: totalSteps(config, dataset.train.count) },
-    stepTimeoutMs: config.engine.stepTimeoutMs, maxRetries: config.engine.maxRetries, inputNorm: config.data.normalize,
-  };
-}
-
-/**
- * Refuses a config whose arena would not fit WebAssembly's 4 GiB, naming the key that sizes the
- * biggest part: the parameters with their optimizer state (model.hidden), or the per-row
- * workspace (train.batchSize, or eval.batchSize × workers).
- */
-export function checkArenaFits(config: Config, dataset: Dataset, spec: ModelSpec, workers: number): void {
-  const input = layoutInputOf(engineOptions(config, dataset, spec, workers));
-  try {
-    computeLayout(input);
-  } catch (err) {
-    if (!(err instanceof ArenaTooLargeError)) throw err;
-    const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
-    const { nParams } = paramLayout(spec);
-    const paramBytes = nParams * 4 * (2 + 2 * (input.stateSlots ?? 1) + (input.gradScratch ? 1 : 0));
-    const rowFloats = activationWidths(spec).reduce((n, w) => n + 2 * w, 0);
-    const evalRows = workers * config.eval.batchSize;
-    const workspaceBytes = Math.max(config.train.batchSize, evalRows) * rowFloats * 4;
-    const [key, what] = paramBytes >= workspaceBytes
-      ? [config.model.type === "softmax" ? "model.type" : config.model.type === "sequential" ? "model.layers" : "model.hidden", `the parameters and optimizer state take ${gib(paramBytes)}`]
-      : [evalRows > config.train.batchSize ? "eval.batchSize" : "train.batchSize", `the activations of ${Math.max(config.train.batchSize, evalRows)} rows take ${gib(workspaceBytes)}`];
-    throw new ConfigError(`${key}: expected a model and batch whose arena fits WebAssembly's 4 GiB, found ${gib(err.bytes)} (${what}); lower ${key}`);
-  }
-}
-
 export async function train(config: Config, options: TrainOptions = {}): Promise<TrainResult> {
   const dataset = options.dataset ?? (await loadDataset(config.data.dataset, config.data.dir));
   const spec = specForDataset(config.model, dataset);
-  checkArenaFits(config, dataset, spec, resolveWorkers(config.engine.workers));
+  const workers = resolveWorkers(config.engine.workers);
+  const kernels = options.kernels ?? resolveKernels(config.engine.kernels, config.engine.isa);
+  checkArenaFits(config, { dataset, spec, workers, kernels });
   const nTrain = dataset.train.count;
   const B = config.train.batchSize;
   const perEpoch = stepsPerEpoch(config, nTrain);
   const total = totalSteps(config, nTrain);
-  const workers = resolveWorkers(config.engine.workers);
   const engine = Engine.create({
-    ...engineOptions(config, dataset, spec, workers),
+    ...engineOptions(config, { dataset, spec, workers, kernels }),
     ...(options.onRetry ? { onRetry: options.onRetry } : {}),
     ...(options.faults ? { faults: options.faults } : {}),
   });

@@ -4,18 +4,20 @@ import { Engine, type EngineOptions } from "../../src/engine/coordinator/engine.
 import { trainReference } from "./reference-loop.js";
 import { mlp, softmaxRegression, type ModelSpec } from "../../src/model/spec.js";
 import type { KernelSet } from "../../src/engine/shared/protocol.js";
-import { nativeCpuIsas } from "../../src/kernels/native/native-kernels.js";
+import { nativeCpuIsas, type NativeIsa } from "../../src/kernels/native/native-kernels.js";
+import { resolveKernels } from "../../src/kernels/resolve.js";
 import { normRelError } from "../helpers.js";
 import { constantSchedule, useEngines } from "./harness.js";
 
 const schedule = constantSchedule;
 const harness = useEngines();
 
-function engine(spec: ModelSpec, o: Partial<EngineOptions> & { workers: number; kernels: KernelSet; batchSize: number }): Engine {
+function engine(spec: ModelSpec, o: Omit<Partial<EngineOptions>, "kernels"> & { workers: number; kernels: KernelSet; nativeIsa?: NativeIsa; batchSize: number }): Engine {
+  const { kernels, nativeIsa, ...rest } = o;
   const e = Engine.create({
     spec, dataset: harness.data(), seed: 7, evalChunkRows: 500,
     optim: { type: "sgd", lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4, schedule, stepsPerEpoch: 1000, totalSteps: 10000 },
-    ...o,
+    ...rest, kernels: resolveKernels(kernels, nativeIsa ?? "auto"),
   });
   return harness.track(e);
 }

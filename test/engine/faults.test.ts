@@ -2,6 +2,7 @@
 // hang, and termination from outside) must leave the final weights bitwise equal to a clean run.
 import { beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
+import { resolveKernels } from "../../src/kernels/resolve.js";
 import { Engine, StepFailedError, type EngineOptions } from "../../src/engine/coordinator/engine.js";
 import type { FaultKind, FaultSpec } from "../../src/engine/shared/faults.js";
 import { mlp } from "../../src/model/spec.js";
@@ -16,7 +17,7 @@ const harness = useEngines();
 
 function engine(o: Partial<EngineOptions>): Engine {
   const e = Engine.create({
-    spec, dataset: harness.data(), seed: 3, batchSize: B, workers: 2, kernels: "wasm", evalChunkRows: 256,
+    spec, dataset: harness.data(), seed: 3, batchSize: B, workers: 2, kernels: resolveKernels("wasm", "auto"), evalChunkRows: 256,
     optim: { type: "sgd", lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 0, schedule, stepsPerEpoch: 1875, totalSteps: 18750 },
     // The timeout also covers starting replacement workers: generous, for loaded CI machines.
     stepTimeoutMs: 4000, maxRetries: 3, faults: [], ...o,

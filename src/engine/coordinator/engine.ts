@@ -19,13 +19,13 @@ import { initParams } from "../../model/init.js";
 import type { ModelSpec } from "../../model/spec.js";
 import { writeEpochOrder } from "../../data/order.js";
 import { wasmKernelsFile } from "../../paths.js";
-import { nativeAddonPath, nativeCpuIsas, type NativeIsa } from "../../kernels/native/native-kernels.js";
+import type { ResolvedKernels } from "../../kernels/resolve.js";
 import { StepPool } from "./pool.js";
 import { barrierViews } from "../shared/barrier.js";
 import { StepAttemptError, StepFailedError } from "./errors.js";
 import { faultsFromEnv } from "../shared/faults.js";
 import { splitRange } from "../shared/plan.js";
-import type { EvalTask, FaultSpec, KernelSet, OptimSettings } from "../shared/protocol.js";
+import type { EvalTask, FaultSpec, OptimSettings } from "../shared/protocol.js";
 import { StepLoop, type BatchSource, type LoopStepResult, type RunOutcome } from "./step-loop.js";
 
 export type { BatchSource, RunOutcome };
@@ -38,10 +38,8 @@ export interface EngineOptions {
   seed: number;
   batchSize: number;
   workers: number;
-  kernels: KernelSet;
-  /** kernels: native: the instruction set (default: the best this CPU runs) and the addon file */
-  nativeIsa?: NativeIsa;
-  nativeAddon?: string;
+  /** the kernel set, its instruction set and addon file, resolved once for this machine (kernels/resolve.ts) */
+  kernels: ResolvedKernels;
   optim: OptimSettings;
   /** pixel normalization at gather time (default plain u8 / 255) */
   inputNorm?: InputNorm;
@@ -79,7 +77,7 @@ export function layoutInputOf(options: EngineOptions): LayoutInput {
     pixelsPerImage: dataset.rows * dataset.cols, batchRows: batchSize, workers, evalChunkRows: options.evalChunkRows,
     stateSlots: stateSlots(options.optim).length, gradScratch: options.optim.type !== "sgd",
     // the native set runs convs straight on the NHWC activations (kernels.ts convForward, …)
-    convMatrices: options.kernels !== "native",
+    convMatrices: options.kernels.set !== "native",
   };
 }
 
@@ -105,9 +103,7 @@ export class Engine {
     this.trainOrder = u32View(this.memory, L.trainOrder);
     initParams(this.paramsBuffer(0), spec, options.seed);
     this.init = {
-      memory: this.memory, layout: L, spec, kernels: options.kernels,
-      nativeIsa: options.kernels === "native" ? (options.nativeIsa ?? nativeCpuIsas(options.nativeAddon)[0] ?? null) : null,
-      nativeAddon: options.nativeAddon ?? nativeAddonPath(),
+      memory: this.memory, layout: L, spec, kernels: options.kernels.set, nativeIsa: options.kernels.isa, nativeAddon: options.kernels.addon,
       optim: options.optim, seed: options.seed, inputNorm: options.inputNorm ?? PLAIN_SCALING, wasmPath: wasmKernelsFile,
       faults: options.faults ?? faultsFromEnv(),
     };
@@ -156,29 +152,17 @@ export class Engine {
     }
     let next = first;
     let reported = 0;
-    let failing = -1;
-    let attempts = 0;
-    const maxRetries = this.options.maxRetries ?? DEFAULT_MAX_RETRIES;
-    for (;;) {
-      try {
-        const r = await this.loopFor().run(next, first + count - next, batches, skipNonFinite, this.timeoutMs, (s) => {
-          reported++;
-          next = s.step + 1;
-          return onStep(s);
-        });
-        return { reported, outcome: r.outcome };
-      } catch (err) {
-        // The run goes on from the first step not reported (its θ is intact: no later step's
-        // PARAMS can have run); retries are counted for the step that failed, which may be later.
-        const failed = err instanceof StepAttemptError ? err.step : next;
-        const error = err instanceof StepAttemptError ? err.failure : err instanceof Error ? err : new Error(String(err));
-        await this.replacePool();
-        attempts = failed === failing ? attempts + 1 : 1;
-        failing = failed;
-        if (attempts > maxRetries) throw new StepFailedError(failed, attempts, error);
-        this.options.onRetry?.(failed, attempts, error);
-      }
-    }
+    // A failure is counted against the step it names (a StepAttemptError), else the first step
+    // not reported; the run goes on from the first step not reported, whose θ is intact (no
+    // later step's PARAMS can have run).
+    return this.retrying(async () => {
+      const r = await this.loopFor().run(next, first + count - next, batches, skipNonFinite, this.timeoutMs, (s) => {
+        reported++;
+        next = s.step + 1;
+        return onStep(s);
+      });
+      return { reported, outcome: r.outcome };
+    }, () => next);
   }
 
   /** One step over trainOrder[batchStart, batchStart + rows) (tests and tools; training runs whole ranges). */
@@ -188,16 +172,26 @@ export class Engine {
     return stats!;
   }
 
-  private async withRetries<T>(step: number, attemptFn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `attempt` until it succeeds. After each failure the pool is replaced and the failure is
+   * counted against its step (the StepAttemptError's, else `currentStep()`); a step that fails
+   * more than maxRetries times in a row fails for good.
+   */
+  private async retrying<T>(attempt: () => Promise<T>, currentStep: () => number): Promise<T> {
     const maxRetries = this.options.maxRetries ?? DEFAULT_MAX_RETRIES;
-    for (let attempt = 1; ; attempt++) {
+    let failing = -1;
+    let attempts = 0;
+    for (;;) {
       try {
-        return await attemptFn();
+        return await attempt();
       } catch (err) {
-        const error = err instanceof Error ? err : new Error(String(err));
+        const step = err instanceof StepAttemptError ? err.step : currentStep();
+        const error = err instanceof StepAttemptError ? err.failure : err instanceof Error ? err : new Error(String(err));
         await this.replacePool();
-        if (attempt > maxRetries) throw new StepFailedError(step, attempt, error);
-        this.options.onRetry?.(step, attempt, error);
+        attempts = step === failing ? attempts + 1 : 1;
+        failing = step;
+        if (attempts > maxRetries) throw new StepFailedError(step, attempts, error);
+        this.options.onRetry?.(step, attempts, error);
       }
     }
   }
@@ -229,7 +223,7 @@ export class Engine {
 
   /** Test-set loss, accuracy and confusion matrix with θ_step, split across the workers (retried like a step). */
   evaluate(step: number): Promise<EvalStats> {
-    return this.withRetries(step, () => this.attemptEvaluate(step));
+    return this.retrying(() => this.attemptEvaluate(step), () => step);
   }
 
   private async attemptEvaluate(step: number): Promise<EvalStats> {

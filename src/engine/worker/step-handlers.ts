@@ -13,17 +13,15 @@
 //   skip    a skipped step: θ_{t+1}, v_{t+1} = θ_t, v_t for this worker's parameter rows
 //   eval    EVAL: forward over a range of test rows, per-row losses, confusion counts
 import { bindParams, f32View, i32View, u8View, type Binder } from "../../arena/arena.js";
-import { rowsOf, tensorOf, type ArenaLayout, type Region } from "../../arena/layout.js";
-import type { InputNorm } from "../../data/normalize.js";
+import { rowsOf, tensorOf, type Region } from "../../arena/layout.js";
 import type { DenseParamBuffers, Kernels, OptimStepHyper } from "../../kernels/kernels.js";
 import { argmaxRows } from "../../kernels/ts/softmax-ce.js";
 import { backwardRows, denseSteps, forward, weightGradSgd, type DenseStep, type ParamViews, type Workspace } from "../../model/graph.js";
 import { optimStepHyper, slotPositions } from "../../optim/optimizers.js";
-import type { ModelSpec } from "../../model/spec.js";
 import { learningRateAt } from "../../optim/schedule.js";
 import { FaultInjector } from "../shared/faults.js";
-import { paramPlan, splitRange, UPDATE_COST, type ParamSegment } from "../shared/plan.js";
-import type { EvalResult, EvalTask, FaultSpec, OptimSettings } from "../shared/protocol.js";
+import { paramPlan, splitRange, updateCostFor, type ParamSegment } from "../shared/plan.js";
+import type { EvalResult, EvalTask, WorkerInit } from "../shared/protocol.js";
 
 export interface StepHandlers {
   /** ROWS of step `step` for worker `worker` of `workers`; returns the rows it got right */
@@ -35,11 +33,13 @@ export interface StepHandlers {
   eval(task: EvalTask): EvalResult;
 }
 
+/** The handlers of a worker that runs kernel set `k` (buffers named by `bind`) over the arena and run described by `init`. */
 export function makeStepHandlers<F, U8, U32, F64>(
-  k: Kernels<F, U8, U32, F64>, bind: Binder<F, U8, U32, F64>,
-  memory: WebAssembly.Memory, layout: ArenaLayout, spec: ModelSpec, optim: OptimSettings, inputNorm: InputNorm, faults: FaultSpec[] = [], seed = 0,
-  updateCost = UPDATE_COST,
+  { kernels: k, bind }: { kernels: Kernels<F, U8, U32, F64>; bind: Binder<F, U8, U32, F64> },
+  init: Pick<WorkerInit, "memory" | "layout" | "spec" | "optim" | "inputNorm" | "faults" | "seed" | "kernels" | "nativeIsa">,
 ): StepHandlers {
+  const { memory, layout, spec, optim, inputNorm, faults, seed } = init;
+  const updateCost = updateCostFor(init.kernels, init.nativeIsa);
   const injector = faults.length > 0 ? new FaultInjector(faults, i32View(memory, layout.control)) : null;
   const wsp = layout.workspace;
   const widths = wsp.widths;

@@ -1,0 +1,70 @@
+// From a config to the engine it describes: kernels resolved once for this machine, worker and
+// step counts, and the arena check that runs before anything is written.
+import { availableParallelism } from "node:os";
+import { ArenaTooLargeError, layout as computeLayout } from "../arena/layout.js";
+import { ConfigError } from "../config/errors.js";
+import type { Config } from "../config/schema.js";
+import type { Dataset } from "../data/dataset.js";
+import { layoutInputOf, type EngineOptions } from "../engine/coordinator/engine.js";
+import { resolveKernels, type ResolvedKernels } from "../kernels/resolve.js";
+import { activationWidths, paramLayout, type ModelSpec } from "../model/spec.js";
+
+export function resolveWorkers(workers: Config["engine"]["workers"]): number {
+  return workers === "auto" ? availableParallelism() : workers;
+}
+
+export function stepsPerEpoch(config: Config, nTrain: number): number {
+  return Math.ceil(nTrain / config.train.batchSize);
+}
+
+export function totalSteps(config: Config, nTrain: number): number {
+  return Math.min(config.train.epochs * stepsPerEpoch(config, nTrain), config.train.maxSteps ?? Infinity);
+}
+
+/** The config with engine.kernels and engine.isa resolved for this machine: what a run records in config.yaml and checkpoints. */
+export function resolvedConfig(config: Config): { config: Config; kernels: ResolvedKernels } {
+  const kernels = resolveKernels(config.engine.kernels, config.engine.isa);
+  return { config: { ...config, engine: { ...config.engine, kernels: kernels.set, isa: kernels.isa ?? "auto" } }, kernels };
+}
+
+/** What an engine is built for besides the config: the data, the model, the threads and the kernels resolved once for the run. */
+export interface EngineFor {
+  dataset: Dataset;
+  spec: ModelSpec;
+  workers: number;
+  kernels: ResolvedKernels;
+}
+
+/** The engine a config describes (train, evaluate and bench all build it here). */
+export function engineOptions(config: Config, { dataset, spec, workers, kernels }: EngineFor): EngineOptions {
+  return {
+    spec, dataset, seed: config.seed, batchSize: config.train.batchSize, workers, kernels, evalChunkRows: config.eval.batchSize,
+    optim: { ...config.optim, stepsPerEpoch: stepsPerEpoch(config, dataset.train.count), totalSteps: totalSteps(config, dataset.train.count) },
+    stepTimeoutMs: config.engine.stepTimeoutMs, maxRetries: config.engine.maxRetries, inputNorm: config.data.normalize,
+  };
+}
+
+/**
+ * Refuses a config whose arena would not fit WebAssembly's 4 GiB, naming the key that sizes the
+ * biggest part: the parameters with their optimizer state (model.hidden), or the per-row
+ * workspace (train.batchSize, or eval.batchSize × workers).
+ */
+export function checkArenaFits(config: Config, engine: EngineFor): void {
+  const { spec, workers } = engine;
+  const input = layoutInputOf(engineOptions(config, engine));
+  try {
+    computeLayout(input);
+  } catch (err) {
+    if (!(err instanceof ArenaTooLargeError)) throw err;
+    const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+    const { nParams } = paramLayout(spec);
+    const paramBytes = nParams * 4 * (2 + 2 * (input.stateSlots ?? 1) + (input.gradScratch ? 1 : 0));
+    const rowFloats = activationWidths(spec).reduce((n, w) => n + 2 * w, 0);
+    const evalRows = workers * config.eval.batchSize;
+    const workspaceBytes = Math.max(config.train.batchSize, evalRows) * rowFloats * 4;
+    const [key, what] = paramBytes >= workspaceBytes
+      ? [config.model.type === "softmax" ? "model.type" : config.model.type === "sequential" ? "model.layers" : "model.hidden", `the parameters and optimizer state take ${gib(paramBytes)}`]
+      : [evalRows > config.train.batchSize ? "eval.batchSize" : "train.batchSize", `the activations of ${Math.max(config.train.batchSize, evalRows)} rows take ${gib(workspaceBytes)}`];
+    throw new ConfigError(`${key}: expected a model and batch whose arena fits WebAssembly's 4 GiB, found ${gib(err.bytes)} (${what}); lower ${key}`);
+  }
+}
