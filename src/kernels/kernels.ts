@@ -8,7 +8,7 @@
 // the inputs and on the weights: never on b's position in the call, on B, or on which
 // block/tail path of the kernel computed it. So a batch cut into any row ranges gives the same
 // bits, which is what makes the weights identical for every worker count.
-// PARAMETER-ROW INDEPENDENCE (denseWeightGradSgd): the outputs of parameter row o (weight row o,
+// PARAMETER-ROW INDEPENDENCE (denseWeightGradSgd, denseWeightGrad and their conv forms): the outputs of parameter row o (weight row o,
 // bias o, rowSq[o]) are the same whichever range [o0, o1) the row was computed in.
 import type { LossStats } from "./ts/types.js";
 
@@ -40,6 +40,12 @@ export interface DenseParamBuffers<F> {
   biasOut: F;
   weightVelocityOut: F;
   biasVelocityOut: F;
+}
+
+/** The mean gradient of one layer's weight (OC, C) and bias (OC), written by denseWeightGrad / convWeightGrad. */
+export interface DenseGradBuffers<F> {
+  weightGrad: F;
+  biasGrad: F;
 }
 
 /**
@@ -121,6 +127,10 @@ export interface Kernels<F, U8, U32, F64> {
   //   then one SGD step from θ_t, v_t into θ_{t+1}, v_{t+1} (optim/sgd.ts for the math)
   // p: the layer's buffers (weight (OC, C), bias (OC))  rowSq (OC) f64  dout (B, OC)  inp (B, C)
   denseWeightGradSgd(p: DenseParamBuffers<F>, rowSq: F64, dout: F, inp: F, B: number, C: number, OC: number, o0: number, o1: number, hyper: SgdHyper): void;
+  // PARAMS, for the optimizers other than SGD: the same sums and rowSq for rows [o0, o1), the
+  // gradient stored as it is (grad.weightGrad (OC, C), grad.biasGrad (OC)); θ is not touched.
+  // The same bits as the gradient denseWeightGradSgd applies.
+  denseWeightGrad(grad: DenseGradBuffers<F>, rowSq: F64, dout: F, inp: F, B: number, C: number, OC: number, o0: number, o1: number, gradScale: number): void;
   // out, inp (B, C): out = inp · keep / (1 − p), keep from the hash of key (p = 0: a copy)
   dropoutForward(out: F, inp: F, B: number, C: number, p: number, key: DropoutKey): void;
   // dinp, dout (B, C): dinp = dout · keep / (1 − p), the same mask as forward
@@ -149,6 +159,8 @@ export interface Kernels<F, U8, U32, F64> {
   // PARAMS: denseWeightGradSgd's sums and step for rows [o0, o1) of a conv layer's weight
   // (OC, C·KH·KW): dout (B, OH, OW, OC), inp (B, H, W, C)
   convWeightGradSgd?(p: DenseParamBuffers<F>, rowSq: F64, dout: F, inp: F, B: number, g: ConvGeometry, OC: number, o0: number, o1: number, hyper: SgdHyper): void;
+  // PARAMS: convWeightGradSgd's sums for rows [o0, o1), stored as denseWeightGrad stores them
+  convWeightGrad?(grad: DenseGradBuffers<F>, rowSq: F64, dout: F, inp: F, B: number, g: ConvGeometry, OC: number, o0: number, o1: number, gradScale: number): void;
   // thetaOut, theta, grad (n); state slots (n each): θ_{t+1}, state_{t+1} from θ_t, state_t and the
   // mean gradient (elementwise: an element's result depends on nothing but its own inputs)
   optimizerStep(thetaOut: F, theta: F, grad: F, s: OptimStateBuffers<F>, n: number, hyper: OptimStepHyper): void;

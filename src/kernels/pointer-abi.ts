@@ -1,7 +1,7 @@
 // The kernels as the WASM module and the native addon both export them: every buffer a byte
 // offset into the arena, flags as 0/1, the fused PARAMS kernel's buffers and hyper-parameters
 // as plain arguments. adaptPointerKernels turns such exports into the Kernels interface.
-import type { ConvGeometry, DenseParamBuffers, DropoutKey, Kernels, PoolGeometry, LossStats, OptimStateBuffers, OptimStepHyper, SgdHyper } from "./kernels.js";
+import type { ConvGeometry, DenseGradBuffers, DenseParamBuffers, DropoutKey, Kernels, PoolGeometry, LossStats, OptimStateBuffers, OptimStepHyper, SgdHyper } from "./kernels.js";
 import { dropoutConstants } from "./ts/dropout.js";
 
 export interface PointerKernelExports {
@@ -20,6 +20,7 @@ export interface PointerKernelExports {
     rowSq: number, dout: number, inp: number, B: number, C: number, OC: number, o0: number, o1: number,
     gradScale: number, lr: number, momentum: number, nesterov: number, weightDecay: number,
   ): void;
+  denseWeightGrad(weightGrad: number, biasGrad: number, rowSq: number, dout: number, inp: number, B: number, C: number, OC: number, o0: number, o1: number, gradScale: number): void;
   /** dropout with the mask threshold ⌊p·2³²⌋ and scale f32(1/(1−p)) already computed (u32 arguments as numbers) */
   dropoutApply(out: number, inp: number, B: number, C: number, threshold: number, scale: number, seed: number, step: number, row0: number, stream: number): void;
   im2col(col: number, inp: number, B: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, OH: number, OW: number): void;
@@ -36,6 +37,10 @@ export interface PointerKernelExports {
     rowSq: number, dout: number, inp: number, B: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, OH: number, OW: number,
     OC: number, o0: number, o1: number, gradScale: number, lr: number, momentum: number, nesterov: number, weightDecay: number,
   ): void;
+  convWeightGrad?(
+    weightGrad: number, biasGrad: number, rowSq: number, dout: number, inp: number,
+    B: number, C: number, H: number, W: number, KH: number, KW: number, stride: number, pad: number, OH: number, OW: number, OC: number, o0: number, o1: number, gradScale: number,
+  ): void;
   /** slot pointers 0 = none */
   optimizerStep(
     kind: number, thetaOut: number, theta: number, grad: number, s0: number, s1: number, s2: number, s0Out: number, s1Out: number, s2Out: number, n: number,
@@ -47,7 +52,7 @@ export type PointerKernels = Kernels<number, number, number, number>;
 
 export function adaptPointerKernels(x: PointerKernelExports): PointerKernels {
   const geometry = (g: ConvGeometry) => [g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, g.OH, g.OW] as const;
-  const { convForward, convInputGrad, convWeightGradSgd } = x;
+  const { convForward, convInputGrad, convWeightGradSgd, convWeightGrad } = x;
   return {
     ...(convInputGrad && {
       convInputGrad: (dinp: number, dout: number, weight: number, B: number, g: ConvGeometry, OC: number) => convInputGrad.call(x, dinp, dout, weight, B, ...geometry(g), OC),
@@ -64,6 +69,10 @@ export function adaptPointerKernels(x: PointerKernelExports): PointerKernels {
         );
       },
     }),
+    ...(convWeightGrad && {
+      convWeightGrad: (grad: DenseGradBuffers<number>, rowSq: number, dout: number, inp: number, B: number, g: ConvGeometry, OC: number, o0: number, o1: number, gradScale: number) =>
+        convWeightGrad.call(x, grad.weightGrad, grad.biasGrad, rowSq, dout, inp, B, ...geometry(g), OC, o0, o1, gradScale),
+    }),
     gatherRows: (out, outLabels, images, labels, rowIndex, start, B, C, mean, std) => x.gatherRows(out, outLabels, images, labels, rowIndex, start, B, C, mean, std),
     denseForward: (out, inp, weight, bias, B, C, OC, relu) => x.denseForward(out, inp, weight, bias, B, C, OC, relu ? 1 : 0),
     denseInputGrad: (dinp, dout, weight, mask, B, C, OC) => x.denseInputGrad(dinp, dout, weight, mask ?? 0, B, C, OC),
@@ -79,6 +88,8 @@ export function adaptPointerKernels(x: PointerKernelExports): PointerKernels {
         rowSq, dout, inp, B, C, OC, o0, o1, h.gradScale, h.lr, h.momentum, h.nesterov ? 1 : 0, h.weightDecay,
       );
     },
+    denseWeightGrad: (grad: DenseGradBuffers<number>, rowSq, dout, inp, B, C, OC, o0, o1, gradScale) =>
+      x.denseWeightGrad(grad.weightGrad, grad.biasGrad, rowSq, dout, inp, B, C, OC, o0, o1, gradScale),
     im2col: (col, inp, B, g: ConvGeometry) => x.im2col(col, inp, B, ...geometry(g)),
     col2im: (dinp, dcol, B, g: ConvGeometry) => x.col2im(dinp, dcol, B, ...geometry(g)),
     maxpoolForward: (out, inp, B, g: PoolGeometry) => x.maxpoolForward(out, inp, B, g.C, g.H, g.W, g.K, g.stride, g.OH, g.OW),

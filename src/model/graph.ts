@@ -17,7 +17,7 @@
 // output channel); its input gradient is dcols[j] = dout · weight, folded back by col2im.
 // A kernel set with convForward / convInputGrad / convWeightGradSgd (native) works straight on
 // the NHWC activations instead: the same sums, no im2col matrix and no col2im.
-import type { ConvGeometry, DenseParamBuffers, DropoutKey, Kernels, LossStats, PoolGeometry, SgdHyper } from "../kernels/kernels.js";
+import type { ConvGeometry, DenseGradBuffers, DenseParamBuffers, DropoutKey, Kernels, LossStats, PoolGeometry, SgdHyper } from "../kernels/kernels.js";
 import { viewKey, type ModelSpec } from "./spec.js";
 
 /** Named tensors of one parameter (or gradient) buffer: views["fc1Weight"], views["fc1Bias"], … */
@@ -211,6 +211,16 @@ export function backwardRows<F, U8, U32, F64>(
  * or a conv's im2col matrix when the kernel set has no convWeightGradSgd, and dacts[i+1]),
  * fused with SGD.
  */
+/** One layer's parameter rows [o0, o1): the mean gradient over all B rows into grad, θ untouched (the optimizers other than SGD). */
+export function weightGrad<F, U8, U32, F64>(
+  k: Kernels<F, U8, U32, F64>, d: DenseStep, grad: DenseGradBuffers<F>, rowSq: F64,
+  ws: Workspace<F>, B: number, o0: number, o1: number, gradScale: number,
+): void {
+  if (d.g && k.convWeightGrad) return k.convWeightGrad(grad, rowSq, ws.dacts[d.layer + 1]!, ws.acts[d.layer]!, B, d.g, d.OC, o0, o1, gradScale);
+  const inp = d.col < 0 ? ws.acts[d.layer]! : ws.cols![d.col]!;
+  k.denseWeightGrad(grad, rowSq, ws.dacts[d.layer + 1]!, inp, B * d.positions, d.C, d.OC, o0, o1, gradScale);
+}
+
 export function weightGradSgd<F, U8, U32, F64>(
   k: Kernels<F, U8, U32, F64>, d: DenseStep, buffers: DenseParamBuffers<F>, rowSq: F64,
   ws: Workspace<F>, B: number, o0: number, o1: number, hyper: SgdHyper,

@@ -95,6 +95,21 @@ function runWeightGradSgd(s: SetUnderTest, c: ReturnType<typeof denseCase>, B: n
   return { theta: [...wOutV, ...bOutV], velocity: [...wvOutV, ...bvOutV], rowSq: [...sqV] };
 }
 
+/** Runs the set's plain weight-gradient kernel for rows [o0, o1) into NaN-filled outputs (each must be written); returns the gradient and rowSq. */
+function runWeightGrad(s: SetUnderTest, c: ReturnType<typeof denseCase>, B: number, C: number, OC: number, ranges: [number, number][], gradScale: number, conv?: ConvGeometry) {
+  const [wg, wgV] = s.f32(OC * C, new Float32Array(OC * C).fill(NaN)), [bg, bgV] = s.f32(OC, new Float32Array(OC).fill(NaN));
+  const [sq, sqV] = s.f64(OC);
+  const [dout] = s.f32(B * OC, c.dout), [inp] = s.f32(c.inp.length, c.inp);
+  for (const [o0, o1] of ranges) {
+    if (conv) s.k.convWeightGrad!({ weightGrad: wg, biasGrad: bg }, sq, dout, inp, B / (conv.OH * conv.OW), conv, OC, o0, o1, gradScale);
+    else s.k.denseWeightGrad({ weightGrad: wg, biasGrad: bg }, sq, dout, inp, B, C, OC, o0, o1, gradScale);
+  }
+  return { grad: Float32Array.from([...wgV, ...bgV]), rowSq: [...sqV] };
+}
+
+/** The fused kernel with no update (lr, momentum and decay 0, velocity 0): its velocity output is the gradient it applies. */
+const applied = (gradScale: number): SgdHyper => ({ gradScale, lr: 0, momentum: 0, nesterov: false, weightDecay: 0 });
+
 /** A conv layer's case: B images NHWC, their im2col matrix by the TS reference, and dense-case weights over C·KH·KW columns. */
 function convCase(B: number, g: ConvGeometry, OC: number) {
   const K = g.C * g.KH * g.KW, P = g.OH * g.OW;
@@ -441,6 +456,21 @@ for (const name of Object.keys(loaders)) {
           for (let b = 0; b < B; b++) s.k.convInputGrad!(at(rowsR, inW, b), at(doutR, outW, b), w, 1, g, OC);
           expect(Buffer.from(rowsV.buffer, rowsV.byteOffset, rowsV.byteLength).equals(Buffer.from(wholeV.buffer, wholeV.byteOffset, wholeV.byteLength))).toBe(true);
         });
+        it(`${label}: the plain weight gradient (convWeightGrad) equals the TS dense kernel over the im2col matrix and the fused kernel's bits; any row ranges give the same bits`, () => {
+          s.reset();
+          const { c, images, cols, K, P } = convCase(B, g, OC);
+          const zero = { ...c, velocity: new Float32Array(OC * K), biasVelocity: new Float32Array(OC) };
+          const conv = { ...zero, inp: images };
+          const whole = runWeightGrad(s, conv, B * P, K, OC, [[0, OC]], 1 / B, g);
+          const want = runWeightGrad(tsSet(), { ...zero, inp: cols }, B * P, K, OC, [[0, OC]], 1 / B);
+          expect(normRelError(whole.grad, want.grad)).toBeLessThan(TOL);
+          const fused = runWeightGradSgd(s, conv, B * P, K, OC, [[0, OC]], applied(1 / B), g);
+          expect(whole.grad).toEqual(Float32Array.from(fused.velocity));
+          expect(whole.rowSq).toEqual(fused.rowSq);
+          const split = runWeightGrad(s, conv, B * P, K, OC, [[0, 1], [1, Math.min(7, OC)], [Math.min(7, OC), OC]], 1 / B, g);
+          expect(split.grad).toEqual(whole.grad);
+          expect(split.rowSq).toEqual(whole.rowSq);
+        });
         it(`${label}: weight gradient + SGD equals the TS dense kernel over the im2col matrix; any row ranges give the same bits`, () => {
           s.reset();
           const { c, images, cols, K, P } = convCase(B, g, OC);
@@ -454,6 +484,28 @@ for (const name of Object.keys(loaders)) {
           for (const other of [split, single]) {
             expect(Float32Array.from(other.theta)).toEqual(Float32Array.from(whole.theta));
             expect(Float32Array.from(other.velocity)).toEqual(Float32Array.from(whole.velocity));
+            expect(other.rowSq).toEqual(whole.rowSq);
+          }
+        });
+      }
+    });
+
+    describe("the plain weight gradient (denseWeightGrad): the reference's values, the fused kernel's bits, any row ranges", () => {
+      for (const [B, C, OC] of [[7, 785, 9], [64, 784, 13], [3, 17, 6], [1, 3, 5], [300, 33, 14], [129, 9, 7]] as const) {
+        it(`B=${B} C=${C} OC=${OC}`, () => {
+          s.reset();
+          const c = { ...denseCase(B, C, OC), velocity: new Float32Array(OC * C), biasVelocity: new Float32Array(OC) };
+          const whole = runWeightGrad(s, c, B, C, OC, [[0, OC]], 1 / B);
+          const want = runWeightGrad(tsSet(), c, B, C, OC, [[0, OC]], 1 / B);
+          expect(normRelError(whole.grad, want.grad)).toBeLessThan(TOL);
+          expect(normRelError(Float64Array.from(whole.rowSq), Float64Array.from(want.rowSq))).toBeLessThan(TOL);
+          const fused = runWeightGradSgd(s, c, B, C, OC, [[0, OC]], applied(1 / B));
+          expect(whole.grad).toEqual(Float32Array.from(fused.velocity));
+          expect(whole.rowSq).toEqual(fused.rowSq);
+          const split = runWeightGrad(s, c, B, C, OC, [[0, 1], [1, Math.min(6, OC)], [Math.min(6, OC), OC]], 1 / B);
+          const single = runWeightGrad(s, c, B, C, OC, Array.from({ length: OC }, (_, o) => [o, o + 1] as [number, number]), 1 / B);
+          for (const other of [split, single]) {
+            expect(other.grad).toEqual(whole.grad);
             expect(other.rowSq).toEqual(whole.rowSq);
           }
         });

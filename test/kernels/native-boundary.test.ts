@@ -36,6 +36,8 @@ describe.skipIf(!isa)("native kernels: safety at the boundary", () => {
     const buffers = { weight: p, bias: p, weightVelocity: p, biasVelocity: p, weightOut: p, biasOut: p, weightVelocityOut: p, biasVelocityOut: p };
     const hyper = { gradScale: 1, lr: 0.1, momentum: 0, nesterov: false, weightDecay: 0 };
     expect(() => k.denseWeightGradSgd(buffers, p, p, p, 1, 2, 4, 3, 5, hyper)).toThrow(/rows \[3, 5\) are not inside \[0, 4\)/);
+    expect(() => k.denseWeightGrad({ weightGrad: p, biasGrad: p }, p, p, p, 1, 2, 4, 3, 5, 1)).toThrow(/native denseWeightGrad: rows \[3, 5\) are not inside \[0, 4\)/);
+    expect(() => k.denseWeightGrad({ weightGrad: end - 8, biasGrad: p }, p, p, p, 1, 2, 4, 0, 4, 1)).toThrow(/native denseWeightGrad: weightGrad \[\d+, \d+\) is outside the arena/);
   });
 
   it("after refused calls, a good call still works", () => {

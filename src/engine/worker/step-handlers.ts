@@ -5,18 +5,18 @@
 //           losses into the arena), backward through the activations into the workspace
 //   params  PARAMS: this worker's parameter rows: weight gradient over all the batch's rows in
 //           ascending order, fused with SGD from θ_t, v_t into θ_{t+1}, v_{t+1}; Σ g² per row.
-//           Other optimizers: the same kernel with lr 0, momentum 0 and no decay writes the exact
-//           mean gradient into the grad region (v' = 0·v + g; θ' = θ), then the optimizerStep kernel takes
-//           θ_t, state_t and those rows' gradient to θ_{t+1}, state_{t+1} while they are in cache
+//           Other optimizers: the plain weight-gradient kernel writes the mean gradient into the
+//           grad region, then the optimizerStep kernel takes θ_t, state_t and those rows'
+//           gradient to θ_{t+1}, state_{t+1} while they are in cache
 //   sums    after a step: Σ per-row losses (row order) and Σ g² per parameter row (row order); every
 //           worker gets the same bits, so they all reach the same verdict on a non-finite step
 //   skip    a skipped step: θ_{t+1}, v_{t+1} = θ_t, v_t for this worker's parameter rows
 //   eval    EVAL: forward over a range of test rows, per-row losses, confusion counts
 import { bindParams, f32View, i32View, u8View, type Binder } from "../../arena/arena.js";
 import { rowsOf, tensorOf, type Region } from "../../arena/layout.js";
-import type { DenseParamBuffers, Kernels, OptimStepHyper } from "../../kernels/kernels.js";
+import type { DenseGradBuffers, DenseParamBuffers, Kernels, OptimStepHyper } from "../../kernels/kernels.js";
 import { argmaxRows } from "../../kernels/ts/softmax-ce.js";
-import { backwardRows, denseSteps, forward, weightGradSgd, type DenseStep, type ParamViews, type Workspace } from "../../model/graph.js";
+import { backwardRows, denseSteps, forward, weightGrad, weightGradSgd, type DenseStep, type ParamViews, type Workspace } from "../../model/graph.js";
 import { optimStepHyper, slotPositions } from "../../optim/optimizers.js";
 import { learningRateAt } from "../../optim/schedule.js";
 import { FaultInjector } from "../shared/faults.js";
@@ -59,20 +59,20 @@ export function makeStepHandlers<F, U8, U32, F64>(
   /** Slot s of an optimizer-state buffer as a P-float region. */
   const slot = (buffer: Region, s: number): Region => ({ offset: buffer.offset + s * P * 4, length: P, type: "f32" });
   const entryOf = (d: DenseStep, suffix: string) => layout.paramEntries.find((e) => e.name === `${d.name}.${suffix}`)!;
-  // θ_t in buffer p: the layer's buffers read from p and written to 1 − p. Fused SGD reads and
-  // writes the momentum buffer; the gradient-only call reads θ_t (finite, times momentum 0) as its
-  // "velocity" and writes the gradient as its new "velocity".
-  const layerBuffers = ([0, 1] as const).map((p) => dense.map((d): DenseParamBuffers<F> => {
+  const tensorIn = (buffer: Region, e: ReturnType<typeof entryOf>) => bind.f32(tensorOf(buffer, e));
+  // Fused SGD: θ_t and its momentum in buffer p are read, θ_{t+1} and its momentum written to 1 − p.
+  const layerBuffers = fused ? ([0, 1] as const).map((p) => dense.map((d): DenseParamBuffers<F> => {
     const [w, b] = [entryOf(d, "weight"), entryOf(d, "bias")];
-    const at = (buffer: Region, e: typeof w) => bind.f32(tensorOf(buffer, e));
-    const [vIn, vOut] = fused ? [slot(layout.optimState[p], 0), slot(layout.optimState[1 - p], 0)] : [layout.params[p], layout.grad];
+    const [vIn, vOut] = [slot(layout.optimState[p], 0), slot(layout.optimState[1 - p], 0)];
     return {
-      weight: at(layout.params[p], w), bias: at(layout.params[p], b),
-      weightVelocity: at(vIn, w), biasVelocity: at(vIn, b),
-      weightOut: at(layout.params[1 - p], w), biasOut: at(layout.params[1 - p], b),
-      weightVelocityOut: at(vOut, w), biasVelocityOut: at(vOut, b),
+      weight: tensorIn(layout.params[p], w), bias: tensorIn(layout.params[p], b),
+      weightVelocity: tensorIn(vIn, w), biasVelocity: tensorIn(vIn, b),
+      weightOut: tensorIn(layout.params[1 - p], w), biasOut: tensorIn(layout.params[1 - p], b),
+      weightVelocityOut: tensorIn(vOut, w), biasVelocityOut: tensorIn(vOut, b),
     };
-  }));
+  })) : null;
+  // The other optimizers: each layer's mean gradient in the grad region, in θ's layout.
+  const layerGrads = fused ? null : dense.map((d): DenseGradBuffers<F> => ({ weightGrad: tensorIn(layout.grad, entryOf(d, "weight")), biasGrad: tensorIn(layout.grad, entryOf(d, "bias")) }));
   const slots = layout.stateSlots;
   const positions = slotPositions(optim);
   /** The optimizer step on floats [from, to) of every parameter-sized buffer (offsets in floats from a buffer's start). */
@@ -128,12 +128,12 @@ export function makeStepHandlers<F, U8, U32, F64>(
       const segments = planFor(workers)[worker] ?? [];
       const p = step & 1;
       const lr = learningRateAt(step, optim.lr, optim.schedule, optim.stepsPerEpoch, optim.totalSteps);
-      const hyper = fused
-        ? { gradScale: 1 / nRows, lr, momentum: optim.momentum ?? 0, nesterov: optim.nesterov ?? false, weightDecay: optim.weightDecay }
-        : { gradScale: 1 / nRows, lr: 0, momentum: 0, nesterov: false, weightDecay: 0 };
+      const gradScale = 1 / nRows;
+      const sgd = { gradScale, lr, momentum: optim.momentum ?? 0, nesterov: optim.nesterov ?? false, weightDecay: optim.weightDecay };
       const optimHyper = fused ? null : optimStepHyper(optim, lr, step + 1);
       const run = (seg: ParamSegment, o0: number, o1: number) => {
-        weightGradSgd(k, seg.dense, layerBuffers[p]![seg.dense.index]!, rowSqOf(seg), wholeBatch, nRows, o0, o1, hyper);
+        if (layerBuffers) return weightGradSgd(k, seg.dense, layerBuffers[p]![seg.dense.index]!, rowSqOf(seg), wholeBatch, nRows, o0, o1, sgd);
+        weightGrad(k, seg.dense, layerGrads![seg.dense.index]!, rowSqOf(seg), wholeBatch, nRows, o0, o1, gradScale);
         if (!optimHyper) return;
         const [w, b] = [entryOf(seg.dense, "weight"), entryOf(seg.dense, "bias")];
         updateRange(p, optimHyper, w.offset + o0 * seg.dense.C, w.offset + o1 * seg.dense.C);

@@ -201,6 +201,25 @@ napi_value DenseWeightGradSgd(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Arguments 0–1 of the plain weight-gradient calls, (weightGrad, biasGrad), as the parameter
+// buffers the fused kernels take: only the velocity outputs are written (SgdHyper::gradOnly).
+dptrain::DenseParams gradParams(const Call& c) {
+  float* w = c.ptr<float>(0);
+  float* b = c.ptr<float>(1);
+  return {w, b, w, b, w, b, w, b};
+}
+dptrain::SgdHyper gradOnlyHyper(const Call& c, int at) {
+  return {c.f32(at), 0.0f, 0.0f, 0.0f, false, true};
+}
+
+// (weightGrad, biasGrad, rowSq, dout, inp, B, C, OC, o0, o1, gradScale)
+napi_value DenseWeightGrad(napi_env env, napi_callback_info info) {
+  Call c(env, info, 11);
+  if (!c.ok) return nullptr;
+  c.state->ops->denseWeightGradSgd(gradParams(c), c.ptr<double>(2), c.ptr<const float>(3), c.ptr<const float>(4), c.i32(5), c.i32(6), c.i32(7), c.i32(8), c.i32(9), gradOnlyHyper(c, 10));
+  return nullptr;
+}
+
 // (col, inp, B, C, H, W, KH, KW, stride, pad, OH, OW) and col2im (dinp, dcol, …)
 dptrain::ConvGeometry convGeometry(const Call& c, int from) {
   return {c.i32(from), c.i32(from + 1), c.i32(from + 2), c.i32(from + 3), c.i32(from + 4), c.i32(from + 5), c.i32(from + 6), c.i32(from + 7), c.i32(from + 8)};
@@ -238,6 +257,14 @@ napi_value ConvWeightGradSgd(napi_env env, napi_callback_info info) {
   Call c(env, info, 29);
   if (!c.ok) return nullptr;
   c.state->ops->convWeightGradSgd(denseParams(c), c.ptr<double>(8), c.ptr<const float>(9), c.ptr<const float>(10), c.i32(11), convGeometry(c, 12), c.i32(21), c.i32(22), c.i32(23), sgdHyper(c, 24));
+  return nullptr;
+}
+
+// (weightGrad, biasGrad, rowSq, dout, inp, B, C, H, W, KH, KW, stride, pad, OH, OW, OC, o0, o1, gradScale)
+napi_value ConvWeightGrad(napi_env env, napi_callback_info info) {
+  Call c(env, info, 19);
+  if (!c.ok) return nullptr;
+  c.state->ops->convWeightGradSgd(gradParams(c), c.ptr<double>(2), c.ptr<const float>(3), c.ptr<const float>(4), c.i32(5), convGeometry(c, 6), c.i32(15), c.i32(16), c.i32(17), gradOnlyHyper(c, 18));
   return nullptr;
 }
 
@@ -314,10 +341,12 @@ napi_value Init(napi_env env, napi_value exports) {
       {"softmaxCrossEntropy", nullptr, SoftmaxCrossEntropy, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"lastCorrect", nullptr, LastCorrect, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"denseWeightGradSgd", nullptr, DenseWeightGradSgd, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"denseWeightGrad", nullptr, DenseWeightGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"im2col", nullptr, Im2col, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"col2im", nullptr, Col2im, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"convForward", nullptr, ConvForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"convWeightGradSgd", nullptr, ConvWeightGradSgd, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convWeightGrad", nullptr, ConvWeightGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"convInputGrad", nullptr, ConvInputGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxpoolForward", nullptr, MaxpoolForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"maxpoolBackward", nullptr, MaxpoolBackward, nullptr, nullptr, nullptr, napi_default, nullptr},

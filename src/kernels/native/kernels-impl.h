@@ -139,9 +139,14 @@ void denseInputGrad(float* dinp, const float* dout, const float* weight, const f
   for (; c < C; c += N) inputGradColumns<1>(dinp, dout, weight, mask, c, B, C, OC, C - c < N ? C - c : N);
 }
 
-// ---- PARAMS: weight gradient over all rows, fused with SGD ------------------------------
+// ---- PARAMS: weight gradient over all rows, fused with SGD (or stored as it is: gradOnly) ----
 
 inline V sgdVec(const float* th, const float* vel, float* thOut, float* velOut, V g, const SgdHyper& h, bool whole, M m) {
+  if (h.gradOnly) {
+    if (whole) T::store(velOut, g);
+    else T::storem(velOut, m, g);
+    return g;
+  }
   const V theta = whole ? T::load(th) : T::loadm(th, m);
   const V v = whole ? T::load(vel) : T::loadm(vel, m);
   const V mom = T::set1(h.momentum);
@@ -160,6 +165,10 @@ inline V sgdVec(const float* th, const float* vel, float* thOut, float* velOut, 
 }
 
 inline void sgdScalar(const float* th, const float* vel, float* thOut, float* velOut, float g, const SgdHyper& h) {
+  if (h.gradOnly) {
+    *velOut = g;
+    return;
+  }
   const float gd = std::fma(h.weightDecay, *th, g);
   const float vNew = std::fma(h.momentum, *vel, gd);
   const float d = h.nesterov ? std::fma(h.momentum, vNew, gd) : vNew;

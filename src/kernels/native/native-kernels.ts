@@ -158,6 +158,23 @@ function checkedAgainstArena(memory: WebAssembly.Memory, k: PointerKernels): Poi
       c.extent("rowSq", rowSq, OC * 8), c.extent("dout", dout, B * OC * 4), c.extent("inp", inp, B * C * 4);
       k.denseWeightGradSgd(p, rowSq, dout, inp, B, C, OC, o0, o1, h);
     },
+    denseWeightGrad(grad, rowSq, dout, inp, B, C, OC, o0, o1, gradScale) {
+      const c = checker(memory, "denseWeightGrad");
+      c.size("B", B), c.size("C", C), c.size("OC", OC), c.size("o0", o0), c.size("o1", o1);
+      if (o0 > o1 || o1 > OC) throw new RangeError(`native denseWeightGrad: rows [${o0}, ${o1}) are not inside [0, ${OC})`);
+      c.extent("weightGrad", grad.weightGrad, OC * C * 4), c.extent("biasGrad", grad.biasGrad, OC * 4);
+      c.extent("rowSq", rowSq, OC * 8), c.extent("dout", dout, B * OC * 4), c.extent("inp", inp, B * C * 4);
+      k.denseWeightGrad(grad, rowSq, dout, inp, B, C, OC, o0, o1, gradScale);
+    },
+    convWeightGrad(grad, rowSq, dout, inp, B, g, OC, o0, o1, gradScale) {
+      const c = checker(memory, "convWeightGrad");
+      const { inFloats } = convExtents(c, B, g);
+      c.size("OC", OC), c.size("o0", o0), c.size("o1", o1);
+      if (o0 > o1 || o1 > OC) throw new RangeError(`native convWeightGrad: rows [${o0}, ${o1}) are not inside [0, ${OC})`);
+      c.extent("weightGrad", grad.weightGrad, OC * g.C * g.KH * g.KW * 4), c.extent("biasGrad", grad.biasGrad, OC * 4);
+      c.extent("rowSq", rowSq, OC * 8), c.extent("dout", dout, B * g.OH * g.OW * OC * 4), c.extent("inp", inp, inFloats * 4);
+      k.convWeightGrad!(grad, rowSq, dout, inp, B, g, OC, o0, o1, gradScale);
+    },
     convForward(out, inp, weight, bias, B, g, OC, relu) {
       const c = checker(memory, "convForward");
       const { inFloats } = convExtents(c, B, g);

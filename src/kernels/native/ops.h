@@ -9,6 +9,9 @@ namespace dptrain {
 struct SgdHyper {
   float gradScale, lr, momentum, weightDecay;
   bool nesterov;
+  // denseWeightGrad / convWeightGrad: the same sums, then g itself is stored into the velocity
+  // outputs (the gradient region) and θ is neither read nor written
+  bool gradOnly = false;
 };
 
 // θ_t, v_t (read) and θ_{t+1}, v_{t+1} (written) of one dense layer: weight (OC, C), bias (OC).

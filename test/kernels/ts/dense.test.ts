@@ -34,7 +34,7 @@ describe("dense gradients", () => {
   const dweight = new Float64Array(OC * C).fill(NaN);
   const dbias = new Float64Array(OC).fill(NaN);
   denseInputGrad(dinp, R, weight, null, B, C, OC);
-  denseWeightGrad(dweight, dbias, R, inp, B, C, OC);
+  denseWeightGrad({ weightGrad: dweight, biasGrad: dbias }, new Float64Array(OC), R, inp, B, C, OC, 0, OC, 1);
 
   it("dW matches central finite differences (float64)", () => {
     expect(maxRelError(dweight, finiteDiff(weight, loss))).toBeLessThan(1e-6);

@@ -141,6 +141,22 @@ export function denseWeightGradSgd(
   rowSq: usize, dout: usize, inp: usize, B: i32, C: i32, OC: i32, o0: i32, o1: i32,
   gradScale: f32, lr: f32, momentum: f32, nesterov: bool, weightDecay: f32,
 ): void {
+  weightGradUpdate(weight, bias, weightVelocity, biasVelocity, weightOut, biasOut, weightVelocityOut, biasVelocityOut, rowSq, dout, inp, B, C, OC, o0, o1, gradScale, lr, momentum, nesterov, weightDecay, false);
+}
+
+// The plain weight gradient: denseWeightGradSgd's sums for rows [o0, o1), stored as they are into
+// weightGrad (OC, C) and biasGrad (OC), with rowSq[o] = Σ g²; no θ is read or written.
+export function denseWeightGrad(weightGrad: usize, biasGrad: usize, rowSq: usize, dout: usize, inp: usize, B: i32, C: i32, OC: i32, o0: i32, o1: i32, gradScale: f32): void {
+  weightGradUpdate(weightGrad, biasGrad, weightGrad, biasGrad, weightGrad, biasGrad, weightGrad, biasGrad, rowSq, dout, inp, B, C, OC, o0, o1, gradScale, 0, 0, false, 0, true);
+}
+
+/** Both of the above: the gradient sums, then per element SGD, or the gradient stored (gradOnly). */
+function weightGradUpdate(
+  weight: usize, bias: usize, weightVelocity: usize, biasVelocity: usize,
+  weightOut: usize, biasOut: usize, weightVelocityOut: usize, biasVelocityOut: usize,
+  rowSq: usize, dout: usize, inp: usize, B: i32, C: i32, OC: i32, o0: i32, o1: i32,
+  gradScale: f32, lr: f32, momentum: f32, nesterov: bool, weightDecay: f32, gradOnly: bool,
+): void {
   const vScale = f32x4.splat(gradScale), vLr = f32x4.splat(lr), vMom = f32x4.splat(momentum), vWd = f32x4.splat(weightDecay);
   const C8 = C & ~7;
   let o = o0;
@@ -167,22 +183,22 @@ export function denseWeightGradSgd(
       sq2 = f32x4.add(f32x4.add(sq2, f32x4.mul(a20, a20)), f32x4.mul(a21, a21));
       sq3 = f32x4.add(f32x4.add(sq3, f32x4.mul(a30, a30)), f32x4.mul(a31, a31));
       const i0 = o * C + c, i1 = i0 + C, i2 = i1 + C, i3 = i2 + C;
-      sgdVec(at(weightOut, i0), at(weightVelocityOut, i0), at(weight, i0), at(weightVelocity, i0), a00, vLr, vMom, nesterov, vWd);
-      sgdVec(at(weightOut, i0 + 4), at(weightVelocityOut, i0 + 4), at(weight, i0 + 4), at(weightVelocity, i0 + 4), a01, vLr, vMom, nesterov, vWd);
-      sgdVec(at(weightOut, i1), at(weightVelocityOut, i1), at(weight, i1), at(weightVelocity, i1), a10, vLr, vMom, nesterov, vWd);
-      sgdVec(at(weightOut, i1 + 4), at(weightVelocityOut, i1 + 4), at(weight, i1 + 4), at(weightVelocity, i1 + 4), a11, vLr, vMom, nesterov, vWd);
-      sgdVec(at(weightOut, i2), at(weightVelocityOut, i2), at(weight, i2), at(weightVelocity, i2), a20, vLr, vMom, nesterov, vWd);
-      sgdVec(at(weightOut, i2 + 4), at(weightVelocityOut, i2 + 4), at(weight, i2 + 4), at(weightVelocity, i2 + 4), a21, vLr, vMom, nesterov, vWd);
-      sgdVec(at(weightOut, i3), at(weightVelocityOut, i3), at(weight, i3), at(weightVelocity, i3), a30, vLr, vMom, nesterov, vWd);
-      sgdVec(at(weightOut, i3 + 4), at(weightVelocityOut, i3 + 4), at(weight, i3 + 4), at(weightVelocity, i3 + 4), a31, vLr, vMom, nesterov, vWd);
+      sgdVec(at(weightOut, i0), at(weightVelocityOut, i0), at(weight, i0), at(weightVelocity, i0), a00, vLr, vMom, nesterov, vWd, gradOnly);
+      sgdVec(at(weightOut, i0 + 4), at(weightVelocityOut, i0 + 4), at(weight, i0 + 4), at(weightVelocity, i0 + 4), a01, vLr, vMom, nesterov, vWd, gradOnly);
+      sgdVec(at(weightOut, i1), at(weightVelocityOut, i1), at(weight, i1), at(weightVelocity, i1), a10, vLr, vMom, nesterov, vWd, gradOnly);
+      sgdVec(at(weightOut, i1 + 4), at(weightVelocityOut, i1 + 4), at(weight, i1 + 4), at(weightVelocity, i1 + 4), a11, vLr, vMom, nesterov, vWd, gradOnly);
+      sgdVec(at(weightOut, i2), at(weightVelocityOut, i2), at(weight, i2), at(weightVelocity, i2), a20, vLr, vMom, nesterov, vWd, gradOnly);
+      sgdVec(at(weightOut, i2 + 4), at(weightVelocityOut, i2 + 4), at(weight, i2 + 4), at(weightVelocity, i2 + 4), a21, vLr, vMom, nesterov, vWd, gradOnly);
+      sgdVec(at(weightOut, i3), at(weightVelocityOut, i3), at(weight, i3), at(weightVelocity, i3), a30, vLr, vMom, nesterov, vWd, gradOnly);
+      sgdVec(at(weightOut, i3 + 4), at(weightVelocityOut, i3 + 4), at(weight, i3 + 4), at(weightVelocity, i3 + 4), a31, vLr, vMom, nesterov, vWd, gradOnly);
     }
-    gradSgdRow(weight, bias, weightVelocity, biasVelocity, weightOut, biasOut, weightVelocityOut, biasVelocityOut, rowSq, dout, inp, B, C, OC, o, C8, sq0, gradScale, lr, momentum, nesterov, weightDecay);
-    gradSgdRow(weight, bias, weightVelocity, biasVelocity, weightOut, biasOut, weightVelocityOut, biasVelocityOut, rowSq, dout, inp, B, C, OC, o + 1, C8, sq1, gradScale, lr, momentum, nesterov, weightDecay);
-    gradSgdRow(weight, bias, weightVelocity, biasVelocity, weightOut, biasOut, weightVelocityOut, biasVelocityOut, rowSq, dout, inp, B, C, OC, o + 2, C8, sq2, gradScale, lr, momentum, nesterov, weightDecay);
-    gradSgdRow(weight, bias, weightVelocity, biasVelocity, weightOut, biasOut, weightVelocityOut, biasVelocityOut, rowSq, dout, inp, B, C, OC, o + 3, C8, sq3, gradScale, lr, momentum, nesterov, weightDecay);
+    gradSgdRow(weight, bias, weightVelocity, biasVelocity, weightOut, biasOut, weightVelocityOut, biasVelocityOut, rowSq, dout, inp, B, C, OC, o, C8, sq0, gradScale, lr, momentum, nesterov, weightDecay, gradOnly);
+    gradSgdRow(weight, bias, weightVelocity, biasVelocity, weightOut, biasOut, weightVelocityOut, biasVelocityOut, rowSq, dout, inp, B, C, OC, o + 1, C8, sq1, gradScale, lr, momentum, nesterov, weightDecay, gradOnly);
+    gradSgdRow(weight, bias, weightVelocity, biasVelocity, weightOut, biasOut, weightVelocityOut, biasVelocityOut, rowSq, dout, inp, B, C, OC, o + 2, C8, sq2, gradScale, lr, momentum, nesterov, weightDecay, gradOnly);
+    gradSgdRow(weight, bias, weightVelocity, biasVelocity, weightOut, biasOut, weightVelocityOut, biasVelocityOut, rowSq, dout, inp, B, C, OC, o + 3, C8, sq3, gradScale, lr, momentum, nesterov, weightDecay, gradOnly);
   }
   for (; o < o1; o++) {
-    gradSgdRow(weight, bias, weightVelocity, biasVelocity, weightOut, biasOut, weightVelocityOut, biasVelocityOut, rowSq, dout, inp, B, C, OC, o, 0, f32x4.splat(0), gradScale, lr, momentum, nesterov, weightDecay);
+    gradSgdRow(weight, bias, weightVelocity, biasVelocity, weightOut, biasOut, weightVelocityOut, biasVelocityOut, rowSq, dout, inp, B, C, OC, o, 0, f32x4.splat(0), gradScale, lr, momentum, nesterov, weightDecay, gradOnly);
   }
 }
 
@@ -191,7 +207,7 @@ function gradSgdRow(
   weight: usize, bias: usize, weightVelocity: usize, biasVelocity: usize,
   weightOut: usize, biasOut: usize, weightVelocityOut: usize, biasVelocityOut: usize,
   rowSq: usize, dout: usize, inp: usize, B: i32, C: i32, OC: i32, o: i32, from: i32, sq: v128,
-  gradScale: f32, lr: f32, momentum: f32, nesterov: bool, weightDecay: f32,
+  gradScale: f32, lr: f32, momentum: f32, nesterov: bool, weightDecay: f32, gradOnly: bool,
 ): void {
   const vScale = f32x4.splat(gradScale), vLr = f32x4.splat(lr), vMom = f32x4.splat(momentum), vWd = f32x4.splat(weightDecay);
   const C4 = C & ~3;
@@ -202,7 +218,7 @@ function gradSgdRow(
     acc = f32x4.mul(acc, vScale);
     sq = f32x4.add(sq, f32x4.mul(acc, acc));
     const i = o * C + c;
-    sgdVec(at(weightOut, i), at(weightVelocityOut, i), at(weight, i), at(weightVelocity, i), acc, vLr, vMom, nesterov, vWd);
+    sgdVec(at(weightOut, i), at(weightVelocityOut, i), at(weight, i), at(weightVelocity, i), acc, vLr, vMom, nesterov, vWd, gradOnly);
   }
   let s: f64 = <f64>f32x4.extract_lane(sq, 0) + <f64>f32x4.extract_lane(sq, 1) + <f64>f32x4.extract_lane(sq, 2) + <f64>f32x4.extract_lane(sq, 3);
   for (; c < C; c++) {
@@ -211,12 +227,12 @@ function gradSgdRow(
     const g = a * gradScale;
     s += <f64>(g * g);
     const i = o * C + c;
-    sgdScalar(at(weightOut, i), at(weightVelocityOut, i), at(weight, i), at(weightVelocity, i), g, lr, momentum, nesterov, weightDecay);
+    sgdScalar(at(weightOut, i), at(weightVelocityOut, i), at(weight, i), at(weightVelocity, i), g, lr, momentum, nesterov, weightDecay, gradOnly);
   }
   let a: f32 = 0;
   for (let b = 0; b < B; b++) a += load<f32>(at(dout, b * OC + o));
   const g = a * gradScale;
   s += <f64>(g * g);
-  sgdScalar(at(biasOut, o), at(biasVelocityOut, o), at(bias, o), at(biasVelocity, o), g, lr, momentum, nesterov, weightDecay);
+  sgdScalar(at(biasOut, o), at(biasVelocityOut, o), at(bias, o), at(biasVelocity, o), g, lr, momentum, nesterov, weightDecay, gradOnly);
   store<f64>(rowSq + ((<usize>o) << 3), s);
 }

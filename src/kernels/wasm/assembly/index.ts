@@ -1,6 +1,6 @@
 // WASM SIMD kernel module: imports the arena's shared memory (env.memory) and exports the
 // kernels with the TS reference signatures, buffers named by byte offset.
-export { denseForward, denseInputGrad, denseWeightGradSgd } from "./dense";
+export { denseForward, denseInputGrad, denseWeightGrad, denseWeightGradSgd } from "./dense";
 export { reluForward, reluBackward, gatherRows } from "./elementwise";
 export { softmaxCrossEntropy, lastCorrect } from "./softmax-ce";
 export { optimizerStep } from "./optimizer";
