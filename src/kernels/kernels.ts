@@ -49,16 +49,21 @@ export interface DenseGradBuffers<F> {
 }
 
 /**
- * One optimizer step's scalars (optim/optimizers.ts optimStepHyper builds them from the config):
- *   kind 0 adam/adamw  p0 1−β1  p1 β2  p2 1−β2  p3 lr/(1−β1^t)  p4 √(1−β2^t)  p5 eps  p7 θ factor (1 − lr·wd for adamw, else 1)
- *   kind 1 adadelta    p0 ρ  p1 1−ρ  p2 eps  p3 lr
- *   kind 2 rmsprop     p0 α  p1 1−α  p2 eps  p3 lr  p4 momentum  p5 centered (0/1)
- *   every kind         p6 L2: g ← g + p6·θ first
+ * One optimizer step, as a named record per update rule (torch.optim's semantics; optim/optimizers.ts
+ * builds it from the config and the step count t). Every rule first adds l2·θ to g (coupled
+ * weight decay, torch's weight_decay; 0 for none). Records become numbers only at the ABI edge
+ * (pointer-abi.ts optimStepAbi).
+ *   adam      Adam, and AdamW (decoupled decay: thetaDecay = 1 − lr·wd, l2 = 0):
+ *             m ← m + (1 − β1)(g − m);  v ← β2·v + (1 − β2)·g²;  θ ← θ·thetaDecay − stepSize · m / (√v / sqrtBias2 + eps)
+ *             stepSize = lr / (1 − β1^t), sqrtBias2 = √(1 − β2^t)
+ *   adadelta  sq ← ρ·sq + (1 − ρ)·g²;  δ = √(acc + eps) / √(sq + eps) · g;  acc ← ρ·acc + (1 − ρ)·δ²;  θ ← θ − lr·δ
+ *   rmsprop   sq ← α·sq + (1 − α)·g²;  centered: ga ← α·ga + (1 − α)·g, avg = √(sq − ga²) + eps, else √sq + eps;
+ *             momentum > 0: buf ← momentum·buf + g / avg, θ ← θ − lr·buf;  else θ ← θ − lr·g / avg
  */
-export interface OptimStepHyper {
-  kind: 0 | 1 | 2;
-  p: [number, number, number, number, number, number, number, number];
-}
+export type OptimStepHyper =
+  | { rule: "adam"; beta1: number; beta2: number; eps: number; stepSize: number; sqrtBias2: number; l2: number; thetaDecay: number }
+  | { rule: "adadelta"; rho: number; eps: number; lr: number; l2: number }
+  | { rule: "rmsprop"; alpha: number; eps: number; lr: number; momentum: number; centered: boolean; l2: number };
 
 /**
  * The optimizer state of n parameters: up to three slots, read from state and written to

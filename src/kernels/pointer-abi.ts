@@ -100,7 +100,8 @@ export function adaptPointerKernels(x: PointerKernelExports): PointerKernels {
     optimizerStep(thetaOut, theta, grad, s: OptimStateBuffers<number>, n, h: OptimStepHyper) {
       const [a, b, c] = s.state;
       const [ao, bo, co] = s.stateOut;
-      x.optimizerStep(h.kind, thetaOut, theta, grad, a, b ?? 0, c ?? 0, ao, bo ?? 0, co ?? 0, n, ...h.p);
+      const [kind, p] = optimStepAbi(h);
+      x.optimizerStep(kind, thetaOut, theta, grad, a, b ?? 0, c ?? 0, ao, bo ?? 0, co ?? 0, n, ...p);
     },
   };
 }
@@ -108,4 +109,21 @@ export function adaptPointerKernels(x: PointerKernelExports): PointerKernels {
 function dropout(x: PointerKernelExports, out: number, inp: number, B: number, C: number, p: number, key: DropoutKey): void {
   const { threshold, scale } = dropoutConstants(p);
   x.dropoutApply(out, inp, B, C, threshold, scale, key.seed >>> 0, key.step >>> 0, key.row0 >>> 0, key.stream >>> 0);
+}
+
+/**
+ * An optimizer step's record as the WASM and native kernels take it: (kind, p0 … p7).
+ *   kind 0 adam      p0 1−β1  p1 β2  p2 1−β2  p3 stepSize  p4 sqrtBias2  p5 eps  p6 l2  p7 thetaDecay
+ *   kind 1 adadelta  p0 ρ  p1 1−ρ  p2 eps  p3 lr  p6 l2  (p7 1)
+ *   kind 2 rmsprop   p0 α  p1 1−α  p2 eps  p3 lr  p4 momentum  p5 centered (0/1)  p6 l2  (p7 1)
+ */
+export function optimStepAbi(h: OptimStepHyper): [number, [number, number, number, number, number, number, number, number]] {
+  switch (h.rule) {
+    case "adam":
+      return [0, [1 - h.beta1, h.beta2, 1 - h.beta2, h.stepSize, h.sqrtBias2, h.eps, h.l2, h.thetaDecay]];
+    case "adadelta":
+      return [1, [h.rho, 1 - h.rho, h.eps, h.lr, 0, 0, h.l2, 1]];
+    case "rmsprop":
+      return [2, [h.alpha, 1 - h.alpha, h.eps, h.lr, h.momentum, h.centered ? 1 : 0, h.l2, 1]];
+  }
 }

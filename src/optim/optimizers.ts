@@ -41,20 +41,21 @@ export function slotPositions(o: OptimSpec): [number, number, number] {
   return [0, slots.length > 1 ? 1 : -1, -1];
 }
 
-/** The kernels' scalars for one step at scheduled rate `lr` and 1-based step count `t`. */
+/** The kernels' record for one step at scheduled rate `lr` and 1-based step count `t` (kernels.ts OptimStepHyper). */
 export function optimStepHyper(o: OptimSpec, lr: number, t: number): OptimStepHyper {
   const wd = o.weightDecay;
   switch (o.type) {
     case "adam":
     case "adamw": {
-      const [b1, b2] = o.betas!;
+      // Adam is AdamW with its decay coupled into the gradient instead of decoupled from it.
+      const [beta1, beta2] = o.betas!;
       const decoupled = o.type === "adamw";
-      return { kind: 0, p: [1 - b1, b2, 1 - b2, lr / (1 - b1 ** t), Math.sqrt(1 - b2 ** t), o.eps!, decoupled ? 0 : wd, decoupled ? 1 - lr * wd : 1] };
+      return { rule: "adam", beta1, beta2, eps: o.eps!, stepSize: lr / (1 - beta1 ** t), sqrtBias2: Math.sqrt(1 - beta2 ** t), l2: decoupled ? 0 : wd, thetaDecay: decoupled ? 1 - lr * wd : 1 };
     }
     case "adadelta":
-      return { kind: 1, p: [o.rho!, 1 - o.rho!, o.eps!, lr, 0, 0, wd, 1] };
+      return { rule: "adadelta", rho: o.rho!, eps: o.eps!, lr, l2: wd };
     case "rmsprop":
-      return { kind: 2, p: [o.alpha!, 1 - o.alpha!, o.eps!, lr, o.momentum ?? 0, o.centered ? 1 : 0, wd, 1] };
+      return { rule: "rmsprop", alpha: o.alpha!, eps: o.eps!, lr, momentum: o.momentum ?? 0, centered: o.centered ?? false, l2: wd };
     case "sgd":
       throw new Error("optimStepHyper: SGD is fused into the weight-gradient kernel");
   }

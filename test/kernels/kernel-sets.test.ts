@@ -62,7 +62,7 @@ const OPTIM_CASES: [string, Record<string, unknown>][] = [
 
 /** The set's optimizerStep over [from, to) ranges of n parameters with seeded θ, gradient and state (state kept positive: it holds squares). */
 function runOptimizerStep(s: SetUnderTest, h: OptimStepHyper, n: number, ranges: [number, number][]): Record<string, number[]> {
-  const rng = new Rng(n + h.kind * 7);
+  const rng = new Rng(n + ["adam", "adadelta", "rmsprop"].indexOf(h.rule) * 7);
   const positive = () => Array.from({ length: n }, () => rng.nextFloat() * 0.01 + 1e-4);
   const theta = s.f32(n, randomArray(Float32Array, n, rng)), grad = s.f32(n, randomArray(Float32Array, n, rng, 0.1));
   const ins = [s.f32(n, positive()), s.f32(n, positive()), s.f32(n, randomArray(Float32Array, n, rng, 0.01))];
@@ -75,7 +75,7 @@ function runOptimizerStep(s: SetUnderTest, h: OptimStepHyper, n: number, ranges:
     s.k.optimizerStep(at(thetaOut[2]), at(theta[2]), at(grad[2]), { state: sl(ins), stateOut: sl(outs) }, to - from, h);
   }
   // The slots this kind writes: adam and adadelta two; rmsprop one, plus momentum's and centered's.
-  const used = h.kind === 2 ? [true, h.p[4] !== 0, h.p[5] !== 0] : [true, true, false];
+  const used = h.rule === "rmsprop" ? [true, h.momentum !== 0, h.centered] : [true, true, false];
   return Object.fromEntries([["theta", [...thetaOutV]], ...outs.flatMap((o, i) => (used[i] ? [[`s${i}`, [...o[1]]]] : []))]);
 }
 

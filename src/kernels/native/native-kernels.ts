@@ -245,10 +245,10 @@ function checkedAgainstArena(memory: WebAssembly.Memory, k: PointerKernels): Poi
     optimizerStep(thetaOut, theta, grad, s, n, h) {
       const c = checker(memory, "optimizerStep");
       c.size("n", n);
-      if (![0, 1, 2].includes(h.kind)) throw new RangeError(`native optimizerStep: kind ${h.kind} is not 0, 1 or 2`);
+      if (!["adam", "adadelta", "rmsprop"].includes(h.rule)) throw new RangeError(`native optimizerStep: rule ${JSON.stringify(h.rule)} is not adam, adadelta or rmsprop`);
       c.extent("thetaOut", thetaOut, n * 4), c.extent("theta", theta, n * 4), c.extent("grad", grad, n * 4);
-      // The slots each kind reads: adam and adadelta two, rmsprop one plus momentum and centered's.
-      const needs = h.kind === 2 ? [true, h.p[4] !== 0, h.p[5] !== 0] : [true, true, false];
+      // The slots each rule reads: adam and adadelta two, rmsprop one plus momentum's and centered's.
+      const needs = h.rule === "rmsprop" ? [true, h.momentum !== 0, h.centered] : [true, true, false];
       s.state.forEach((ptr, i) => (needs[i] ? c.extent(`state[${i}]`, ptr ?? 0, n * 4) : undefined));
       s.stateOut.forEach((ptr, i) => (needs[i] ? c.extent(`stateOut[${i}]`, ptr ?? 0, n * 4) : undefined));
       k.optimizerStep(thetaOut, theta, grad, s, n, h);
