@@ -52,7 +52,7 @@ export interface DenseGradBuffers<F> {
  * One optimizer step, as a named record per update rule (torch.optim's semantics; optim/optimizers.ts
  * builds it from the config and the step count t). Every rule first adds l2·θ to g (coupled
  * weight decay, torch's weight_decay; 0 for none). Records become numbers only at the ABI edge
- * (pointer-abi.ts optimStepAbi).
+ * (descriptors.ts optimStepAbi).
  *   adam      Adam, and AdamW (decoupled decay: thetaDecay = 1 − lr·wd, l2 = 0):
  *             m ← m + (1 − β1)(g − m);  v ← β2·v + (1 − β2)·g²;  θ ← θ·thetaDecay − stepSize · m / (√v / sqrtBias2 + eps)
  *             stepSize = lr / (1 − β1^t), sqrtBias2 = √(1 − β2^t)

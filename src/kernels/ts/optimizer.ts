@@ -5,7 +5,7 @@ import type { FloatArray } from "./types.js";
 
 /**
  * The reference optimizer step on n parameters (kernels.ts optimizerStep). Float64 per element,
- * rounded to f32 where a value is stored. Each scalar is derived as pointer-abi.ts optimStepAbi
+ * rounded to f32 where a value is stored. Each scalar is derived as descriptors.ts optimStepAbi
  * derives it for the WASM and native sets (1 − β1 in float64, …), so all sets start from the same numbers.
  */
 export function tsOptimizerStep<F extends FloatArray>(thetaOut: F, theta: F, grad: F, s: OptimStateBuffers<F>, n: number, h: OptimStepHyper): void {
