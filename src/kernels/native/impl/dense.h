@@ -1,0 +1,304 @@
+// Dense layers: forward and input gradient (ROWS), weight gradient fused with SGD or stored as
+// it is (PARAMS), and the chunked weight gradient for tall inputs. Mirrors src/kernels/ts/dense.ts
+// and src/kernels/wasm/assembly/dense.ts. Part of kernels-impl.h (see there).
+
+// ---- ROWS: dense forward, dot products along C -------------------------------------------
+
+// out[b..b+RB, o..o+OB): Σ_c inp[b,c]·W[o,c] (lanes over c, FMA), hsum, + bias, optional ReLU
+template <int RB, int OB>
+inline void forwardBlock(float* out, const float* inp, const float* weight, const float* bias, int b, int o, int C, int OC, bool relu) {
+  V acc[RB][OB];
+  for (int r = 0; r < RB; r++)
+    for (int j = 0; j < OB; j++) acc[r][j] = T::zero();
+  int c = 0;
+  for (; c + N <= C; c += N) {
+    V x[RB];
+    for (int r = 0; r < RB; r++) x[r] = T::load(inp + (int64_t)(b + r) * C + c);
+    for (int j = 0; j < OB; j++) {
+      const V w = T::load(weight + (int64_t)(o + j) * C + c);
+      for (int r = 0; r < RB; r++) acc[r][j] = T::fma(x[r], w, acc[r][j]);
+    }
+  }
+  if (c < C) {
+    const M m = T::mask(C - c);
+    V x[RB];
+    for (int r = 0; r < RB; r++) x[r] = T::loadm(inp + (int64_t)(b + r) * C + c, m);
+    for (int j = 0; j < OB; j++) {
+      const V w = T::loadm(weight + (int64_t)(o + j) * C + c, m);
+      for (int r = 0; r < RB; r++) acc[r][j] = T::fma(x[r], w, acc[r][j]);
+    }
+  }
+  for (int r = 0; r < RB; r++)
+    for (int j = 0; j < OB; j++) {
+      const float y = T::hsum(acc[r][j]) + bias[o + j];
+      out[(int64_t)(b + r) * OC + o + j] = relu && !(y > 0) ? 0.0f : y;
+    }
+}
+
+// The last B − b < RB rows as one block of exactly that many rows (the same per-row operations).
+template <int RB, int OB>
+inline void forwardTail(float* out, const float* inp, const float* weight, const float* bias, int b, int rows, int o, int C, int OC, bool relu) {
+  if constexpr (RB > 0) {
+    if (rows == RB) forwardBlock<RB, OB>(out, inp, weight, bias, b, o, C, OC, relu);
+    else forwardTail<RB - 1, OB>(out, inp, weight, bias, b, rows, o, C, OC, relu);
+  }
+}
+
+// Outputs outer, rows inner: a block of weight rows stays in L1 while every batch row passes.
+template <int OB>
+inline void forwardOutputs(float* out, const float* inp, const float* weight, const float* bias, int o, int B, int C, int OC, bool relu) {
+  int b = 0;
+  for (; b + T::FWD_RB <= B; b += T::FWD_RB) forwardBlock<T::FWD_RB, OB>(out, inp, weight, bias, b, o, C, OC, relu);
+  forwardTail<T::FWD_RB - 1, OB>(out, inp, weight, bias, b, B - b, o, C, OC, relu);
+}
+
+// Rows in tiles of FWD_ROW_TILE, outputs inside: a tile of input rows stays in L2 while every
+// weight row passes, so a tall input (a conv's im2col matrix: B·OH·OW rows) is read once, not
+// once per output block. Each row's outputs are the same operations whatever its tile.
+constexpr int FWD_ROW_TILE = 64;
+
+void denseForward(float* out, const float* inp, const float* weight, const float* bias, int B, int C, int OC, bool relu) {
+  for (int b0 = 0; b0 < B; b0 += FWD_ROW_TILE) {
+    const int rows = B - b0 < FWD_ROW_TILE ? B - b0 : FWD_ROW_TILE;
+    const float* in = inp + (int64_t)b0 * C;
+    float* o_ = out + (int64_t)b0 * OC;
+    int o = 0;
+    for (; o + T::FWD_OB <= OC; o += T::FWD_OB) forwardOutputs<T::FWD_OB>(o_, in, weight, bias, o, rows, C, OC, relu);
+    for (; o < OC; o++) forwardOutputs<1>(o_, in, weight, bias, o, rows, C, OC, relu);
+  }
+}
+
+// ---- ROWS: input gradient, axpy along C --------------------------------------------------
+
+// dinp[b..b+RB, c..c+CB·N): Σ_o dout[b,o]·W[o,c] (sequential over o), masked by the ReLU output
+template <int RB, int CB>
+inline void inputGradBlock(float* dinp, const float* dout, const float* weight, const float* mask, int b, int c, int C, int OC, int tail) {
+  V acc[RB][CB];
+  for (int r = 0; r < RB; r++)
+    for (int j = 0; j < CB; j++) acc[r][j] = T::zero();
+  const M m = T::mask(tail);  // lanes of the last vector (N when the block is whole)
+  for (int o = 0; o < OC; o++) {
+    V w[CB];
+    for (int j = 0; j < CB; j++) w[j] = j + 1 < CB || tail == N ? T::load(weight + (int64_t)o * C + c + j * N) : T::loadm(weight + (int64_t)o * C + c + j * N, m);
+    for (int r = 0; r < RB; r++) {
+      const V g = T::set1(dout[(int64_t)(b + r) * OC + o]);
+      for (int j = 0; j < CB; j++) acc[r][j] = T::fma(g, w[j], acc[r][j]);
+    }
+  }
+  for (int r = 0; r < RB; r++)
+    for (int j = 0; j < CB; j++) {
+      const int64_t i = (int64_t)(b + r) * C + c + j * N;
+      const bool whole = j + 1 < CB || tail == N;
+      V v = acc[r][j];
+      if (mask) v = T::keepPositive(v, whole ? T::load(mask + i) : T::loadm(mask + i, m));
+      if (whole) T::store(dinp + i, v);
+      else T::storem(dinp + i, m, v);
+    }
+}
+
+template <int RB, int CB>
+inline void inputGradTail(float* dinp, const float* dout, const float* weight, const float* mask, int b, int rows, int c, int C, int OC, int tail) {
+  if constexpr (RB > 0) {
+    if (rows == RB) inputGradBlock<RB, CB>(dinp, dout, weight, mask, b, c, C, OC, tail);
+    else inputGradTail<RB - 1, CB>(dinp, dout, weight, mask, b, rows, c, C, OC, tail);
+  }
+}
+
+template <int CB>
+inline void inputGradColumns(float* dinp, const float* dout, const float* weight, const float* mask, int c, int B, int C, int OC, int tail) {
+  int b = 0;
+  for (; b + T::DX_RB <= B; b += T::DX_RB) inputGradBlock<T::DX_RB, CB>(dinp, dout, weight, mask, b, c, C, OC, tail);
+  inputGradTail<T::DX_RB - 1, CB>(dinp, dout, weight, mask, b, B - b, c, C, OC, tail);
+}
+
+// Columns outer, rows inner: a strip of weight columns stays in cache while every row passes.
+void denseInputGrad(float* dinp, const float* dout, const float* weight, const float* mask, int B, int C, int OC) {
+  constexpr int CB = T::DX_CB;
+  int c = 0;
+  for (; c + CB * N <= C; c += CB * N) inputGradColumns<CB>(dinp, dout, weight, mask, c, B, C, OC, N);
+  for (; c < C; c += N) inputGradColumns<1>(dinp, dout, weight, mask, c, B, C, OC, C - c < N ? C - c : N);
+}
+
+// ---- PARAMS: weight gradient over all rows, fused with SGD (or stored as it is: gradOnly) ----
+
+inline V sgdVec(const float* th, const float* vel, float* thOut, float* velOut, V g, const SgdHyper& h, bool whole, M m) {
+  if (h.gradOnly) {
+    if (whole) T::store(velOut, g);
+    else T::storem(velOut, m, g);
+    return g;
+  }
+  const V theta = whole ? T::load(th) : T::loadm(th, m);
+  const V v = whole ? T::load(vel) : T::loadm(vel, m);
+  const V mom = T::set1(h.momentum);
+  const V gd = T::fma(T::set1(h.weightDecay), theta, g);
+  const V vNew = T::fma(mom, v, gd);
+  const V d = h.nesterov ? T::fma(mom, vNew, gd) : vNew;
+  const V thNew = T::fnma(T::set1(h.lr), d, theta);
+  if (whole) {
+    T::store(velOut, vNew);
+    T::store(thOut, thNew);
+  } else {
+    T::storem(velOut, m, vNew);
+    T::storem(thOut, m, thNew);
+  }
+  return g;
+}
+
+inline void sgdScalar(const float* th, const float* vel, float* thOut, float* velOut, float g, const SgdHyper& h) {
+  if (h.gradOnly) {
+    *velOut = g;
+    return;
+  }
+  const float gd = std::fma(h.weightDecay, *th, g);
+  const float vNew = std::fma(h.momentum, *vel, gd);
+  const float d = h.nesterov ? std::fma(h.momentum, vNew, gd) : vNew;
+  *velOut = vNew;
+  *thOut = std::fma(-h.lr, d, *th);
+}
+
+// Rows o..o+OB, columns c..c+CB·N (the last vector has `tail` lanes): g = scale · Σ_b dout[b,o]·inp[b,c]
+template <int OB, int CB>
+inline void weightGradTile(const DenseParams& p, V* sq, const float* dout, const float* inp, int B, int C, int OC, int o, int c, int tail, const SgdHyper& h) {
+  V acc[OB][CB];
+  for (int r = 0; r < OB; r++)
+    for (int j = 0; j < CB; j++) acc[r][j] = T::zero();
+  const M m = T::mask(tail);
+  for (int b = 0; b < B; b++) {
+    V x[CB];
+    const float* row = inp + (int64_t)b * C + c;
+    for (int j = 0; j < CB; j++) x[j] = j + 1 < CB || tail == N ? T::load(row + j * N) : T::loadm(row + j * N, m);
+    for (int r = 0; r < OB; r++) {
+      const V g = T::set1(dout[(int64_t)b * OC + o + r]);
+      for (int j = 0; j < CB; j++) acc[r][j] = T::fma(g, x[j], acc[r][j]);
+    }
+  }
+  const V scale = T::set1(h.gradScale);
+  for (int r = 0; r < OB; r++)
+    for (int j = 0; j < CB; j++) {
+      const V g = T::mul(acc[r][j], scale);
+      sq[r] = T::fma(g, g, sq[r]);
+      const int64_t i = (int64_t)(o + r) * C + c + j * N;
+      sgdVec(p.weight + i, p.weightVelocity + i, p.weightOut + i, p.weightVelocityOut + i, g, h, j + 1 < CB || tail == N, m);
+    }
+}
+
+// Row o's bias from its gradient sum a (Σ_b dout[b,o], sequential), and rowSq[o] = Σ lanes of sq (f64, lane order) + gbias².
+inline void finishRowSum(const DenseParams& p, double* rowSq, V sq, float a, int o, const SgdHyper& h) {
+  float lanes[N];
+  T::store(lanes, sq);
+  double s = 0;
+  for (int j = 0; j < N; j++) s += (double)lanes[j];
+  const float g = a * h.gradScale;
+  s += (double)g * (double)g;
+  sgdScalar(p.bias + o, p.biasVelocity + o, p.biasOut + o, p.biasVelocityOut + o, g, h);
+  rowSq[o] = s;
+}
+
+inline void finishRow(const DenseParams& p, double* rowSq, V sq, const float* dout, int B, int OC, int o, const SgdHyper& h) {
+  float a = 0;
+  for (int b = 0; b < B; b++) a += dout[(int64_t)b * OC + o];
+  finishRowSum(p, rowSq, sq, a, o, h);
+}
+
+template <int OB>
+inline void weightGradRows(const DenseParams& p, double* rowSq, const float* dout, const float* inp, int B, int C, int OC, int o, const SgdHyper& h) {
+  constexpr int CB = T::DW_CB;
+  V sq[OB];
+  for (int r = 0; r < OB; r++) sq[r] = T::zero();
+  int c = 0;
+  for (; c + CB * N <= C; c += CB * N) weightGradTile<OB, CB>(p, sq, dout, inp, B, C, OC, o, c, N, h);
+  for (; c < C; c += N) weightGradTile<OB, 1>(p, sq, dout, inp, B, C, OC, o, c, C - c < N ? C - c : N, h);
+  for (int r = 0; r < OB; r++) finishRow(p, rowSq, sq[r], dout, B, OC, o + r, h);
+}
+
+template <int OB>
+inline void weightGradTail(const DenseParams& p, double* rowSq, const float* dout, const float* inp, int B, int C, int OC, int o, int rows, const SgdHyper& h) {
+  if constexpr (OB > 0) {
+    if (rows == OB) weightGradRows<OB>(p, rowSq, dout, inp, B, C, OC, o, h);
+    else weightGradTail<OB - 1>(p, rowSq, dout, inp, B, C, OC, o, rows, h);
+  }
+}
+
+// ---- The same for a tall input (a conv's im2col matrix, B·OH·OW rows): chunks of rows ------
+// The direct path above streams all B rows of the input once per block of output rows. For a
+// tall input that is hundreds of MB per step, so here the rows go in chunks of DW_B_TILE that stay
+// in L2 while every output row of the range passes, and the partial sums wait in a scratch
+// buffer between chunks. Each partial sum is the same f32 FMA chain in the same ascending order
+// of b as the direct path's register accumulator, so the bits are the same.
+constexpr int DW_B_TILE = 128;
+
+template <int OB, int CB>
+inline void accumulateTile(float* acc, const float* dout, const float* inp, int nb, int C, int OC, int o, int c, int tail) {
+  const M m = T::mask(tail);
+  V a[OB][CB];
+  for (int r = 0; r < OB; r++)
+    for (int j = 0; j < CB; j++) a[r][j] = j + 1 < CB || tail == N ? T::load(acc + (int64_t)r * C + c + j * N) : T::loadm(acc + (int64_t)r * C + c + j * N, m);
+  for (int b = 0; b < nb; b++) {
+    V x[CB];
+    const float* row = inp + (int64_t)b * C + c;
+    for (int j = 0; j < CB; j++) x[j] = j + 1 < CB || tail == N ? T::load(row + j * N) : T::loadm(row + j * N, m);
+    for (int r = 0; r < OB; r++) {
+      const V g = T::set1(dout[(int64_t)b * OC + o + r]);
+      for (int j = 0; j < CB; j++) a[r][j] = T::fma(g, x[j], a[r][j]);
+    }
+  }
+  for (int r = 0; r < OB; r++)
+    for (int j = 0; j < CB; j++) {
+      float* dst = acc + (int64_t)r * C + c + j * N;
+      if (j + 1 < CB || tail == N) T::store(dst, a[r][j]);
+      else T::storem(dst, m, a[r][j]);
+    }
+}
+
+template <int OB>
+inline void accumulateRows(float* acc, const float* dout, const float* inp, int nb, int C, int OC, int o) {
+  constexpr int CB = T::DW_CB;
+  int c = 0;
+  for (; c + CB * N <= C; c += CB * N) accumulateTile<OB, CB>(acc, dout, inp, nb, C, OC, o, c, N);
+  for (; c < C; c += N) accumulateTile<OB, 1>(acc, dout, inp, nb, C, OC, o, c, C - c < N ? C - c : N);
+}
+
+template <int OB>
+inline void accumulateTail(float* acc, const float* dout, const float* inp, int nb, int C, int OC, int o, int rows) {
+  if constexpr (OB > 0) {
+    if (rows == OB) accumulateRows<OB>(acc, dout, inp, nb, C, OC, o);
+    else accumulateTail<OB - 1>(acc, dout, inp, nb, C, OC, o, rows);
+  }
+}
+
+void weightGradChunked(const DenseParams& p, double* rowSq, const float* dout, const float* inp, int B, int C, int OC, int o0, int o1, const SgdHyper& h) {
+  static thread_local std::vector<float> scratch;
+  scratch.assign((size_t)(o1 - o0) * C, 0.0f);
+  float* acc = scratch.data();
+  for (int b0 = 0; b0 < B; b0 += DW_B_TILE) {
+    const int nb = B - b0 < DW_B_TILE ? B - b0 : DW_B_TILE;
+    const float* d = dout + (int64_t)b0 * OC;
+    const float* x = inp + (int64_t)b0 * C;
+    int o = o0;
+    for (; o + T::DW_OB <= o1; o += T::DW_OB) accumulateRows<T::DW_OB>(acc + (int64_t)(o - o0) * C, d, x, nb, C, OC, o);
+    accumulateTail<T::DW_OB - 1>(acc + (int64_t)(o - o0) * C, d, x, nb, C, OC, o, o1 - o);
+  }
+  // Scale, Σ g² and SGD per row, vectors in ascending c as the direct path's tiles visit them.
+  const V scale = T::set1(h.gradScale);
+  for (int o = o0; o < o1; o++) {
+    V sq = T::zero();
+    for (int c = 0; c < C; c += N) {
+      const int lanes = C - c < N ? C - c : N;
+      const M m = T::mask(lanes);
+      const bool whole = lanes == N;
+      const float* a = acc + (int64_t)(o - o0) * C + c;
+      const V g = T::mul(whole ? T::load(a) : T::loadm(a, m), scale);
+      sq = T::fma(g, g, sq);
+      const int64_t i = (int64_t)o * C + c;
+      sgdVec(p.weight + i, p.weightVelocity + i, p.weightOut + i, p.weightVelocityOut + i, g, h, whole, m);
+    }
+    finishRow(p, rowSq, sq, dout, B, OC, o, h);
+  }
+}
+
+void denseWeightGradSgd(const DenseParams& p, double* rowSq, const float* dout, const float* inp, int B, int C, int OC, int o0, int o1, const SgdHyper& h) {
+  if (B > DW_B_TILE) return weightGradChunked(p, rowSq, dout, inp, B, C, OC, o0, o1, h);
+  int o = o0;
+  for (; o + T::DW_OB <= o1; o += T::DW_OB) weightGradRows<T::DW_OB>(p, rowSq, dout, inp, B, C, OC, o, h);
+  weightGradTail<T::DW_OB - 1>(p, rowSq, dout, inp, B, C, OC, o, o1 - o, h);
+}
