@@ -37,7 +37,7 @@ export async function benchEngine(config: Config, threads: number, steps: number
         const epoch = Math.floor(s / perEpoch);
         engine.writeEpochOrder(epoch);
         const end = Math.min((epoch + 1) * perEpoch, to);
-        await engine.runSteps(s, end - s, { epochFirstStep: epoch * perEpoch, batchSize: B, trainRows: dataset.train.count }, false, (st) => {
+        await engine.runSteps({ first: s, count: end - s, batches: { epochFirstStep: epoch * perEpoch, batchSize: B, trainRows: dataset.train.count }, skipNonFinite: false }, (st) => {
           rows += st.rows;
           wallMs += st.wallMs;
           kernelMs += st.kernelMs;

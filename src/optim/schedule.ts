@@ -13,7 +13,15 @@ export interface ScheduleSpec {
   minLr: number;
 }
 
-export function learningRateAt(step: number, baseLr: number, schedule: ScheduleSpec, stepsPerEpoch: number, totalSteps: number): number {
+/** What a schedule needs of a run: the base rate, the schedule, and the step counts its epochs convert with (OptimSettings has them all). */
+export interface ScheduledRun {
+  lr: number;
+  schedule: ScheduleSpec;
+  stepsPerEpoch: number;
+  totalSteps: number;
+}
+
+export function learningRateAt(step: number, { lr: baseLr, schedule, stepsPerEpoch, totalSteps }: ScheduledRun): number {
   const warmupSteps = Math.round(schedule.warmupEpochs * stepsPerEpoch);
   let lr: number;
   switch (schedule.type) {

@@ -28,7 +28,14 @@ export async function loadState(redis: Redis, sweepId: SweepId, index: number): 
 }
 
 /** Stores the result (with what the job returns) and drops the resume state in one step. */
-export async function saveResult(redis: Redis, sweepId: SweepId, index: number, files: TrialFiles, returned: TrialReturn, curve: Curve | null): Promise<void> {
+/** A finished trial as stored: its files, what its job returns, and its metric curve (null for a stopped trial, which sets no bar). */
+export interface TrialResult {
+  files: TrialFiles;
+  returned: TrialReturn;
+  curve: Curve | null;
+}
+
+export async function saveResult(redis: Redis, sweepId: SweepId, index: number, { files, returned, curve }: TrialResult): Promise<void> {
   const tx = redis.multi().hset(resultKey(sweepId, index), "model", files.model, "metrics", files.metrics, "config", files.config, "return", JSON.stringify(returned)).del(stateKey(sweepId, index));
   if (curve) tx.hset(curvesKey(sweepId), String(index), JSON.stringify(curve));
   await tx.exec();

@@ -20,7 +20,17 @@ export function predictTestRows(data: Dataset, spec: ModelSpec, params: Float32A
   return predictProbabilities(spec, params, inputs, rows).map((p) => p.indexOf(Math.max(...p)));
 }
 
-export async function writeReport(dir: string, config: Config, data: Dataset, spec: ModelSpec, params: Float32Array, history: EpochMetrics[], evaluation: EvalStats | null): Promise<void> {
+/** What report.html draws: the run's config, data and model, its final params, metrics and last evaluation. */
+export interface ReportInputs {
+  config: Config;
+  data: Dataset;
+  spec: ModelSpec;
+  params: Float32Array;
+  history: EpochMetrics[];
+  evaluation: EvalStats | null;
+}
+
+export async function writeReport(dir: string, { config, data, spec, params, history, evaluation }: ReportInputs): Promise<void> {
   const names = classNames(config.data.dataset, spec.nClasses);
   const pixels = data.rows * data.cols;
   writeFileAtomic(join(dir, REPORT_FILES.curves), await renderSvg(curvesSpec(history, `${config.name}: training curves`)));

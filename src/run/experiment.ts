@@ -99,7 +99,7 @@ export async function runExperiment(req: ExperimentRequest, events: ExperimentEv
     },
   });
   saveModel(join(runDir, RUN_FILES.model), result.state.params, config, spec);
-  if (!req.noReport) await writeReport(runDir, config, dataset, spec, result.state.params, readMetrics(join(runDir, RUN_FILES.metrics)), result.evaluation);
+  if (!req.noReport) await writeReport(runDir, { config, data: dataset, spec, params: result.state.params, history: readMetrics(join(runDir, RUN_FILES.metrics)), evaluation: result.evaluation });
   return {
     runDir, history: result.history, stopped: result.stopped, step: result.state.step,
     testAccuracy: result.evaluation?.accuracy ?? null, testLoss: result.evaluation?.loss ?? null,

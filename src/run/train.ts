@@ -119,7 +119,8 @@ export async function train(config: Config, options: TrainOptions = {}): Promise
       engine.writeEpochOrder(epoch);
       const end = Math.min((epoch + 1) * perEpoch, total);
       let nonFinite: { step: number; what: string } | null = null;
-      const run = await engine.runSteps(step, end - step, { epochFirstStep: epoch * perEpoch, batchSize: B, trainRows: nTrain }, config.train.onNonFinite === "skip-step", (s) => {
+      const batches = { epochFirstStep: epoch * perEpoch, batchSize: B, trainRows: nTrain };
+      const run = await engine.runSteps({ first: step, count: end - step, batches, skipNonFinite: config.train.onNonFinite === "skip-step" }, (s) => {
         if (s.nonFinite) {
           const what = Number.isFinite(s.lossSum) ? "the gradient norm" : "the loss";
           if (config.train.onNonFinite === "stop") {

@@ -96,11 +96,12 @@ export function startAgent(o: AgentOptions): Agent {
         throw new WaitingError();
       }
       const returned: TrialReturn = { status: judged ? "stopped" : "finished", agent: name, reason: judged ? judge.reason : null };
-      await saveResult(o.redis, d.sweepId, d.index, {
+      const files = {
         model: readFileSync(join(runDir, RUN_FILES.model)),
         metrics: readFileSync(join(runDir, RUN_FILES.metrics), "utf8"),
         config: readFileSync(join(runDir, RUN_FILES.config), "utf8"),
-      }, returned, judged ? null : judge.curve);
+      };
+      await saveResult(o.redis, d.sweepId, d.index, { files, returned, curve: judged ? null : judge.curve });
       o.say(judged ? `stopped ${tag}: ${judge.reason}` : `done ${tag} test_acc ${summary.testAccuracy?.toFixed(4) ?? "–"}`);
       return returned;
     } catch (err) {

@@ -53,7 +53,7 @@ export async function runLocalSweep(sweep: LoadedSweep, o: LocalSweepOptions): P
         try {
           const { judged } = await startTrial({ config, runDir, resume: false, force: o.force, judge }).done;
           if (!judged) finished.push(judge.curve);
-          outcome = outcomeFromRunDir(run, runDir, judged ? "stopped" : "finished", judged ? judge.reason : null);
+          outcome = outcomeFromRunDir(run, runDir, { status: judged ? "stopped" : "finished", reason: judged ? judge.reason : null });
           o.log(judged ? `  stopped ${run.label}: ${judge.reason}` : `  done ${run.label}: test acc ${formatMetric(outcome.test_acc, "test_acc")}`);
         } catch (err) {
           const reason = (err as Error).message.split("\n")[0]!;

@@ -32,7 +32,7 @@ export interface TrialOutcome {
 }
 
 /** The outcome of a trial whose run directory holds its metrics.jsonl (test figures from the last epoch that has them). */
-export function outcomeFromRunDir(run: SweepRun, runDir: string, status: TrialStatus, reason: string | null, agent?: string): TrialOutcome {
+export function outcomeFromRunDir(run: SweepRun, runDir: string, { status, reason, agent }: { status: TrialStatus; reason: string | null; agent?: string | undefined }): TrialOutcome {
   const history = readMetrics(join(runDir, "metrics.jsonl"));
   const evaluated = history.filter((m) => m.test_acc !== null);
   const last = evaluated[evaluated.length - 1];

@@ -117,7 +117,7 @@ export async function runQueuedSweep(sweep: LoadedSweep, o: QueuedSweepOptions):
     writeFileSync(join(runDir, RUN_FILES.metrics), files.metrics);
     writeFileAtomic(join(runDir, RUN_FILES.model), files.model);
     const ret = job.returnvalue;
-    const outcome = outcomeFromRunDir(run, runDir, ret.status, ret.reason, ret.agent);
+    const outcome = outcomeFromRunDir(run, runDir, ret);
     writeOutcome(outcome); // the "collected" mark, before the copy in Redis goes
     await dropResult(o.redis, id, run.index);
     return outcome;

@@ -71,7 +71,7 @@ export function trainReference(data: Dataset, o: ReferenceOptions): ReferenceRes
       forward(k, o.spec, paramViews, ws, B, context);
       lossSum += backwardRows(k, o.spec, paramViews, ws, labels, losses, B, context).lossSum;
       rowsSeen += B;
-      const lr = learningRateAt(step, o.lr, o.schedule, stepsPerEpoch, totalSteps);
+      const lr = learningRateAt(step, { lr: o.lr, schedule: o.schedule, stepsPerEpoch, totalSteps });
       const hyper = { gradScale: 1 / B, lr, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weightDecay };
       for (const d of denseSteps(o.spec)) {
         const buffers = {

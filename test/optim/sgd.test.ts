@@ -39,21 +39,21 @@ describe("sgdUpdate (torch.optim.SGD, hand-computed steps)", () => {
 
 describe("learningRateAt", () => {
   const s = { type: "constant" as const, warmupEpochs: 0, stepEpochs: 1, gamma: 0.1, minLr: 0 };
-  it("constant", () => expect(learningRateAt(123, 0.1, s, 10, 1000)).toBe(0.1));
+  it("constant", () => expect(learningRateAt(123, { lr: 0.1, schedule: s, stepsPerEpoch: 10, totalSteps: 1000 })).toBe(0.1));
   it("step decays by gamma every stepEpochs", () => {
-    expect(learningRateAt(19, 1, { ...s, type: "step", stepEpochs: 2 }, 10, 100)).toBeCloseTo(1, 12);
-    expect(learningRateAt(20, 1, { ...s, type: "step", stepEpochs: 2 }, 10, 100)).toBeCloseTo(0.1, 12);
+    expect(learningRateAt(19, { lr: 1, schedule: { ...s, type: "step", stepEpochs: 2 }, stepsPerEpoch: 10, totalSteps: 100 })).toBeCloseTo(1, 12);
+    expect(learningRateAt(20, { lr: 1, schedule: { ...s, type: "step", stepEpochs: 2 }, stepsPerEpoch: 10, totalSteps: 100 })).toBeCloseTo(0.1, 12);
   });
   it("cosine goes from lr to minLr", () => {
     const c = { ...s, type: "cosine" as const, minLr: 0.01 };
-    expect(learningRateAt(0, 1, c, 10, 100)).toBeCloseTo(1, 12);
-    expect(learningRateAt(50, 1, c, 10, 100)).toBeCloseTo(0.505, 12);
-    expect(learningRateAt(100, 1, c, 10, 100)).toBeCloseTo(0.01, 12);
+    expect(learningRateAt(0, { lr: 1, schedule: c, stepsPerEpoch: 10, totalSteps: 100 })).toBeCloseTo(1, 12);
+    expect(learningRateAt(50, { lr: 1, schedule: c, stepsPerEpoch: 10, totalSteps: 100 })).toBeCloseTo(0.505, 12);
+    expect(learningRateAt(100, { lr: 1, schedule: c, stepsPerEpoch: 10, totalSteps: 100 })).toBeCloseTo(0.01, 12);
   });
   it("linear warmup", () => {
     const w = { ...s, warmupEpochs: 1 };
-    expect(learningRateAt(0, 1, w, 10, 100)).toBeCloseTo(0.1, 12);
-    expect(learningRateAt(9, 1, w, 10, 100)).toBeCloseTo(1, 12);
-    expect(learningRateAt(10, 1, w, 10, 100)).toBe(1);
+    expect(learningRateAt(0, { lr: 1, schedule: w, stepsPerEpoch: 10, totalSteps: 100 })).toBeCloseTo(0.1, 12);
+    expect(learningRateAt(9, { lr: 1, schedule: w, stepsPerEpoch: 10, totalSteps: 100 })).toBeCloseTo(1, 12);
+    expect(learningRateAt(10, { lr: 1, schedule: w, stepsPerEpoch: 10, totalSteps: 100 })).toBe(1);
   });
 });

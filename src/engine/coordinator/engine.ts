@@ -26,9 +26,9 @@ import { StepAttemptError, StepFailedError } from "./errors.js";
 import { faultsFromEnv } from "../shared/faults.js";
 import { splitRange } from "../shared/plan.js";
 import type { EvalTask, FaultSpec, OptimSettings } from "../shared/protocol.js";
-import { StepLoop, type BatchSource, type LoopStepResult, type RunOutcome } from "./step-loop.js";
+import { StepLoop, type BatchSource, type LoopStepResult, type RunOutcome, type StepRange } from "./step-loop.js";
 
-export type { BatchSource, RunOutcome };
+export type { BatchSource, RunOutcome, StepRange };
 
 export { StepFailedError };
 
@@ -146,7 +146,7 @@ export class Engine {
    * bit for bit. A non-finite step is skipped (θ_{t+1} = θ_t) with skipNonFinite, else it ends
    * the run (outcome "non-finite", reported to onStep).
    */
-  async runSteps(first: number, count: number, batches: BatchSource, skipNonFinite: boolean, onStep: (s: StepStats) => boolean): Promise<RunOutcome> {
+  async runSteps({ first, count, batches, skipNonFinite }: StepRange, onStep: (s: StepStats) => boolean): Promise<RunOutcome> {
     if ("rows" in batches ? batches.rows > this.layout.workspace.rows : batches.batchSize > this.layout.workspace.rows) {
       throw new RangeError(`step ${first}: the batch does not fit the workspace of ${this.layout.workspace.rows} rows`);
     }
@@ -156,7 +156,7 @@ export class Engine {
     // not reported; the run goes on from the first step not reported, whose θ is intact (no
     // later step's PARAMS can have run).
     return this.retrying(async () => {
-      const r = await this.loopFor().run(next, first + count - next, batches, skipNonFinite, this.timeoutMs, (s) => {
+      const r = await this.loopFor().run({ first: next, count: first + count - next, batches, skipNonFinite }, this.timeoutMs, (s) => {
         reported++;
         next = s.step + 1;
         return onStep(s);
@@ -168,7 +168,7 @@ export class Engine {
   /** One step over trainOrder[batchStart, batchStart + rows) (tests and tools; training runs whole ranges). */
   async step(step: number, batchStart: number, rows: number, skipNonFinite = false): Promise<StepStats> {
     let stats: StepStats | null = null;
-    await this.runSteps(step, 1, { start: batchStart, rows }, skipNonFinite, (s) => ((stats = s), true));
+    await this.runSteps({ first: step, count: 1, batches: { start: batchStart, rows }, skipNonFinite }, (s) => ((stats = s), true));
     return stats!;
   }
 

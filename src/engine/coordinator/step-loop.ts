@@ -37,6 +37,14 @@ export type BatchSource =
   | { epochFirstStep: number; batchSize: number; trainRows: number }
   | { start: number; rows: number };
 
+/** Steps [first, first + count) over `batches`; a non-finite step is skipped with skipNonFinite, else it halts the run. */
+export interface StepRange {
+  first: number;
+  count: number;
+  batches: BatchSource;
+  skipNonFinite: boolean;
+}
+
 export interface RunOutcome {
   /** steps finished and reported (a halting non-finite step included) */
   reported: number;
@@ -96,7 +104,7 @@ export class StepLoop {
    * Runs `count` steps from `first`; onStep sees each finished step in order and returns false
    * to stop after the step in progress. A run with no new finished step for timeoutMs fails.
    */
-  async run(first: number, count: number, batches: BatchSource, skipNonFinite: boolean, timeoutMs: number, onStep: (r: LoopStepResult) => boolean): Promise<RunOutcome> {
+  async run({ first, count, batches, skipNonFinite }: StepRange, timeoutMs: number, onStep: (r: LoopStepResult) => boolean): Promise<RunOutcome> {
     const { ctrl, ring } = this.views;
     const fixed = "rows" in batches;
     this.command(CMD_RUN, [

@@ -127,7 +127,7 @@ export function makeStepHandlers<F, U8, U32, F64>(
       const t0 = performance.now();
       const segments = planFor(workers)[worker] ?? [];
       const p = step & 1;
-      const lr = learningRateAt(step, optim.lr, optim.schedule, optim.stepsPerEpoch, optim.totalSteps);
+      const lr = learningRateAt(step, optim);
       const gradScale = 1 / nRows;
       const sgd = { gradScale, lr, momentum: optim.momentum ?? 0, nesterov: optim.nesterov ?? false, weightDecay: optim.weightDecay };
       const optimHyper = fused ? null : optimStepHyper(optim, lr, step + 1);
