@@ -206,26 +206,22 @@ export function backwardRows<F, U8, U32, F64>(
   return stats;
 }
 
-/**
- * One layer's parameter rows [o0, o1): weight gradient over all B rows (from its input, acts[i],
- * or a conv's im2col matrix when the kernel set has no convWeightGradSgd, and dacts[i+1]),
- * fused with SGD.
- */
-/** One layer's parameter rows [o0, o1): the mean gradient over all B rows into grad, θ untouched (the optimizers other than SGD). */
-export function weightGrad<F, U8, U32, F64>(
-  k: Kernels<F, U8, U32, F64>, d: DenseStep, grad: DenseGradBuffers<F>, rowSq: F64,
-  ws: Workspace<F>, B: number, o0: number, o1: number, gradScale: number,
-): void {
-  if (d.g && k.convWeightGrad) return k.convWeightGrad(grad, rowSq, ws.dacts[d.layer + 1]!, ws.acts[d.layer]!, B, d.g, d.OC, o0, o1, gradScale);
-  const inp = d.col < 0 ? ws.acts[d.layer]! : ws.cols![d.col]!;
-  k.denseWeightGrad(grad, rowSq, ws.dacts[d.layer + 1]!, inp, B * d.positions, d.C, d.OC, o0, o1, gradScale);
-}
+/** Where a layer's weight gradient goes: one SGD step on θ (the fused kernel), or the gradient region as it is (the other optimizers step afterwards). */
+export type GradTarget<F> = { sgd: SgdHyper; params: DenseParamBuffers<F> } | { gradScale: number; grad: DenseGradBuffers<F> };
 
-export function weightGradSgd<F, U8, U32, F64>(
-  k: Kernels<F, U8, U32, F64>, d: DenseStep, buffers: DenseParamBuffers<F>, rowSq: F64,
-  ws: Workspace<F>, B: number, o0: number, o1: number, hyper: SgdHyper,
+/**
+ * One layer's parameter rows [o0, o1): the weight gradient over all B rows (from its input,
+ * acts[i], or a conv's im2col matrix where the kernel set convolves through im2col, and
+ * dacts[i+1]), fused with SGD or stored as it is.
+ */
+export function weightGrad<F, U8, U32, F64>(
+  k: Kernels<F, U8, U32, F64>, d: DenseStep, target: GradTarget<F>, rowSq: F64,
+  ws: Workspace<F>, B: number, o0: number, o1: number,
 ): void {
-  if (d.g && k.convWeightGradSgd) return k.convWeightGradSgd(buffers, rowSq, ws.dacts[d.layer + 1]!, ws.acts[d.layer]!, B, d.g, d.OC, o0, o1, hyper);
+  const dout = ws.dacts[d.layer + 1]!;
+  if (d.g && "sgd" in target && k.convWeightGradSgd) return k.convWeightGradSgd(target.params, rowSq, dout, ws.acts[d.layer]!, B, d.g, d.OC, o0, o1, target.sgd);
+  if (d.g && "grad" in target && k.convWeightGrad) return k.convWeightGrad(target.grad, rowSq, dout, ws.acts[d.layer]!, B, d.g, d.OC, o0, o1, target.gradScale);
   const inp = d.col < 0 ? ws.acts[d.layer]! : ws.cols![d.col]!;
-  k.denseWeightGradSgd(buffers, rowSq, ws.dacts[d.layer + 1]!, inp, B * d.positions, d.C, d.OC, o0, o1, hyper);
+  if ("sgd" in target) k.denseWeightGradSgd(target.params, rowSq, dout, inp, B * d.positions, d.C, d.OC, o0, o1, target.sgd);
+  else k.denseWeightGrad(target.grad, rowSq, dout, inp, B * d.positions, d.C, d.OC, o0, o1, target.gradScale);
 }

@@ -7,7 +7,7 @@ import { PLAIN_SCALING, type InputNorm } from "../../src/data/normalize.js";
 import { writeEpochOrder } from "../../src/data/order.js";
 import { tsKernels } from "../../src/kernels/ts/index.js";
 import { argmaxRows } from "../../src/kernels/ts/softmax-ce.js";
-import { backwardRows, denseSteps, forward, weightGradSgd, type Workspace } from "../../src/model/graph.js";
+import { backwardRows, denseSteps, forward, weightGrad, type Workspace } from "../../src/model/graph.js";
 import { viewsOf } from "../../src/model/views.js";
 import { initParams } from "../../src/model/init.js";
 import { activationWidths, paramLayout, type ModelSpec } from "../../src/model/spec.js";
@@ -78,7 +78,7 @@ export function trainReference(data: Dataset, o: ReferenceOptions): ReferenceRes
           weight: paramViews[d.weight]!, bias: paramViews[d.bias]!, weightVelocity: velocityViews[d.weight]!, biasVelocity: velocityViews[d.bias]!,
           weightOut: nextViews[d.weight]!, biasOut: nextViews[d.bias]!, weightVelocityOut: nextVelocityViews[d.weight]!, biasVelocityOut: nextVelocityViews[d.bias]!,
         };
-        weightGradSgd(k, d, buffers, rowSq, ws, B, 0, d.OC, hyper);
+        weightGrad(k, d, { sgd: hyper, params: buffers }, rowSq, ws, B, 0, d.OC);
       }
       params.set(next);
       velocity.set(nextVelocity);

@@ -2,7 +2,7 @@
 // against central finite differences of the float64 reference forward. The gradient is read
 // from the fused PARAMS kernel's momentum output: with momentum 0 and no weight decay, v' = g.
 import { tsKernels } from "../../src/kernels/ts/index.js";
-import { backwardRows, denseSteps, forward, weightGradSgd, type ParamViews, type TrainContext, type Workspace } from "../../src/model/graph.js";
+import { backwardRows, denseSteps, forward, weightGrad, type ParamViews, type TrainContext, type Workspace } from "../../src/model/graph.js";
 import { initParams } from "../../src/model/init.js";
 import { activationWidths, colWidths, paramLayout, type ModelSpec } from "../../src/model/spec.js";
 import { viewsOf } from "../../src/model/views.js";
@@ -58,7 +58,7 @@ export function modelGradientCheck(s: SetUnderTest, spec: ModelSpec, B: number, 
       weight: pv[d.weight], bias: pv[d.bias], weightVelocity: zeros[d.weight], biasVelocity: zeros[d.bias],
       weightOut: out[d.weight], biasOut: out[d.bias], weightVelocityOut: gv[d.weight], biasVelocityOut: gv[d.bias],
     };
-    weightGradSgd(s.k, d, buffers, rowSq, ws, B, 0, d.OC, hyper);
+    weightGrad(s.k, d, { sgd: hyper, params: buffers }, rowSq, ws, B, 0, d.OC);
   }
   const analytic = new Float64Array(nParams);
   for (const e of entries) analytic.set(grads[e.key]!, e.offset);

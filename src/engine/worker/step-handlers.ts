@@ -16,7 +16,7 @@ import { bindParams, f32View, i32View, u8View, type Binder } from "../../arena/a
 import { rowsOf, tensorOf, type Region } from "../../arena/layout.js";
 import type { DenseGradBuffers, DenseParamBuffers, Kernels, OptimStepHyper } from "../../kernels/kernels.js";
 import { argmaxRows } from "../../kernels/ts/softmax-ce.js";
-import { backwardRows, denseSteps, forward, weightGrad, weightGradSgd, type DenseStep, type ParamViews, type Workspace } from "../../model/graph.js";
+import { backwardRows, denseSteps, forward, weightGrad, type DenseStep, type ParamViews, type Workspace } from "../../model/graph.js";
 import { optimStepHyper, slotPositions } from "../../optim/optimizers.js";
 import { learningRateAt } from "../../optim/schedule.js";
 import { FaultInjector } from "../shared/faults.js";
@@ -132,8 +132,8 @@ export function makeStepHandlers<F, U8, U32, F64>(
       const sgd = { gradScale, lr, momentum: optim.momentum ?? 0, nesterov: optim.nesterov ?? false, weightDecay: optim.weightDecay };
       const optimHyper = fused ? null : optimStepHyper(optim, lr, step + 1);
       const run = (seg: ParamSegment, o0: number, o1: number) => {
-        if (layerBuffers) return weightGradSgd(k, seg.dense, layerBuffers[p]![seg.dense.index]!, rowSqOf(seg), wholeBatch, nRows, o0, o1, sgd);
-        weightGrad(k, seg.dense, layerGrads![seg.dense.index]!, rowSqOf(seg), wholeBatch, nRows, o0, o1, gradScale);
+        const target = layerBuffers ? { sgd, params: layerBuffers[p]![seg.dense.index]! } : { gradScale, grad: layerGrads![seg.dense.index]! };
+        weightGrad(k, seg.dense, target, rowSqOf(seg), wholeBatch, nRows, o0, o1);
         if (!optimHyper) return;
         const [w, b] = [entryOf(seg.dense, "weight"), entryOf(seg.dense, "bias")];
         updateRange(p, optimHyper, w.offset + o0 * seg.dense.C, w.offset + o1 * seg.dense.C);
