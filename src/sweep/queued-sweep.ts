@@ -90,7 +90,10 @@ export async function runQueuedSweep(sweep: LoadedSweep, o: QueuedSweepOptions):
           shown.set(run.index, line);
           o.say(line);
         }
-        const outcome = state === "completed" ? await collect(run, job, sweepId) : state === "failed" ? failedOutcome(run, trialDir(run), job.failedReason || "failed") : null;
+        // The job was read before its state: one that finished in between is read again, so its
+        // return value and failedReason are there.
+        const final = state === "completed" || state === "failed" ? ((await queue.getJob(trialJobId(sweepId, run.index))) ?? job) : job;
+        const outcome = state === "completed" ? await collect(run, final, sweepId) : state === "failed" ? failedOutcome(run, trialDir(run), final.failedReason || "failed") : null;
         if (!outcome) continue;
         if (outcome.status === "failed") writeOutcome(outcome);
         outcomes.set(run.index, outcome);
