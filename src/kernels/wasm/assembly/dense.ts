@@ -150,8 +150,10 @@ export function denseWeightGrad(weightGrad: usize, biasGrad: usize, rowSq: usize
   weightGradUpdate(weightGrad, biasGrad, weightGrad, biasGrad, weightGrad, biasGrad, weightGrad, biasGrad, rowSq, dout, inp, B, C, OC, o0, o1, gradScale, 0, 0, false, 0, true);
 }
 
-/** Both of the above: the gradient sums, then per element SGD, or the gradient stored (gradOnly). */
-function weightGradUpdate(
+/** Both of the above: the gradient sums, then per element SGD, or the gradient stored (gradOnly).
+ * Inlined into each export, so gradOnly is a constant there and its branch leaves the hot loop. */
+// @ts-ignore: decorator
+@inline function weightGradUpdate(
   weight: usize, bias: usize, weightVelocity: usize, biasVelocity: usize,
   weightOut: usize, biasOut: usize, weightVelocityOut: usize, biasVelocityOut: usize,
   rowSq: usize, dout: usize, inp: usize, B: i32, C: i32, OC: i32, o0: i32, o1: i32,
