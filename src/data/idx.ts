@@ -2,7 +2,7 @@
 //   bytes 0-1: 0x0000, byte 2: dtype (0x08 = u8), byte 3: number of dims
 //   then one u32 per dim, then prod(dims) bytes of data.
 // MNIST uses magic 0x00000801 (labels, dims [N]) and 0x00000803 (images, dims [N, rows, cols]).
-import { gunzip as gunzipCb, gunzipSync } from "node:zlib";
+import { constants as zlibConstants, gunzip as gunzipCb, gunzipSync } from "node:zlib";
 import { promisify } from "node:util";
 import { readFile } from "node:fs/promises";
 import { DataError } from "./errors.js";
@@ -21,16 +21,50 @@ export interface IdxFile {
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
 
-/** Decompresses if the bytes start with the gzip magic (independent of the file name). */
-export function maybeGunzip(bytes: Uint8Array, file: string): Uint8Array {
-  if (isGzip(bytes)) {
-    try {
-      return gunzipSync(bytes);
-    } catch (err) {
-      throw new DataError(file, `corrupt gzip stream (${(err as Error).message})`);
-    }
+/** An IDX file larger than this cannot be a dataset here: the arena is a 4 GiB WebAssembly memory. */
+export const MAX_IDX_BYTES = 2 ** 32;
+/** Compressed bytes read for the header: at most about 1,000× that when decompressed. */
+const HEADER_PREFIX_BYTES = 4096;
+
+/**
+ * The size an IDX file declares in its header (4 + 4 · dims + Π dims bytes), read from the first
+ * decompressed bytes of a gzip file, so that the whole file is decompressed with its output
+ * bounded by that size: a few MB of gzip cannot expand to many GB.
+ */
+function declaredGzipSize(raw: Uint8Array, file: string): number {
+  let head: Uint8Array;
+  try {
+    head = gunzipSync(raw.subarray(0, HEADER_PREFIX_BYTES), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+  } catch (err) {
+    throw new DataError(file, `corrupt gzip stream (${(err as Error).message})`);
   }
-  return bytes;
+  if (head.length < 4) throw new DataError(file, `decompresses to ${head.length} bytes, too short for an IDX header`);
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  const nDims = view.getUint32(0, false) & 0xff;
+  if (head.length < 4 + 4 * nDims) throw new DataError(file, `decompresses to ${head.length} bytes, too short for a ${nDims}-dim IDX header`);
+  let size = 1;
+  for (let d = 0; d < nDims; d++) size *= view.getUint32(4 + 4 * d, false);
+  size += 4 + 4 * nDims;
+  if (size > MAX_IDX_BYTES) throw new DataError(file, `header declares ${size} bytes, more than the ${MAX_IDX_BYTES} an arena can hold`);
+  return size;
+}
+
+/** The gunzip error as one line: output past the declared size, or a corrupt stream. */
+function gunzipError(err: unknown, file: string, declared: number): DataError {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === "ERR_BUFFER_TOO_LARGE" || e instanceof RangeError) return new DataError(file, `decompresses to more than the ${declared} bytes its IDX header declares`);
+  return new DataError(file, `corrupt gzip stream (${e.message})`);
+}
+
+/** Decompresses if the bytes start with the gzip magic (independent of the file name), to at most the size the IDX header declares (+1, so a longer file is reported as such). */
+export function maybeGunzip(bytes: Uint8Array, file: string): Uint8Array {
+  if (!isGzip(bytes)) return bytes;
+  const declared = declaredGzipSize(bytes, file);
+  try {
+    return gunzipSync(bytes, { maxOutputLength: declared + 1 });
+  } catch (err) {
+    throw gunzipError(err, file, declared);
+  }
 }
 
 /** Parses and validates one IDX file's bytes. `expect` says which kind the caller needs. */
@@ -71,10 +105,11 @@ export async function readIdx(file: string, expect: "labels" | "images"): Promis
     throw new DataError(file, code === "ENOENT" ? "file not found" : `cannot read (${code ?? (err as Error).message})`);
   }
   if (isGzip(raw)) {
+    const declared = declaredGzipSize(raw, file);
     try {
-      raw = await gunzip(raw); // async: runs on libuv's pool, so parallel loads really overlap
+      raw = await gunzip(raw, { maxOutputLength: declared + 1 }); // async: on libuv's pool, so parallel loads overlap
     } catch (err) {
-      throw new DataError(file, `corrupt gzip stream (${(err as Error).message})`);
+      throw gunzipError(err, file, declared);
     }
   }
   return parseIdx(raw, file, expect);

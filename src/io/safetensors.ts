@@ -22,7 +22,10 @@ export class SafetensorsError extends Error {
   }
 }
 
-const MAX_HEADER_BYTES = 100 * 1024 * 1024;
+/** Caps that keep a small hostile file from costing much: a dptrain checkpoint's header is a few
+ * KB and holds up to a few hundred tensors; its metadata holds a config of a few KB. */
+export const MAX_HEADER_BYTES = 16 * 1024 * 1024;
+export const MAX_TENSORS = 65_536;
 
 export function encodeSafetensors(tensors: [string, Tensor][], metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, unknown> = {};
@@ -55,9 +58,8 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsF
   };
   if (bytes.length < 8) fail(`not a safetensors file: ${bytes.length} bytes, too short for the 8-byte header length`);
   const n = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(0, true);
-  if (n === 0n || n > BigInt(Math.min(MAX_HEADER_BYTES, bytes.length - 8))) {
-    fail(`not a safetensors file: header length ${n} does not fit in the file (${bytes.length} bytes)`);
-  }
+  if (n === 0n || n > BigInt(bytes.length - 8)) fail(`not a safetensors file: header length ${n} does not fit in the file (${bytes.length} bytes)`);
+  if (n > BigInt(MAX_HEADER_BYTES)) fail(`the header is ${n} bytes, over the ${MAX_HEADER_BYTES}-byte limit`);
   const headerLen = Number(n);
   let header: unknown;
   try {
@@ -69,9 +71,13 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsF
   const dataStart = 8 + headerLen;
   const dataBytes = bytes.length - dataStart;
   const entries = Object.entries(header as Record<string, unknown>);
+  const nTensors = entries.length - ("__metadata__" in (header as object) ? 1 : 0);
+  if (nTensors > MAX_TENSORS) fail(`the header lists ${nTensors} tensors, more than the ${MAX_TENSORS} a file may hold`);
+  // Everything is checked before anything is allocated: each entry's dtype, shape and span, then
+  // that the spans tile the data exactly (no overlap, no hole). Only then are tensors copied, so
+  // a file that lies costs at most its own size.
   let metadata: Record<string, string> = {};
-  const spans: [number, number, string][] = [];
-  const tensors = new Map<string, Tensor>();
+  const spans: { begin: number; end: number; name: string; shape: number[] }[] = [];
   for (const [name, value] of entries) {
     if (name === "__metadata__") {
       if (typeof value !== "object" || value === null || Array.isArray(value) || Object.values(value).some((v) => typeof v !== "string")) {
@@ -84,7 +90,7 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsF
     if (typeof info !== "object" || info === null) fail(`${name}: expected a tensor description, found ${JSON.stringify(value)}`);
     if (info.dtype !== "F32") fail(`${name}: dtype ${JSON.stringify(info.dtype)} is not supported: expected "F32"`);
     const shape = info.shape;
-    if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) fail(`${name}: shape must be a list of non-negative integers, found ${JSON.stringify(shape)}`);
+    if (!Array.isArray(shape) || shape.length > 8 || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) fail(`${name}: shape must be a list of up to 8 non-negative integers, found ${JSON.stringify(shape)}`);
     const offsets = info.data_offsets;
     if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((d) => !Number.isSafeInteger(d) || d < 0)) {
       fail(`${name}: data_offsets must be [begin, end], found ${JSON.stringify(offsets)}`);
@@ -93,18 +99,21 @@ export function decodeSafetensors(bytes: Uint8Array, file: string): SafetensorsF
     const count = (shape as number[]).reduce((a, b) => a * b, 1);
     if (end < begin || end > dataBytes) fail(`${name}: data_offsets [${begin}, ${end}] lie outside the ${dataBytes} data bytes`);
     if (end - begin !== count * 4) fail(`${name}: data_offsets span ${end - begin} bytes but shape [${shape}] of F32 needs ${count * 4}`);
-    spans.push([begin, end, name]);
-    // Copy out: the file's tensor bytes are not 4-byte aligned in general.
-    const data = new Float32Array(count);
-    new Uint8Array(data.buffer).set(bytes.subarray(dataStart + begin, dataStart + end));
-    tensors.set(name, { shape: shape as number[], data });
+    spans.push({ begin, end, name, shape: shape as number[] });
   }
-  spans.sort((a, b) => a[0] - b[0]);
+  const ordered = [...spans].sort((a, b) => a.begin - b.begin);
   let cursor = 0;
-  for (const [begin, end, name] of spans) {
+  for (const { begin, end, name } of ordered) {
     if (begin !== cursor) fail(begin < cursor ? `${name}: data overlaps another tensor at byte ${begin}` : `${name}: hole in the data before byte ${begin}`);
     cursor = end;
   }
   if (cursor !== dataBytes) fail(`the tensors cover ${cursor} data bytes but the file has ${dataBytes}`);
+  const tensors = new Map<string, Tensor>();
+  for (const { begin, end, name, shape } of spans) {
+    // Copy out: the file's tensor bytes are not 4-byte aligned in general.
+    const data = new Float32Array((end - begin) / 4);
+    new Uint8Array(data.buffer).set(bytes.subarray(dataStart + begin, dataStart + end));
+    tensors.set(name, { shape, data });
+  }
   return { tensors, metadata };
 }

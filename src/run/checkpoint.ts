@@ -25,6 +25,10 @@ export const CHECKPOINT_FORMAT = "dptrain-checkpoint";
 /** 1: the slot engine (per-micro-shard gradient slots, engine.shards); 2: owner-computes. */
 export const CHECKPOINT_VERSION = "2";
 
+/** Bounds on a model file's description (a 4096×4096 input; a 65536-way output, the linear layer's own cap). */
+const MAX_INPUTS = 4096 * 4096;
+const MAX_CLASSES = 65_536;
+
 export class CheckpointError extends Error {
   constructor(message: string) {
     super(message);
@@ -97,14 +101,16 @@ export function readSafetensors(path: string): SafetensorsFile {
 /** Gathers the tensors named like the model's params (with prefix) into one flat buffer; without a prefix, optimizer-state tensors are skipped. */
 function flatFrom(file: SafetensorsFile, spec: ModelSpec, path: string, prefix = ""): Float32Array {
   const { entries, nParams } = paramLayout(spec);
-  const flat = new Float32Array(nParams);
+  // Every tensor is checked before the buffer is allocated: a model description that names a
+  // huge model allocates nothing unless the file really holds its tensors.
   for (const e of entries) {
     const name = `${prefix}${e.name}`;
     const t = file.tensors.get(name);
     if (!t) throw new CheckpointError(`${path}: tensor ${name} is missing: expected shape [${e.shape}]`);
     if (t.shape.join(",") !== e.shape.join(",")) throw new CheckpointError(`${path}: tensor ${name}: expected shape [${e.shape}] for this model, found [${t.shape}]`);
-    flat.set(t.data, e.offset);
   }
+  const flat = new Float32Array(nParams);
+  for (const e of entries) flat.set(file.tensors.get(`${prefix}${e.name}`)!.data, e.offset);
   const expected = new Set(entries.map((e) => `${prefix}${e.name}`));
   for (const name of file.tensors.keys()) {
     const isState = STATE_NAMES.some((slot) => name.startsWith(`${slot}.`));
@@ -145,8 +151,8 @@ export function loadModelFile(path: string): LoadedModel {
   }
   const inputs = Number(file.metadata.inputs);
   const classes = Number(file.metadata.classes);
-  if (!Number.isInteger(inputs) || inputs < 1 || !Number.isInteger(classes) || classes < 1) {
-    throw new CheckpointError(`${path}: __metadata__.inputs/classes: expected positive integers, found ${file.metadata.inputs}/${file.metadata.classes}`);
+  if (!Number.isInteger(inputs) || inputs < 1 || inputs > MAX_INPUTS || !Number.isInteger(classes) || classes < 1 || classes > MAX_CLASSES) {
+    throw new CheckpointError(`${path}: __metadata__.inputs/classes: expected integers in 1..${MAX_INPUTS} and 1..${MAX_CLASSES}, found ${file.metadata.inputs}/${file.metadata.classes}`);
   }
   let inputShape = [1, 1, inputs];
   if (file.metadata.input_shape !== undefined) {
