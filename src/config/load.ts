@@ -140,7 +140,8 @@ function applySet(target: Plain, arg: string, origins: Origins): void {
   if (eq <= 0) throw new ConfigError(`${where}: expected key.path=value, found no "="`);
   const path = arg.slice(0, eq).trim();
   const raw = arg.slice(eq + 1);
-  if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/.test(path)) throw new ConfigError(`${where}: expected a dotted key path like train.lr, found ${JSON.stringify(path)}`);
+  // Keys, or indices into a list: model.layers.2.out
+  if (!/^[A-Za-z_][\w]*(\.([A-Za-z_][\w]*|\d+))*$/.test(path)) throw new ConfigError(`${where}: expected a dotted key path like train.lr or model.layers.2.out, found ${JSON.stringify(path)}`);
   let value: unknown;
   try {
     value = raw.trim() === "" ? "" : parseYamlValue(raw);
@@ -148,15 +149,31 @@ function applySet(target: Plain, arg: string, origins: Origins): void {
     value = raw; // not YAML: keep the text, the schema says whether a string is wanted
   }
   const keys = path.split(".");
-  let node = target;
-  keys.slice(0, -1).forEach((key, i) => {
-    if (!isPlainObject(node[key])) {
-      if (node[key] !== undefined) throw new ConfigError(`${where}: ${keys.slice(0, i + 1).join(".")}: expected a mapping to set a key in, found ${describeFound(node[key])}`);
-      node[key] = {};
+  let node: Plain | unknown[] = target;
+  keys.forEach((key, i) => {
+    const last = i === keys.length - 1;
+    const at = keys.slice(0, i).join(".");
+    if (Array.isArray(node)) {
+      // A list is indexed, never grown: the index must name an item it has.
+      const index = /^\d+$/.test(key) ? Number(key) : NaN;
+      if (!(index < node.length)) throw new ConfigError(`${where}: ${at}: expected an index below ${node.length} (the list has ${node.length} item${node.length === 1 ? "" : "s"}), found ${JSON.stringify(key)}`);
+      if (last) node[index] = value;
+      else node = descend(node, index, keys.slice(0, i + 1).join("."));
+      return;
     }
-    node = node[key] as Plain;
+    if (/^\d+$/.test(key)) throw new ConfigError(`${where}: ${at}: expected a list to index with ${key}, found a mapping`);
+    if (last) node[key] = value;
+    else node = descend(node, key, keys.slice(0, i + 1).join("."));
   });
-  node[keys[keys.length - 1]!] = value;
+  // The container at node[key], made a mapping where nothing is yet.
+  function descend(parent: Plain | unknown[], key: string | number, shown: string): Plain | unknown[] {
+    const child = (parent as Record<string | number, unknown>)[key];
+    if (Array.isArray(child) || isPlainObject(child)) return child;
+    if (child !== undefined) throw new ConfigError(`${where}: ${shown}: expected a mapping or list to set a key in, found ${describeFound(child)}`);
+    const made: Plain = {};
+    (parent as Record<string | number, unknown>)[key] = made;
+    return made;
+  }
   origins.keys.set(path, where);
   origins.values.set(path, where);
   // A --set replaces the whole value: forget locations of what it replaced below it.
