@@ -4,13 +4,15 @@
 // at once; the trials then come back through BullMQ's stalled-job check).
 import type { Command } from "commander";
 import { connectRedis } from "../queue/connect.js";
-import { parseQueueUrl } from "../queue/url.js";
+import { parseQueueUrl, QUEUE_ENV, queueUrlFrom } from "../queue/url.js";
+import { UsageError } from "../errors.js";
 import { startAgent } from "../sweep/agent.js";
 import { EXIT, reportError } from "./exit.js";
 import { intOption } from "./options.js";
 
 interface AgentFlags {
-  queue: string;
+  queue?: string;
+  queueFile?: string;
   concurrency: number;
   workers?: number;
   lockMs: number;
@@ -20,7 +22,8 @@ export function registerAgent(program: Command): void {
   program
     .command("agent")
     .description("take trials of queued sweeps (dptrain sweep --queue) and train them here, until stopped")
-    .requiredOption("--queue <url>", "the Redis the sweeps are queued on (redis://HOST:PORT[/DB])")
+    .option("--queue <url>", "the Redis the sweeps are queued on (redis://[:PASSWORD@]HOST:PORT[/DB]; default: --queue-file, else $DPTRAIN_QUEUE)")
+    .option("--queue-file <file>", "a file whose first line is the queue URL (keeps a password out of `ps`)")
     .option("--concurrency <k>", "trials side by side on this machine", intOption("--concurrency"), 1)
     .option("--workers <n>", "step workers per trial (default: the cores split between the trials)", intOption("--workers"))
     .option("--lock-ms <ms>", "a trial whose agent is silent this long goes back to the queue", intOption("--lock-ms", 1000), 30_000)
@@ -36,7 +39,9 @@ export function registerAgent(program: Command): void {
 
 async function agentCommand(flags: AgentFlags): Promise<number> {
   const say = (line: string) => void process.stdout.write(`${line}\n`);
-  const url = parseQueueUrl(flags.queue);
+  const given = queueUrlFrom(flags);
+  if (!given) throw new UsageError(`agent: expected the queue's URL: --queue URL, --queue-file FILE, or ${QUEUE_ENV} in the environment`);
+  const url = parseQueueUrl(given.value, given.from);
   const redis = await connectRedis(url, say, "dptrain-agent");
   const agent = startAgent({ redis, concurrency: flags.concurrency, lockMs: flags.lockMs, say, ...(flags.workers ? { workers: flags.workers } : {}) });
   await new Promise<void>((resolve) => {

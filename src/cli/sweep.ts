@@ -4,7 +4,8 @@
 import type { Command } from "commander";
 import { loadSweep, type LoadedSweep } from "../config/sweep.js";
 import { connectRedis } from "../queue/connect.js";
-import { parseQueueUrl } from "../queue/url.js";
+import { parseQueueUrl, QUEUE_ENV, queueUrlFrom } from "../queue/url.js";
+import { UsageError } from "../errors.js";
 import { writeSweepReport } from "../sweep/sweep-report.js";
 import { defaultRunDir } from "../run/run-dir.js";
 import { runLocalSweep } from "../sweep/local-sweep.js";
@@ -18,7 +19,8 @@ interface SweepFlags {
   config: string;
   parallel?: number;
   out?: string;
-  queue?: string;
+  queue?: string | boolean;
+  queueFile?: string;
   force: boolean;
 }
 
@@ -28,13 +30,15 @@ export function registerSweep(program: Command): void {
     .description("run a sweep of experiments (grid or random search) and summarise them")
     .requiredOption("-c, --config <file>", "sweep file (YAML: base, grid or space, parallel, metric, stop)")
     .option("--parallel <n>", "trials side by side on this machine (default: the sweep file's parallel)", intOption("--parallel"))
-    .option("--queue <url>", "put the trials in a Redis queue for `dptrain agent`s to run (redis://HOST:PORT[/DB])")
+    .option("--queue [url]", "put the trials in a Redis queue for `dptrain agent`s to run (redis://[:PASSWORD@]HOST:PORT[/DB]; without a URL: --queue-file, else $DPTRAIN_QUEUE)")
+    .option("--queue-file <file>", "queue the trials on the Redis whose URL is this file's first line (keeps a password out of `ps`)")
     .option("--out <dir>", "sweep directory (default: runs/<sweep name>/<yyyymmdd-hhmmss>; with --queue runs/<sweep name>/<sweep hash>)")
     .option("--force", "overwrite run directories that already hold runs", false)
     .action(async (flags: SweepFlags, cmd: Command) => {
       const verbose = cmd.optsWithGlobals<{ verbose: boolean }>().verbose;
       try {
-        process.exitCode = flags.queue ? await queuedSweep(flags, flags.queue) : await localSweep(flags, verbose);
+        const queued = flags.queue !== undefined || flags.queueFile !== undefined;
+        process.exitCode = queued ? await queuedSweep(flags) : await localSweep(flags, verbose);
       } catch (err) {
         process.exitCode = reportError(err, verbose);
       }
@@ -61,9 +65,11 @@ async function localSweep(flags: SweepFlags, verbose: boolean): Promise<number> 
   return EXIT.ok;
 }
 
-async function queuedSweep(flags: SweepFlags, queueFlag: string): Promise<number> {
+async function queuedSweep(flags: SweepFlags): Promise<number> {
   if (flags.parallel) say("--parallel is ignored with --queue: each agent's --concurrency sets it");
-  const url = parseQueueUrl(queueFlag);
+  const given = queueUrlFrom(flags);
+  if (!given) throw new UsageError(`--queue: expected a URL, or one in --queue-file FILE or ${QUEUE_ENV}, found none`);
+  const url = parseQueueUrl(given.value, given.from);
   const sweep = loadSweep(flags.config);
   const redis = await connectRedis(url, say, "dptrain-sweep");
   const stop = new AbortController();

@@ -1,6 +1,44 @@
 // --queue redis://[USER:PASSWORD@]HOST:PORT[/DB] (rediss:// for TLS): parsed and checked before
-// anything connects, so a typo is one line naming the flag, not a stack trace.
+// anything connects, so a typo is one line naming the flag, not a stack trace. A password is
+// never printed, in errors included; it can come from DPTRAIN_QUEUE or a --queue-file rather
+// than the command line, where `ps` would show it.
+import { readFileSync } from "node:fs";
 import { UsageError } from "../errors.js";
+
+/** The environment variable that may hold the queue's URL. */
+export const QUEUE_ENV = "DPTRAIN_QUEUE";
+
+/**
+ * The queue URL a command was given: --queue URL, else --queue-file FILE (its first line), else
+ * DPTRAIN_QUEUE; with where it came from, for errors. Null where none was given.
+ */
+export function queueUrlFrom(flags: { queue?: string | boolean | undefined; queueFile?: string | undefined }, env: NodeJS.ProcessEnv = process.env): { value: string; from: string } | null {
+  if (typeof flags.queue === "string") return { value: flags.queue, from: "--queue" };
+  if (flags.queueFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(flags.queueFile, "utf8");
+    } catch (err) {
+      throw new UsageError(`--queue-file ${flags.queueFile}: expected a readable file holding the queue URL, found ${(err as NodeJS.ErrnoException).code ?? "an error"}`);
+    }
+    const line = text.split("\n")[0]!.trim();
+    if (line === "") throw new UsageError(`--queue-file ${flags.queueFile}: expected the queue URL on its first line, found nothing`);
+    return { value: line, from: `--queue-file ${flags.queueFile}` };
+  }
+  const fromEnv = env[QUEUE_ENV];
+  return fromEnv ? { value: fromEnv.trim(), from: QUEUE_ENV } : null;
+}
+
+/** A URL as an error may show it: the password (anything between the user name's ':' and the '@') hidden. */
+export function redactUrl(value: string): string {
+  const at = value.lastIndexOf("@");
+  const scheme = value.indexOf("//");
+  const start = scheme >= 0 ? scheme + 2 : 0;
+  if (at < start) return value;
+  const colon = value.indexOf(":", start);
+  const user = colon >= 0 && colon < at ? value.slice(start, colon) : "";
+  return `${value.slice(0, start)}${user}${colon >= 0 && colon < at ? ":" : ""}***${value.slice(at)}`;
+}
 
 export interface QueueUrl {
   host: string;
@@ -14,7 +52,7 @@ export interface QueueUrl {
 }
 
 export function parseQueueUrl(value: string, flag = "--queue"): QueueUrl {
-  const bad = (why: string) => new UsageError(`${flag}: expected redis://HOST:PORT[/DB] (or rediss:// for TLS), found ${JSON.stringify(value)}: ${why}`);
+  const bad = (why: string) => new UsageError(`${flag}: expected redis://HOST:PORT[/DB] (or rediss:// for TLS), found ${JSON.stringify(redactUrl(value))}: ${why}`);
   let url: URL;
   try {
     url = new URL(value);
