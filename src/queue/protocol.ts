@@ -43,6 +43,8 @@ export interface TrialReturn {
   status: "finished" | "stopped";
   agent: string;
   reason: string | null;
+  /** why the agent that finished it started again from step 0 (a stored checkpoint it could not use), if it did */
+  restarted?: string;
 }
 
 export const trialJobId = (sweepId: SweepId, index: number): string => `${sweepId}.${index}`;

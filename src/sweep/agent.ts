@@ -9,6 +9,10 @@ import { availableParallelism, hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { UnrecoverableError, WaitingError, Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
+import type { Config } from "../config/schema.js";
+import { decodeSafetensors } from "../io/safetensors.js";
+import { checkResumable } from "../run/checkpoint.js";
+import { resolvedConfig } from "../run/engine-options.js";
 import { RUN_FILES } from "../run/run-dir.js";
 import { readMetrics } from "../report/metrics-log.js";
 import { KEY_PREFIX, QUEUE_NAME, type TrialJobData, type TrialProgress, type TrialReturn } from "../queue/protocol.js";
@@ -55,13 +59,20 @@ export function startAgent(o: AgentOptions): Agent {
     const runDir = join(workDir, d.label);
     mkdirSync(runDir);
     try {
-      const saved = await loadState(o.redis, d.sweepId, d.index);
+      const { dir: _dir, ...output } = d.config.output;
+      const config = { ...d.config, engine: { ...d.config.engine, workers }, output: { ...output, checkpointEvery: 1 } };
+      let saved = await loadState(o.redis, d.sweepId, d.index);
+      // A checkpoint this agent cannot continue (another kernel set or ISA wrote it, or it is
+      // corrupt): runs are deterministic, so starting again from step 0 here is always right.
+      const restarted = saved ? unusableState(saved, config) : null;
+      if (restarted) {
+        o.say(`restart ${tag} from step 0: ${restarted}`);
+        saved = null;
+      }
       if (saved) {
         writeFileSync(join(runDir, RUN_FILES.checkpoint), saved.checkpoint);
         writeFileSync(join(runDir, RUN_FILES.metrics), saved.metrics);
       }
-      const { dir: _dir, ...output } = d.config.output;
-      const config = { ...d.config, engine: { ...d.config.engine, workers }, output: { ...output, checkpointEvery: 1 } };
       const judge = stopJudge(d.stop, d.stopMetric, () => finishedCurves(o.redis, d.sweepId), saved ? curveOf(readMetrics(join(runDir, RUN_FILES.metrics)), d.stopMetric) : []);
       const progress = (epoch: number, epochs: number, value: number | null, resumedAtStep?: number) =>
         job.updateProgress({ agent: name, epoch, epochs, stopMetric: d.stopMetric, value, ...(resumedAtStep === undefined ? {} : { resumedAtStep }) } satisfies TrialProgress);
@@ -95,7 +106,7 @@ export function startAgent(o: AgentOptions): Agent {
         o.say(`handed back ${tag} at step ${summary.step}`);
         throw new WaitingError();
       }
-      const returned: TrialReturn = { status: judged ? "stopped" : "finished", agent: name, reason: judged ? judge.reason : null };
+      const returned: TrialReturn = { status: judged ? "stopped" : "finished", agent: name, reason: judged ? judge.reason : null, ...(restarted ? { restarted } : {}) };
       const files = {
         model: readFileSync(join(runDir, RUN_FILES.model)),
         metrics: readFileSync(join(runDir, RUN_FILES.metrics), "utf8"),
@@ -131,4 +142,26 @@ export function startAgent(o: AgentOptions): Agent {
       await closing;
     },
   };
+}
+
+/**
+ * Why this agent cannot continue from a stored state, or null where it can: the checkpoint must
+ * decode, be one this engine resumes, and have been written by the kernel set and instruction
+ * set this machine runs for the trial's config (they round differently); its metrics must parse.
+ */
+function unusableState(saved: { checkpoint: Uint8Array; metrics: string }, config: Config): string | null {
+  try {
+    const file = decodeSafetensors(saved.checkpoint, "the stored checkpoint");
+    checkResumable("the stored checkpoint", file);
+    const here = resolvedConfig(config).config.engine;
+    const [kernels, isa] = [file.metadata.kernels, file.metadata.isa];
+    if (kernels !== here.kernels || isa !== here.isa) {
+      const label = (k: string | undefined, i: string | undefined) => (k === "native" ? `native (${i})` : `${k}`);
+      return `its checkpoint was written by ${label(kernels, isa)} kernels and this agent runs ${label(here.kernels, here.isa)}`;
+    }
+    for (const line of saved.metrics.split("\n")) if (line.trim() !== "") JSON.parse(line);
+    return null;
+  } catch (err) {
+    return `its checkpoint cannot be used (${(err as Error).message.split("\n")[0]})`;
+  }
 }

@@ -3,6 +3,7 @@
 // trial directory means "this trial is over and collected": a re-run of the sweep skips it.
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
 import type { SweepRun } from "../config/sweep.js";
 import type { SweepValue } from "../config/sweep-space.js";
 import { writeFileAtomic } from "../io/atomic.js";
@@ -29,10 +30,14 @@ export interface TrialOutcome {
   reason: string | null;
   /** the agent that finished it (queued sweeps) */
   agent?: string;
+  /** the kernel set that trained it: "native (avx512)", "wasm", … (from its config.yaml) */
+  kernels?: string;
+  /** why it was started again from step 0 (a stored checkpoint its agent could not use) */
+  restarted?: string;
 }
 
 /** The outcome of a trial whose run directory holds its metrics.jsonl (test figures from the last epoch that has them). */
-export function outcomeFromRunDir(run: SweepRun, runDir: string, { status, reason, agent }: { status: TrialStatus; reason: string | null; agent?: string | undefined }): TrialOutcome {
+export function outcomeFromRunDir(run: SweepRun, runDir: string, { status, reason, agent, restarted }: { status: TrialStatus; reason: string | null; agent?: string | undefined; restarted?: string | undefined }): TrialOutcome {
   const history = readMetrics(join(runDir, "metrics.jsonl"));
   const evaluated = history.filter((m) => m.test_acc !== null);
   const last = evaluated[evaluated.length - 1];
@@ -42,8 +47,19 @@ export function outcomeFromRunDir(run: SweepRun, runDir: string, { status, reaso
     index: run.index, label: run.label, values: run.values, status, runDir,
     test_acc: last?.test_acc ?? null, test_loss: last?.test_loss ?? null, epochs: history.filter((m) => !("partial" in m)).length,
     seconds: history.length > 0 ? seconds : null, samples_per_s: seconds > 0 ? rows / seconds : null,
-    reason, ...(agent ? { agent } : {}),
+    reason, ...(agent ? { agent } : {}), ...kernelsOf(runDir), ...(restarted ? { restarted } : {}),
   };
+}
+
+/** The kernel set a run's config.yaml records (resolved when the run started), as a label. */
+function kernelsOf(runDir: string): { kernels?: string } {
+  try {
+    const engine = (parseYaml(readFileSync(join(runDir, "config.yaml"), "utf8")) as { engine?: { kernels?: unknown; isa?: unknown } } | null)?.engine;
+    if (typeof engine?.kernels !== "string") return {};
+    return { kernels: engine.kernels === "native" && typeof engine.isa === "string" && engine.isa !== "auto" ? `native (${engine.isa})` : engine.kernels };
+  } catch {
+    return {};
+  }
 }
 
 export function failedOutcome(run: SweepRun, runDir: string, reason: string, agent?: string): TrialOutcome {

@@ -66,7 +66,7 @@ export async function writeSweepReport(dir: string, sweep: LoadedSweep, outcomes
   if (keys.length > 0) writeFileAtomic(join(dir, SWEEP_REPORT_FILES.keys), await renderSvg(metricByKeySpec(sorted, keys, metric, `${sweep.name}: ${metric} against each swept key`)));
   const link = (o: TrialOutcome) => escapeHtml(relative(dir, o.runDir) || ".");
   const agents = sorted.some((o) => o.agent);
-  const rows = sorted.map((o) => `<tr${o === best ? ' class="best"' : ""}><td class="l n"><a href="${link(o)}/">${escapeHtml(o.label)}</a></td>${keys.map((k) => `<td>${escapeHtml(shortValue(o.values[k]))}</td>`).join("")}<td class="l">${o.status}</td><td>${formatMetric(o.test_acc, "test_acc")}</td><td>${formatMetric(o.test_loss, "test_loss")}</td><td>${o.epochs}</td><td>${o.seconds === null ? "–" : o.seconds.toFixed(1)}</td>${agents ? `<td class="l n">${escapeHtml(o.agent ?? "")}</td>` : ""}<td class="l r">${escapeHtml(o.reason ?? "")}</td></tr>`).join("\n");
+  const rows = sorted.map((o) => `<tr${o === best ? ' class="best"' : ""}><td class="l n"><a href="${link(o)}/">${escapeHtml(o.label)}</a></td>${keys.map((k) => `<td>${escapeHtml(shortValue(o.values[k]))}</td>`).join("")}<td class="l">${o.status}</td><td>${formatMetric(o.test_acc, "test_acc")}</td><td>${formatMetric(o.test_loss, "test_loss")}</td><td>${o.epochs}</td><td>${o.seconds === null ? "–" : o.seconds.toFixed(1)}</td>${agents ? `<td class="l n">${escapeHtml(o.agent ?? "")}</td><td class="l n">${escapeHtml(o.kernels ?? "")}</td>` : ""}<td class="l r">${escapeHtml(o.reason ?? "")}</td></tr>`).join("\n");
   const counts = STATUS_ORDER.map((s) => `${sorted.filter((o) => o.status === s).length} ${s}`).join(", ");
   const bestText = best
     ? `Best trial: <b><a href="${link(best)}/">${escapeHtml(best.label)}</a></b>, ${metric} <b>${formatMetric(scoreOf(best, metric), metric)}</b> (<a href="${link(best)}/model.safetensors">model.safetensors</a>)`
@@ -83,7 +83,7 @@ export async function writeSweepReport(dir: string, sweep: LoadedSweep, outcomes
 <h2>Test accuracy per epoch</h2><img src="${SWEEP_REPORT_FILES.curves}" alt="test accuracy curves of every trial">
 ${keys.length > 0 ? `<h2>${metric} against each swept key</h2><img src="${SWEEP_REPORT_FILES.keys}" alt="${metric} against each swept key">` : ""}
 <h2>Trials</h2>
-<table><tr><th class="l">trial</th>${keys.map((k) => `<th>${escapeHtml(k)}</th>`).join("")}<th class="l">status</th><th>test acc</th><th>test loss</th><th>epochs</th><th>seconds</th>${agents ? '<th class="l">agent</th>' : ""}<th class="l">reason</th></tr>
+<table><tr><th class="l">trial</th>${keys.map((k) => `<th>${escapeHtml(k)}</th>`).join("")}<th class="l">status</th><th>test acc</th><th>test loss</th><th>epochs</th><th>seconds</th>${agents ? '<th class="l">agent</th><th class="l">kernels</th>' : ""}<th class="l">reason</th></tr>
 ${rows}
 </table>
 <p>Files: <a href="summary.json">summary.json</a></p>

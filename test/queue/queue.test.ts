@@ -13,7 +13,9 @@ import { writeSweep } from "../fixtures/sweep-fixture.js";
 let redis: RedisServer;
 const tmp = () => mkdtempSync(join(tmpdir(), "dptrain-queue-"));
 const agent = (...extra: string[]) => startCli(["agent", "--queue", redis.url, "--lock-ms", "2000", "--workers", "1", ...extra]);
-const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as { runs: { label: string; status: string; reason: string | null; agent?: string }[]; best: string };
+const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as { runs: { label: string; status: string; reason: string | null; agent?: string; kernels?: string; restarted?: string }[]; best: string };
+/** An agent on a machine where the native kernels cannot load: it runs wasm. */
+const WASM_ONLY = { DPTRAIN_NATIVE_ADDON: "/nonexistent/dptrain_native.node" };
 const count = (text: string, pattern: RegExp) => text.match(new RegExp(pattern.source, "gm"))?.length ?? 0;
 
 async function stopAgents(...agents: CliProcess[]): Promise<void> {
@@ -59,6 +61,32 @@ describe("dptrain sweep --queue with dptrain agent", () => {
     expect(summary.runs.map((r) => r.status)).toEqual(["finished", "finished", "finished", "finished"]);
     expect(summary.best).toBe(summaryOf(join(dir, "local")).best);
     expect(readFileSync(join(dir, "queued", "report.html"), "utf8")).toContain("sweep-curves.svg");
+  }, 240_000);
+
+  it("a native agent's trial handed to a wasm-only agent starts again from step 0 there and finishes; the summary names each trial's kernel set", async () => {
+    const dir = tmp();
+    const sweep = writeSweep(dir, { name: "unlike", lrs: [0.1, 0.02] });
+    // What the wasm-only agent must reproduce: the same sweep, run locally on wasm.
+    const local = await runCli(["sweep", "-c", sweep, "--out", join(dir, "local")], { env: WASM_ONLY });
+    expect(local.code).toBe(0);
+    const a = agent();
+    const controller = startCli(["sweep", "-c", sweep, "--queue", redis.url, "--out", join(dir, "queued")]);
+    const [, label] = await a.waitFor(/^checkpoint unlike\/(\S+) step \d+$/m);
+    a.child.kill("SIGKILL");
+    await a.exited;
+    const w = startCli(["agent", "--queue", redis.url, "--lock-ms", "2000", "--workers", "1"], WASM_ONLY);
+    expect((await controller.exited).code).toBe(0);
+    await stopAgents(w);
+    const escaped = label!.replace(/[.=]/g, "\\$&");
+    expect(w.output()).toMatch(new RegExp(`^restart unlike/${escaped} from step 0: its checkpoint was written by native \\(avx(512|2)\\) kernels and this agent runs wasm$`, "m"));
+    const summary = summaryOf(join(dir, "queued"));
+    expect(summary.runs.map((r) => r.status)).toEqual(["finished", "finished"]);
+    expect(summary.runs.map((r) => r.kernels)).toEqual(["wasm", "wasm"]);
+    expect(summary.runs.find((r) => r.label === label)!.restarted).toMatch(/^its checkpoint was written by native/);
+    expect(JSON.parse(readFileSync(join(dir, "queued", label!, "trial.json"), "utf8")).restarted).toMatch(/^its checkpoint was written by native/);
+    for (const l of ["lr=0.1", "lr=0.02"]) {
+      expect(readFileSync(join(dir, "queued", l, "model.safetensors")).equals(readFileSync(join(dir, "local", l, "model.safetensors"))), l).toBe(true);
+    }
   }, 240_000);
 
   it("an agent stopped with SIGTERM hands its trial back at a checkpoint and exits 0; the next agent resumes it bitwise", async () => {
