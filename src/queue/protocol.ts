@@ -16,7 +16,11 @@ export const QUEUE_NAME = "trials";
 /** A sweep's identity: its name and a hash of its trials, so the same file is the same sweep. */
 export type SweepId = string;
 
+/** The version of TrialJobData: an agent refuses a job of another version in one line. */
+export const TRIAL_PROTOCOL = 1;
+
 export interface TrialJobData {
+  protocol: typeof TRIAL_PROTOCOL;
   sweepId: SweepId;
   sweepName: string;
   index: number;
@@ -26,6 +30,12 @@ export interface TrialJobData {
   config: Config;
   stop: StopRule | null;
   stopMetric: StopMetric;
+}
+
+/** A trial's label as a directory name: letters, digits and . = , _ - kept, anything else (a '/', '..') made '_', at most 120 characters. */
+export function safeDirName(label: string): string {
+  const name = label.replace(/[^\w.=,-]/g, "_").replace(/^\.+/, "_").slice(0, 120);
+  return name === "" ? "_" : name;
 }
 
 export interface TrialProgress {

@@ -15,7 +15,8 @@ import { checkResumable } from "../run/checkpoint.js";
 import { resolvedConfig } from "../run/engine-options.js";
 import { RUN_FILES } from "../run/run-dir.js";
 import { readMetrics } from "../report/metrics-log.js";
-import { KEY_PREFIX, QUEUE_NAME, type TrialJobData, type TrialProgress, type TrialReturn } from "../queue/protocol.js";
+import { KEY_PREFIX, QUEUE_NAME, safeDirName, TRIAL_PROTOCOL, type TrialJobData, type TrialProgress, type TrialReturn } from "../queue/protocol.js";
+import { parseConfigObject } from "../config/load.js";
 import { finishedCurves, loadState, saveResult, saveState, storedReturn } from "../queue/trial-store.js";
 import { metricOf } from "./median-stop.js";
 import { startTrial, type RunningTrial } from "./run-trial.js";
@@ -49,18 +50,27 @@ export function startAgent(o: AgentOptions): Agent {
 
   async function processTrial(job: Job<TrialJobData, TrialReturn>, token?: string): Promise<TrialReturn> {
     const d = job.data;
-    const tag = `${d.sweepName}/${d.label}`;
+    // Nothing from the payload is trusted: it is printed as JSON, checked against the protocol
+    // and the config schema, and never joined into a path.
+    const tag = `${JSON.stringify(String(d.sweepName)).slice(1, -1)}/${JSON.stringify(String(d.label)).slice(1, -1)}`;
+    if (d.protocol !== TRIAL_PROTOCOL || !Number.isInteger(d.index) || d.index < 0) {
+      const line = `job ${job.id}: expected a trial job of protocol ${TRIAL_PROTOCOL}, found protocol ${JSON.stringify(d.protocol ?? null)}, index ${JSON.stringify(d.index ?? null)} (queued by another dptrain version?)`;
+      o.say(`failed ${tag}: ${line}`);
+      throw new UnrecoverableError(line);
+    }
     const already = await storedReturn(o.redis, d.sweepId, d.index);
     if (already) {
       o.say(`already done ${tag} (by ${already.agent}; that agent lost the job's lock before completing it): not run again`);
       return already;
     }
     const workDir = mkdtempSync(join(tmpdir(), "dptrain-agent-"));
-    const runDir = join(workDir, d.label);
-    mkdirSync(runDir);
+    const runDir = join(workDir, `${d.index}-${safeDirName(String(d.label))}`);
     try {
-      const { dir: _dir, ...output } = d.config.output;
-      const config = { ...d.config, engine: { ...d.config.engine, workers }, output: { ...output, checkpointEvery: 1 } };
+      mkdirSync(runDir);
+      // The same schema a config file meets (extends: and unknown keys refused).
+      const checked = parseConfigObject(d.config, `job ${job.id} config`);
+      const { dir: _dir, ...output } = checked.output;
+      const config = { ...checked, engine: { ...checked.engine, workers }, output: { ...output, checkpointEvery: 1 } };
       let saved = await loadState(o.redis, d.sweepId, d.index);
       // A checkpoint this agent cannot continue (another kernel set or ISA wrote it, or it is
       // corrupt): runs are deterministic, so starting again from step 0 here is always right.

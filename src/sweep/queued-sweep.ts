@@ -12,8 +12,11 @@ import type { Redis } from "ioredis";
 import type { LoadedSweep, SweepRun } from "../config/sweep.js";
 import { UsageError } from "../errors.js";
 import { writeFileAtomic } from "../io/atomic.js";
-import { KEY_PREFIX, QUEUE_NAME, trialJobId, type TrialJobData, type TrialProgress, type TrialReturn } from "../queue/protocol.js";
-import { dropResult, loadResult } from "../queue/trial-store.js";
+import { KEY_PREFIX, QUEUE_NAME, TRIAL_PROTOCOL, trialJobId, type TrialJobData, type TrialProgress, type TrialReturn } from "../queue/protocol.js";
+import { dropResult, loadResult, type TrialFiles } from "../queue/trial-store.js";
+import { configToYaml, parseConfigObject } from "../config/load.js";
+import { decodeSafetensors } from "../io/safetensors.js";
+import { parse as parseYaml } from "yaml";
 import { RUN_FILES } from "../run/run-dir.js";
 import { failedOutcome, outcomeFromRunDir, readOutcome, writeOutcome, type TrialOutcome } from "./outcome.js";
 import { stopMetricOf } from "./stop-judge.js";
@@ -114,9 +117,18 @@ export async function runQueuedSweep(sweep: LoadedSweep, o: QueuedSweepOptions):
       await enqueue(queue, sweep, id, [run]);
       return null;
     }
+    // What came from Redis is checked before anything is written: a corrupt result is run again.
+    const checked = checkedResult(files);
+    if (typeof checked === "string") {
+      o.say(`  ${run.label}: its stored result is corrupt (${checked}); running it again`);
+      await dropResult(o.redis, id, run.index);
+      await job.remove();
+      await enqueue(queue, sweep, id, [run]);
+      return null;
+    }
     const runDir = trialDir(run);
     mkdirSync(runDir, { recursive: true });
-    writeFileSync(join(runDir, RUN_FILES.config), files.config);
+    writeFileSync(join(runDir, RUN_FILES.config), checked.configYaml);
     writeFileSync(join(runDir, RUN_FILES.metrics), files.metrics);
     writeFileAtomic(join(runDir, RUN_FILES.model), files.model);
     const ret = job.returnvalue;
@@ -127,12 +139,35 @@ export async function runQueuedSweep(sweep: LoadedSweep, o: QueuedSweepOptions):
   }
 }
 
+/**
+ * A stored result's files as they may be written: its config through the config schema (so no
+ * extends: or unknown key reaches a later eval) and written anew, every metrics line JSON, and a
+ * model file that decodes as one. A string says what is wrong.
+ */
+function checkedResult(files: TrialFiles): { configYaml: string } | string {
+  try {
+    const config = parseConfigObject(parseYaml(files.config), "config.yaml");
+    files.metrics.split("\n").forEach((line, i) => {
+      try {
+        if (line.trim() !== "") JSON.parse(line);
+      } catch {
+        throw new Error(`metrics.jsonl line ${i + 1} is not JSON`);
+      }
+    });
+    const model = decodeSafetensors(files.model, "model.safetensors");
+    if (model.metadata.format !== "dptrain-model") throw new Error(`model.safetensors: expected a dptrain model, found format ${JSON.stringify(model.metadata.format ?? null)}`);
+    return { configYaml: configToYaml(config) };
+  } catch (err) {
+    return (err as Error).message.split("\n")[0]!;
+  }
+}
+
 /** Adds the trials' jobs (atomically; a job id that exists already is left as it is). */
 async function enqueue(queue: Queue<TrialJobData, TrialReturn>, sweep: LoadedSweep, sweepId: string, runs: SweepRun[]): Promise<void> {
   if (runs.length === 0) return;
   await queue.addBulk(runs.map((run) => ({
     name: sweep.name,
-    data: { sweepId, sweepName: sweep.name, index: run.index, label: run.label, values: run.values, config: run.config, stop: sweep.spec.stop ?? null, stopMetric: stopMetricOf(sweep) },
+    data: { protocol: TRIAL_PROTOCOL, sweepId, sweepName: sweep.name, index: run.index, label: run.label, values: run.values, config: run.config, stop: sweep.spec.stop ?? null, stopMetric: stopMetricOf(sweep) },
     opts: { jobId: trialJobId(sweepId, run.index), attempts: ATTEMPTS, backoff: { type: "fixed", delay: 1000 }, removeOnComplete: false, removeOnFail: false },
   })));
 }
