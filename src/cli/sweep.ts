@@ -21,6 +21,7 @@ interface SweepFlags {
   out?: string;
   queue?: string | boolean;
   queueFile?: string;
+  retryFailed: boolean;
   force: boolean;
 }
 
@@ -33,11 +34,13 @@ export function registerSweep(program: Command): void {
     .option("--queue [url]", "put the trials in a Redis queue for `dptrain agent`s to run (redis://[:PASSWORD@]HOST:PORT[/DB]; without a URL: --queue-file, else $DPTRAIN_QUEUE)")
     .option("--queue-file <file>", "queue the trials on the Redis whose URL is this file's first line (keeps a password out of `ps`)")
     .option("--out <dir>", "sweep directory (default: runs/<sweep name>/<yyyymmdd-hhmmss>; with --queue runs/<sweep name>/<sweep hash>)")
+    .option("--retry-failed", "with --queue: queue the trials that failed again", false)
     .option("--force", "overwrite run directories that already hold runs", false)
     .action(async (flags: SweepFlags, cmd: Command) => {
       const verbose = cmd.optsWithGlobals<{ verbose: boolean }>().verbose;
       try {
         const queued = flags.queue !== undefined || flags.queueFile !== undefined;
+        if (flags.retryFailed && !queued) throw new UsageError("--retry-failed: expected --queue (a local sweep runs every trial each time)");
         process.exitCode = queued ? await queuedSweep(flags) : await localSweep(flags, verbose);
       } catch (err) {
         process.exitCode = reportError(err, verbose);
@@ -81,7 +84,7 @@ async function queuedSweep(flags: SweepFlags): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    const { outcomes, dir, sweepId, interrupted } = await runQueuedSweep(sweep, { redis, queueShown: url.shown, dir: flags.out ?? defaultQueuedSweepDir(sweep), signal: stop.signal, say });
+    const { outcomes, dir, sweepId, interrupted } = await runQueuedSweep(sweep, { redis, queueShown: url.shown, dir: flags.out ?? defaultQueuedSweepDir(sweep), retryFailed: flags.retryFailed, signal: stop.signal, say });
     if (interrupted) return EXIT.interrupted;
     await finish(dir, sweep, outcomes, { queue: url.shown, sweepId, agents: [...new Set(outcomes.flatMap((o) => (o.agent ? [o.agent] : [])))] });
     return EXIT.ok;

@@ -31,6 +31,8 @@ export interface QueuedSweepOptions {
   queueShown: string;
   dir?: string;
   pollMs?: number;
+  /** run the trials that failed again (their failed jobs are removed and queued anew) */
+  retryFailed?: boolean;
   signal: AbortSignal;
   say(line: string): void;
 }
@@ -70,12 +72,25 @@ export async function runQueuedSweep(sweep: LoadedSweep, o: QueuedSweepOptions):
   const outcomes = new Map<number, TrialOutcome>();
   for (const run of sweep.runs) {
     const done = readOutcome(trialDir(run));
-    if (done && done.label === run.label) outcomes.set(run.index, done);
+    if (done && done.label === run.label && !(o.retryFailed && done.status === "failed")) outcomes.set(run.index, done);
   }
   const queue = new Queue<TrialJobData, TrialReturn>(QUEUE_NAME, { connection: o.redis, prefix: KEY_PREFIX });
   queue.on("error", () => {}); // said once per outage by the connection (queue/connect.ts)
   try {
     const pending = sweep.runs.filter((r) => !outcomes.has(r.index));
+    if (o.retryFailed) {
+      // A failed job is kept (removeOnFail: false) under the trial's job id: it goes, so the
+      // enqueue below adds a fresh one with its attempts anew.
+      let retried = 0;
+      for (const run of pending) {
+        const job = await queue.getJob(trialJobId(sweepId, run.index));
+        if (job && (await job.getState()) === "failed") {
+          await job.remove();
+          retried++;
+        }
+      }
+      o.say(`--retry-failed: ${retried} failed trial${retried === 1 ? "" : "s"} queued again`);
+    }
     o.say(`sweep ${sweep.name} (${sweepId}) on ${o.queueShown}: ${sweep.runs.length} trials, ${outcomes.size} already collected → ${dir}`);
     await enqueue(queue, sweep, sweepId, pending);
     const shown = new Map<number, string>();

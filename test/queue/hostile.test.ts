@@ -12,6 +12,7 @@ import { KEY_PREFIX, QUEUE_NAME, TRIAL_PROTOCOL } from "../../src/queue/protocol
 import { writeTinyIdxSet } from "../fixtures/idx-fixtures.js";
 import { writeSweep } from "../fixtures/sweep-fixture.js";
 import { startCli, type CliProcess } from "./cli-process.js";
+import { runCli } from "../cli/run-cli.js";
 import { startRedis, type RedisServer } from "./redis-server.js";
 
 let redis: RedisServer;
@@ -84,5 +85,24 @@ describe("hostile queue payloads", () => {
     expect(summary.runs.map((r) => r.status)).toEqual(["finished"]);
     expect(readFileSync(join(out, "lr=0.05", "metrics.jsonl"), "utf8").trim().split("\n")).toHaveLength(2);
     expect(basename(out)).toBe("queued");
+  }, 180_000);
+
+  it("--retry-failed queues the trials that failed again; without it they stay collected", async () => {
+    const dir = tmp();
+    const sweep = writeSweep(dir, { name: "retry", lrs: [10000], epochs: 2 });
+    const out = join(dir, "queued");
+    const a = agent();
+    const args = ["sweep", "-c", sweep, "--queue", redis.url, "--out", out];
+    expect((await runCli(args)).code).toBe(0);
+    const again = await runCli(args);
+    expect(again.stdout).toMatch(/1 trials, 1 already collected/);
+    const retry = await runCli([...args, "--retry-failed"]);
+    await stop(a);
+    expect(retry.code).toBe(0);
+    expect(retry.stdout).toMatch(/^--retry-failed: 1 failed trial queued again$/m);
+    expect(a.output().match(/^failed retry\/lr=10000: step \d+: the (loss|gradient norm) is not finite/gm)).toHaveLength(2);
+    const local = await runCli(["sweep", "-c", sweep, "--retry-failed"]);
+    expect(local.code).toBe(2);
+    expect(local.stderr.trim()).toBe("dptrain: --retry-failed: expected --queue (a local sweep runs every trial each time)");
   }, 180_000);
 });
