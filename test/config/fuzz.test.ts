@@ -1,13 +1,13 @@
 // Config fuzzing: generated bad configs must each give a ConfigError whose message is one line
 // with a location, never another exception or a stack trace.
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { stringify } from "yaml";
-import { loadConfig } from "../../src/config/load.js";
+import { parse as parseYaml, stringify } from "yaml";
+import { configToYaml, loadConfig } from "../../src/config/load.js";
 import { ConfigError } from "../../src/config/errors.js";
-import { defaultConfig } from "../../src/config/schema.js";
+import { ConfigSchema, defaultConfig, type Config } from "../../src/config/schema.js";
 import { Rng } from "../../src/rng.js";
 import { runCli } from "../cli/run-cli.js";
 
@@ -36,8 +36,19 @@ function setPath(obj: Record<string, unknown>, path: string, value: unknown): vo
 /** One generated config text: valid YAML with bad values/keys, or broken YAML. */
 function generate(rng: Rng, i: number): string {
   const cfg = structuredClone(valid);
-  const mode = i % 6;
+  const mode = i % 7;
   const pick = <T>(xs: T[]) => xs[rng.nextInt(xs.length)]!;
+  if (mode === 6) {
+    // Valid values, drawn: what a config that parses must keep exactly.
+    const draws: [string, () => unknown][] = [
+      ["seed", () => rng.nextInt(100000)], ["train.epochs", () => 1 + rng.nextInt(50)], ["train.batchSize", () => 1 + rng.nextInt(1024)],
+      ["optim.lr", () => Math.round((0.0001 + rng.nextFloat()) * 1e4) / 1e4], ["optim.momentum", () => Math.round(rng.nextFloat() * 90) / 100],
+      ["model.hidden", () => Array.from({ length: 1 + rng.nextInt(4) }, () => 1 + rng.nextInt(512))], ["engine.workers", () => pick(["auto", 1, 2, 3])],
+      ["eval.every", () => rng.nextInt(4)], ["data.dataset", () => pick(["mnist", "fashion-mnist"])], ["name", () => pick(["a", "run-1", "x_y"])],
+    ];
+    for (const [path, draw] of draws) if (rng.nextFloat() < 0.5) setPath(cfg, path, draw());
+    return stringify(cfg);
+  }
   if (mode === 0 || mode === 1) {
     for (let n = 0; n < 1 + rng.nextInt(3); n++) setPath(cfg, pick(PATHS), pick(WEIRD_VALUES));
   } else if (mode === 2) {
@@ -58,6 +69,14 @@ function generate(rng: Rng, i: number): string {
   return stringify(cfg);
 }
 
+/** Every leaf of a parsed YAML value with its path (into mappings and lists). */
+function leaves(value: unknown, path: (string | number)[] = []): [(string | number)[], unknown][] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => leaves(v, [...path, i]));
+  if (typeof value === "object" && value !== null) return Object.entries(value).flatMap(([k, v]) => leaves(v, [...path, k]));
+  return [[path, value]];
+}
+const at = (obj: unknown, path: (string | number)[]) => path.reduce<unknown>((o, k) => (o as Record<string | number, unknown> | undefined)?.[k], obj);
+
 describe("config fuzz", () => {
   it("400 generated configs: each parses or gives a one-line ConfigError with a location", () => {
     const rng = new Rng(99);
@@ -66,16 +85,26 @@ describe("config fuzz", () => {
     for (let i = 0; i < 400; i++) {
       const file = join(dir, `fuzz-${i}.yaml`);
       writeFileSync(file, generate(rng, i));
+      let config: Config;
       try {
-        loadConfig(file);
-        accepted++;
+        config = loadConfig(file).config;
       } catch (err) {
         expect(err, `case ${i}`).toBeInstanceOf(ConfigError);
         const message = (err as Error).message;
         expect(message.includes("\n"), `case ${i}: ${message}`).toBe(false);
         expect(message.startsWith(file), `case ${i}: ${message}`).toBe(true);
         errors++;
+        continue;
       }
+      // A config that parses carries every value the file gave, unchanged; is a fixed point of
+      // the schema; and reads back the same from the config.yaml a run writes.
+      accepted++;
+      // (A key left empty, YAML null, is a section left to its defaults.)
+      for (const [path, value] of leaves(parseYaml(readFileSync(file, "utf8")) as unknown)) if (value !== null) expect(at(config, path), `case ${i}: ${path.join(".")}`).toEqual(value);
+      expect(ConfigSchema.parse(config), `case ${i}`).toEqual(config);
+      const again = join(dir, `fuzz-${i}-again.yaml`);
+      writeFileSync(again, configToYaml(config));
+      expect(loadConfig(again).config, `case ${i}`).toEqual(config);
     }
     console.log(`config fuzz: 400 cases, ${errors} clean one-line errors, ${accepted} accepted as valid`);
     expect(errors).toBeGreaterThanOrEqual(300);

@@ -19,6 +19,7 @@ import { modelGradientCheck } from "./model-gradient.js";
 import { nativeAvailable, nativeSet, tsSet, wasmSet, type SetUnderTest } from "./set-harness.js";
 import { loadAddon, nativeAddonPath, nativeCpuIsas, type NativeIsa } from "../../src/kernels/native/native-kernels.js";
 import { nativeBuildRecord } from "../../src/paths.js";
+import { resolveKernels } from "../../src/kernels/resolve.js";
 import { existsSync, readFileSync } from "node:fs";
 
 const TOL = 1e-5;
@@ -123,14 +124,31 @@ function convCase(B: number, g: ConvGeometry, OC: number) {
 
 // .ci/run requires the addon it just built to load; here any state passes (the suite must run on
 // the wasm fallback too), as long as a missing, failed or unloadable addon says why in one line.
-it("the native addon loads, or says in one line why not (dist/native-build.json, the load error, the CPU)", () => {
+it("the native addon loads and sees the CPU's instruction sets, or says in one line why it cannot (not built, does not load, no AVX2 + FMA)", () => {
   const record = JSON.parse(readFileSync(nativeBuildRecord, "utf8")) as { ok: boolean; error?: string };
   if (!record.ok) expect(record.error).toMatch(/\S/);
   const { addon, reason } = loadAddon();
-  if (addon) expect(reason).toBe("");
-  else expect(reason).toMatch(/^(the native addon was not built|the native addon did not load: \S|this CPU has neither)[^\n]*$/);
-  if (!existsSync(nativeAddonPath())) expect(addon).toBeNull();
+  const file = nativeAddonPath();
+  // What the CPU has, as the kernel reports it (x86-64 Linux): the addon must agree.
+  const flags = existsSync("/proc/cpuinfo") ? (readFileSync("/proc/cpuinfo", "utf8").match(/^flags\s*:(.*)$/m)?.[1] ?? "").trim().split(/\s+/) : null;
+  if (!existsSync(file)) {
+    // Not built: say so, with the build's own error when the build record has one.
+    expect(addon).toBeNull();
+    expect(reason).toMatch(record.ok ? /^the native addon was not built/ : /^the native addon was not built \(.+; see dist\/native-build\.log\)$/);
+  } else if (addon === null) {
+    // Built but unusable: the loader's error, or a CPU without either instruction set.
+    expect(reason).toMatch(/^(the native addon did not load: \S[^\n]*|this CPU has neither AVX-512F nor AVX2 \+ FMA)$/);
+    if (flags && /^this CPU/.test(reason)) expect(flags.includes("avx512f") || (flags.includes("avx2") && flags.includes("fma"))).toBe(false);
+  } else {
+    expect(reason).toBe("");
+    if (flags) {
+      expect(addon.cpuIsas().includes("avx512"), "avx512f in /proc/cpuinfo").toBe(flags.includes("avx512f"));
+      expect(addon.cpuIsas().includes("avx2"), "avx2 and fma in /proc/cpuinfo").toBe(flags.includes("avx2") && flags.includes("fma"));
+    }
+  }
   expect(nativeAvailable).toBe(addon !== null && cpuIsas.length > 0);
+  // engine.kernels: auto runs native exactly where the addon is usable.
+  expect(resolveKernels("auto", "auto").set).toBe(nativeAvailable ? "native" : "wasm");
 });
 
 for (const name of Object.keys(loaders)) {
