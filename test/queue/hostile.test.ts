@@ -17,7 +17,7 @@ import { startRedis, type RedisServer } from "./redis-server.js";
 
 let redis: RedisServer;
 const tmp = () => mkdtempSync(join(tmpdir(), "dptrain-hostile-"));
-const agent = () => startCli(["agent", "--queue", redis.url, "--lock-ms", "2000", "--workers", "1"]);
+const agent = () => startCli(["agent", "--queue", redis.url, "--lock-ms", "4000", "--workers", "1"]);
 
 async function stop(a: CliProcess): Promise<void> {
   a.child.kill("SIGTERM");

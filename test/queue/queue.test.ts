@@ -12,7 +12,10 @@ import { writeSweep } from "../fixtures/sweep-fixture.js";
 
 let redis: RedisServer;
 const tmp = () => mkdtempSync(join(tmpdir(), "dptrain-queue-"));
-const agent = (...extra: string[]) => startCli(["agent", "--queue", redis.url, "--lock-ms", "2000", "--workers", "1", ...extra]);
+// A lock of 4 s: a killed agent's trial comes back within seconds, and a healthy agent on a loaded
+// 2-core machine keeps its lock. Tests assert what the design guarantees (every trial done once,
+// bitwise equal), not how often scheduling events happened.
+const agent = (...extra: string[]) => startCli(["agent", "--queue", redis.url, "--lock-ms", "4000", "--workers", "1", ...extra]);
 const summaryOf = (dir: string) => JSON.parse(readFileSync(join(dir, "summary.json"), "utf8")) as { runs: { label: string; status: string; reason: string | null; agent?: string; kernels?: string; restarted?: string }[]; best: string };
 /** An agent on a machine where the native kernels cannot load: it runs wasm. */
 const WASM_ONLY = { DPTRAIN_NATIVE_ADDON: "/nonexistent/dptrain_native.node" };
@@ -74,7 +77,7 @@ describe("dptrain sweep --queue with dptrain agent", () => {
     const [, label] = await a.waitFor(/^checkpoint unlike\/(\S+) step \d+$/m);
     a.child.kill("SIGKILL");
     await a.exited;
-    const w = startCli(["agent", "--queue", redis.url, "--lock-ms", "2000", "--workers", "1"], WASM_ONLY);
+    const w = startCli(["agent", "--queue", redis.url, "--lock-ms", "4000", "--workers", "1"], WASM_ONLY);
     expect((await controller.exited).code).toBe(0);
     await stopAgents(w);
     const escaped = label!.replace(/[.=]/g, "\\$&");
@@ -122,7 +125,7 @@ describe("dptrain sweep --queue with dptrain agent", () => {
     expect(second.stdout).toMatch(/3 trials, [1-3] already collected/);
     expect(second.stdout).not.toMatch(/^ {2}done lr=0\.1 /m);
     await stopAgents(a);
-    for (const l of ["lr=0.1", "lr=0.03", "lr=0.01"]) expect(count(a.output(), new RegExp(`^(start|resume) restart/${l.replace(/[.=]/g, "\\$&")} `))).toBe(1);
+    for (const l of ["lr=0.1", "lr=0.03", "lr=0.01"]) expect(count(a.output(), new RegExp(`^done restart/${l.replace(/[.=]/g, "\\$&")} `))).toBe(1);
     expect(summaryOf(join(dir, "queued")).runs.map((r) => r.status)).toEqual(["finished", "finished", "finished"]);
     // Once more: everything is collected, nothing is queued again.
     const third = await runCli(args);
@@ -163,7 +166,7 @@ describe("dptrain sweep --queue with dptrain agent", () => {
     for (const p of [a, controller]) expect(count(p.output(), /connection lost/)).toBe(1);
     expect(controller.output()).toMatch(new RegExp(`^redis ${redis.url}: connection lost; retrying with backoff`, "m"));
     for (const l of ["lr=0.1", "lr=0.02"]) {
-      expect(count(a.output(), new RegExp(`^start outage/${l.replace(/[.=]/g, "\\$&")} `))).toBe(1);
+      expect(count(a.output(), new RegExp(`^done outage/${l.replace(/[.=]/g, "\\$&")} `))).toBe(1);
       expect(readFileSync(join(dir, "queued", l, "model.safetensors")).equals(readFileSync(join(dir, "local", l, "model.safetensors")))).toBe(true);
     }
   }, 180_000);
