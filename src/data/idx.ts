@@ -38,10 +38,19 @@ function declaredGzipSize(raw: Uint8Array, file: string): number {
   } catch (err) {
     throw new DataError(file, `corrupt gzip stream (${(err as Error).message})`);
   }
-  if (head.length < 4) throw new DataError(file, `decompresses to ${head.length} bytes, too short for an IDX header`);
   const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
-  const nDims = view.getUint32(0, false) & 0xff;
-  if (head.length < 4 + 4 * nDims) throw new DataError(file, `decompresses to ${head.length} bytes, too short for a ${nDims}-dim IDX header`);
+  const nDims = head.length >= 4 ? view.getUint32(0, false) & 0xff : 0;
+  if (head.length < 4 || head.length < 4 + 4 * nDims) {
+    // Too little came out for a header: the stream is that short (parseIdx says so) or broken
+    // (zlib says how). Either way it is small, so a small bound does.
+    const small = 1 << 16;
+    try {
+      gunzipSync(raw, { maxOutputLength: small });
+    } catch (err) {
+      throw gunzipError(err, file, small);
+    }
+    return small;
+  }
   let size = 1;
   for (let d = 0; d < nDims; d++) size *= view.getUint32(4 + 4 * d, false);
   size += 4 + 4 * nDims;
