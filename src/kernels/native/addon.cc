@@ -1,6 +1,7 @@
-// Node-API glue for the native kernels. Each worker thread (one Node-API environment) binds the
-// shared arena once (bind), picks the instruction set (useIsa), then calls kernels with byte
-// offsets into the arena and sizes: zero copies. Arguments arrive as plain numbers; the
+// Node-API glue for the native kernels. kernelSet(isa, arena) returns an object of kernel
+// functions that carry their own arena and instruction set (the functions' callback data), so two
+// sets in one thread (the kernel bench, the tests: avx512 beside avx2, or two arenas) never share
+// state. Kernels take byte offsets into the arena and sizes: zero copies. Arguments arrive as plain numbers; the
 // TypeScript loader (native-kernels.ts) has checked every offset and extent against the arena,
 // so the kernels trust them.
 #include <node_api.h>
@@ -15,7 +16,8 @@ namespace {
 
 using dptrain::Ops;
 
-struct EnvState {
+// One kernel set: owned by its exports object (freed by its finalizer).
+struct KernelSetState {
   uint8_t* base = nullptr;
   size_t length = 0;
   const Ops* ops = nullptr;
@@ -27,17 +29,18 @@ constexpr size_t MAX_ARGS = 32;
 bool cpuHasAvx512() { return __builtin_cpu_supports("avx512f"); }
 bool cpuHasAvx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
-// The arguments of one call as doubles, and the environment's state; throws on misuse.
+// The arguments of one call as doubles, and the calling function's kernel set; throws on misuse.
 struct Call {
   napi_env env;
-  EnvState* state = nullptr;
+  KernelSetState* state = nullptr;
   double args[MAX_ARGS] = {};
   size_t argc = MAX_ARGS;
   napi_value argv[MAX_ARGS];
   bool ok = false;
 
   Call(napi_env e, napi_callback_info info, size_t expected, bool needKernels = true) : env(e) {
-    if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok) {
+    void* data = nullptr;
+    if (napi_get_cb_info(env, info, &argc, argv, nullptr, &data) != napi_ok) {
       fail("bad call");
       return;
     }
@@ -45,9 +48,9 @@ struct Call {
       fail(("expected " + std::to_string(expected) + " arguments, got " + std::to_string(argc)).c_str());
       return;
     }
-    napi_get_instance_data(env, reinterpret_cast<void**>(&state));
+    state = static_cast<KernelSetState*>(data);
     if (needKernels && (state == nullptr || state->base == nullptr || state->ops == nullptr)) {
-      fail("native kernels used before bind() and useIsa()");
+      fail("a kernel called without its kernel set (use kernelSet(isa, arena))");
       return;
     }
     for (size_t i = 0; i < argc; i++) {
@@ -72,12 +75,6 @@ struct Call {
   float f32(size_t i) const { return static_cast<float>(args[i]); }
 };
 
-napi_value undefinedValue(napi_env env) {
-  napi_value v;
-  napi_get_undefined(env, &v);
-  return v;
-}
-
 napi_value number(napi_env env, double x) {
   napi_value v;
   napi_create_double(env, x, &v);
@@ -90,26 +87,6 @@ napi_value string(napi_env env, const char* s) {
   return v;
 }
 
-// bind(arena: Uint8Array over the whole shared memory)
-napi_value Bind(napi_env env, napi_callback_info info) {
-  Call c(env, info, 1, false);
-  if (!c.ok) return nullptr;
-  bool isTyped = false;
-  napi_is_typedarray(env, c.argv[0], &isTyped);
-  if (!isTyped) return c.fail("bind: expected a Uint8Array over the arena"), nullptr;
-  napi_typedarray_type type;
-  size_t length;
-  void* data;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, c.argv[0], &type, &length, &data, &buffer, &offset) != napi_ok || type != napi_uint8_array || data == nullptr) {
-    return c.fail("bind: expected a Uint8Array over the arena"), nullptr;
-  }
-  c.state->base = static_cast<uint8_t*>(data);
-  c.state->length = length;
-  return undefinedValue(env);
-}
-
 // cpuIsas(): the instruction sets this CPU runs, best first
 napi_value CpuIsas(napi_env env, napi_callback_info) {
   napi_value list;
@@ -120,17 +97,14 @@ napi_value CpuIsas(napi_env env, napi_callback_info) {
   return list;
 }
 
-// useIsa(name): this thread's kernels run that instruction set; returns its name
-napi_value UseIsa(napi_env env, napi_callback_info info) {
-  Call c(env, info, 1, false);
-  if (!c.ok) return nullptr;
+// The instruction set named by argv[i], or null (with an exception pending) where this CPU cannot run it.
+const Ops* opsNamed(Call& c, size_t i) {
   char name[32] = {};
   size_t len = 0;
-  if (napi_get_value_string_utf8(env, c.argv[0], name, sizeof name, &len) != napi_ok) return c.fail("useIsa: expected a string"), nullptr;
-  if (std::strcmp(name, "avx512") == 0 && cpuHasAvx512()) c.state->ops = dptrain::avx512Ops();
-  else if (std::strcmp(name, "avx2") == 0 && cpuHasAvx2()) c.state->ops = dptrain::avx2Ops();
-  else return c.fail((std::string("this CPU cannot run instruction set \"") + name + "\"").c_str()), nullptr;
-  return string(env, c.state->ops->isa);
+  if (napi_get_value_string_utf8(c.env, c.argv[i], name, sizeof name, &len) != napi_ok) return c.fail("expected an instruction set name"), nullptr;
+  if (std::strcmp(name, "avx512") == 0 && cpuHasAvx512()) return dptrain::avx512Ops();
+  if (std::strcmp(name, "avx2") == 0 && cpuHasAvx2()) return dptrain::avx2Ops();
+  return c.fail((std::string("this CPU cannot run instruction set \"") + name + "\"").c_str()), nullptr;
 }
 
 napi_value GatherRows(napi_env env, napi_callback_info info) {
@@ -318,41 +292,67 @@ napi_value OptimizerStep(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// fmaPeakGflops(iterations): needs useIsa, not bind
+// fmaPeakGflops(isa, iterations): this core's FMA peak in that instruction set
 napi_value FmaPeakGflops(napi_env env, napi_callback_info info) {
-  Call c(env, info, 1, false);
+  Call c(env, info, 2, false);
   if (!c.ok) return nullptr;
-  if (c.state->ops == nullptr) return c.fail("fmaPeakGflops before useIsa()"), nullptr;
-  return number(env, c.state->ops->fmaPeakGflops(static_cast<int64_t>(c.args[0])));
+  const Ops* ops = opsNamed(c, 0);
+  if (ops == nullptr) return nullptr;
+  return number(env, ops->fmaPeakGflops(static_cast<int64_t>(c.args[1])));
+}
+
+// kernelSet(isa, arena: Uint8Array over the whole shared memory): the kernels, running isa on arena
+napi_value KernelSet(napi_env env, napi_callback_info info) {
+  Call c(env, info, 2, false);
+  if (!c.ok) return nullptr;
+  const Ops* ops = opsNamed(c, 0);
+  if (ops == nullptr) return nullptr;
+  bool isTyped = false;
+  napi_is_typedarray(env, c.argv[1], &isTyped);
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  napi_value buffer;
+  size_t offset;
+  if (!isTyped || napi_get_typedarray_info(env, c.argv[1], &type, &length, &data, &buffer, &offset) != napi_ok || type != napi_uint8_array || data == nullptr) {
+    return c.fail("kernelSet: expected a Uint8Array over the arena"), nullptr;
+  }
+  auto* state = new KernelSetState{static_cast<uint8_t*>(data), length, ops, 0};
+  napi_value set;
+  napi_create_object(env, &set);
+  const napi_property_descriptor props[] = {
+      {"gatherRows", nullptr, GatherRows, nullptr, nullptr, nullptr, napi_default, state},
+      {"denseForward", nullptr, DenseForward, nullptr, nullptr, nullptr, napi_default, state},
+      {"denseInputGrad", nullptr, DenseInputGrad, nullptr, nullptr, nullptr, napi_default, state},
+      {"reluForward", nullptr, ReluForward, nullptr, nullptr, nullptr, napi_default, state},
+      {"reluBackward", nullptr, ReluBackward, nullptr, nullptr, nullptr, napi_default, state},
+      {"softmaxCrossEntropy", nullptr, SoftmaxCrossEntropy, nullptr, nullptr, nullptr, napi_default, state},
+      {"lastCorrect", nullptr, LastCorrect, nullptr, nullptr, nullptr, napi_default, state},
+      {"denseWeightGradSgd", nullptr, DenseWeightGradSgd, nullptr, nullptr, nullptr, napi_default, state},
+      {"denseWeightGrad", nullptr, DenseWeightGrad, nullptr, nullptr, nullptr, napi_default, state},
+      {"im2col", nullptr, Im2col, nullptr, nullptr, nullptr, napi_default, state},
+      {"col2im", nullptr, Col2im, nullptr, nullptr, nullptr, napi_default, state},
+      {"convForward", nullptr, ConvForward, nullptr, nullptr, nullptr, napi_default, state},
+      {"convWeightGradSgd", nullptr, ConvWeightGradSgd, nullptr, nullptr, nullptr, napi_default, state},
+      {"convWeightGrad", nullptr, ConvWeightGrad, nullptr, nullptr, nullptr, napi_default, state},
+      {"convInputGrad", nullptr, ConvInputGrad, nullptr, nullptr, nullptr, napi_default, state},
+      {"maxpoolForward", nullptr, MaxpoolForward, nullptr, nullptr, nullptr, napi_default, state},
+      {"maxpoolBackward", nullptr, MaxpoolBackward, nullptr, nullptr, nullptr, napi_default, state},
+      {"transposeRows", nullptr, TransposeRows, nullptr, nullptr, nullptr, napi_default, state},
+      {"dropoutApply", nullptr, DropoutApply, nullptr, nullptr, nullptr, napi_default, state},
+      {"optimizerStep", nullptr, OptimizerStep, nullptr, nullptr, nullptr, napi_default, state},
+  };
+  napi_define_properties(env, set, sizeof props / sizeof props[0], props);
+  napi_add_finalizer(env, set, state, [](napi_env, void* d, void*) { delete static_cast<KernelSetState*>(d); }, nullptr, nullptr);
+  napi_value isaName = string(env, ops->isa);
+  napi_set_named_property(env, set, "isa", isaName);
+  return set;
 }
 
 napi_value Init(napi_env env, napi_value exports) {
-  auto* state = new EnvState();
-  napi_set_instance_data(env, state, [](napi_env, void* data, void*) { delete static_cast<EnvState*>(data); }, nullptr);
   const napi_property_descriptor props[] = {
-      {"bind", nullptr, Bind, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"cpuIsas", nullptr, CpuIsas, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"useIsa", nullptr, UseIsa, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"gatherRows", nullptr, GatherRows, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"denseForward", nullptr, DenseForward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"denseInputGrad", nullptr, DenseInputGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"reluForward", nullptr, ReluForward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"reluBackward", nullptr, ReluBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"softmaxCrossEntropy", nullptr, SoftmaxCrossEntropy, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"lastCorrect", nullptr, LastCorrect, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"denseWeightGradSgd", nullptr, DenseWeightGradSgd, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"denseWeightGrad", nullptr, DenseWeightGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"im2col", nullptr, Im2col, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"col2im", nullptr, Col2im, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"convForward", nullptr, ConvForward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"convWeightGradSgd", nullptr, ConvWeightGradSgd, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"convWeightGrad", nullptr, ConvWeightGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"convInputGrad", nullptr, ConvInputGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"maxpoolForward", nullptr, MaxpoolForward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"maxpoolBackward", nullptr, MaxpoolBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"transposeRows", nullptr, TransposeRows, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"dropoutApply", nullptr, DropoutApply, nullptr, nullptr, nullptr, napi_default, nullptr},
-      {"optimizerStep", nullptr, OptimizerStep, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"kernelSet", nullptr, KernelSet, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"fmaPeakGflops", nullptr, FmaPeakGflops, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -52,6 +52,11 @@ struct T {
     const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
     return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
   }
+  /** out[i] = hsum(a[i]) for 16 vectors (the AVX-512 traits do them side by side) */
+  static inline void hsum16(const V* a, float* out) {
+    for (int i = 0; i < 16; i++) out[i] = hsum(a[i]);
+  }
+
   /** a > b ? a : b (NaN in a gives b) */
   static inline V max(V a, V b) { return _mm256_max_ps(a, b); }
   /** x > y ? a : b, and x == y ? a : b (ordered: NaN compares false) */

@@ -11,12 +11,15 @@ import { nativeAddonDefault, nativeBuildRecord } from "../../paths.js";
 export const NATIVE_ISAS = ["avx512", "avx2"] as const;
 export type NativeIsa = (typeof NATIVE_ISAS)[number];
 
-/** The addon: its kernel exports (pointer-abi.ts PointerKernelExports) and these. */
+/**
+ * The addon. kernelSet returns the kernel exports (pointer-abi.ts PointerKernelExports) running
+ * one instruction set on one arena: each set carries its own, so sets side by side in one thread
+ * (the kernel bench's avx512 and avx2 columns) never run each other's code.
+ */
 interface Addon {
-  bind(arena: Uint8Array): void;
   cpuIsas(): NativeIsa[];
-  useIsa(isa: NativeIsa): NativeIsa;
-  fmaPeakGflops(iterations: number): number;
+  kernelSet(isa: NativeIsa, arena: Uint8Array): PointerKernelExports & { isa: NativeIsa };
+  fmaPeakGflops(isa: NativeIsa, iterations: number): number;
 }
 
 /** Where the addon is: DPTRAIN_NATIVE_ADDON (tests point it elsewhere to exercise the fallback), else the build output. */
@@ -66,16 +69,13 @@ export function nativeCpuIsas(path = nativeAddonPath()): NativeIsa[] {
 export function loadNativeKernels(memory: WebAssembly.Memory, isa: NativeIsa, path = nativeAddonPath()): PointerKernels {
   const { addon, reason } = loadAddon(path);
   if (!addon) throw new Error(`native kernels unavailable: ${reason}`);
-  addon.bind(new Uint8Array(memory.buffer));
-  addon.useIsa(isa);
-  return adaptPointerKernels(checkedExports(memory, addon as unknown as PointerKernelExports));
+  return adaptPointerKernels(checkedExports(memory, addon.kernelSet(isa, new Uint8Array(memory.buffer))));
 }
 
 /** This core's FMA peak in GFLOP/s (a tight loop of independent FMAs), for the kernel bench. */
 export function nativeFmaPeakGflops(isa: NativeIsa, path = nativeAddonPath()): number {
   const { addon, reason } = loadAddon(path);
   if (!addon) throw new Error(`native kernels unavailable: ${reason}`);
-  addon.useIsa(isa);
-  addon.fmaPeakGflops(2e6); // warm up (frequency, caches)
-  return Math.max(...[0, 1, 2].map(() => addon.fmaPeakGflops(2e7)));
+  addon.fmaPeakGflops(isa, 2e6); // warm up (frequency, caches)
+  return Math.max(...[0, 1, 2].map(() => addon.fmaPeakGflops(isa, 2e7)));
 }
