@@ -11,7 +11,7 @@ const init = workerData as WorkerInit;
 
 async function start() {
   const handlers = makeStepHandlers(await createKernelsFor(init), init);
-  const views = barrierViews(init.memory, init.layout.barrier, init.layout.stepRing);
+  const views = barrierViews(init.memory, init.layout);
   return (task: StepTask) => (task.kind === "eval" ? handlers.eval(task) : runStepLoop(handlers, views, task));
 }
 

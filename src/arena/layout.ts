@@ -15,6 +15,7 @@
 //   control     (CONTROL_INTS) i32: flags shared by all threads (fault injection in tests)
 //   barrier     i32: the step loop's command words and per-worker results (engine/barrier.ts)
 //   stepRing    (RING_STEPS, RING_FIELDS) f64: each finished step's figures, read by the coordinator
+//   profile     (workers, PROFILE_FIELDS) f64: each worker's summed phase times (bench --profile)
 import { RESERVED_LOW_BYTES } from "../kernels/kernels.js";
 import { activationWidths, colWidths, paramLayout, paramRows, type ModelSpec, type ParamEntry } from "../model/spec.js";
 
@@ -76,6 +77,8 @@ export interface ArenaLayout {
   control: Region;
   barrier: Region;
   stepRing: Region;
+  /** (workers, PROFILE_FIELDS) f64: each worker's accumulated phase times (engine/shared/barrier.ts) */
+  profile: Region;
 }
 
 export interface LayoutInput {
@@ -107,6 +110,8 @@ const BARRIER_RESULT_INTS = BARRIER_RESULT_FIELDS * 2;
 /** Finished steps the workers may run ahead of the coordinator's reading. */
 export const RING_STEPS = 1024;
 export const RING_FIELDS = 8;
+/** Per-worker phase-time accumulators (engine/shared/barrier.ts PROFILE_*). */
+export const PROFILE_FIELDS = 8;
 /** WebAssembly memory32 cannot exceed 4 GiB. */
 export const MAX_ARENA_BYTES = 65536 * PAGE_BYTES;
 
@@ -163,13 +168,14 @@ export function layout(input: LayoutInput): ArenaLayout {
   const control = region("i32", CONTROL_INTS);
   const barrier = region("i32", BARRIER_HEADER_INTS + 2 * workers * BARRIER_RESULT_INTS);
   const stepRing = region("f64", RING_STEPS * RING_FIELDS);
+  const profile = region("f64", workers * PROFILE_FIELDS);
   if (cursor > MAX_ARENA_BYTES) throw new ArenaTooLargeError(cursor);
   const pages = Math.ceil(cursor / PAGE_BYTES);
   return {
     bytes: pages * PAGE_BYTES, pages, pixelsPerImage, trainCount, testCount,
     trainImages, trainLabels, testImages, testLabels, trainOrder, testOrder,
     params, optimState, stateSlots, grad, nParams, paramEntries: entries,
-    workspace, evalChunkRows, testLoss, rowSq, control, barrier, stepRing,
+    workspace, evalChunkRows, testLoss, rowSq, control, barrier, stepRing, profile,
   };
 }
 

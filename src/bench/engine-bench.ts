@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
 import { loadDataset } from "../data/dataset.js";
-import { Engine } from "../engine/coordinator/engine.js";
+import { Engine, type WorkerProfile } from "../engine/coordinator/engine.js";
 import { resolveKernels } from "../kernels/resolve.js";
 import { engineOptions, stepsPerEpoch } from "../run/engine-options.js";
 import { specForDataset } from "../model/build.js";
@@ -20,6 +20,8 @@ export interface EngineBenchResult {
   weights_sha256: string;
   /** peak resident set of the process that ran it, MB */
   peak_rss_mb: number;
+  /** each worker's mean ms per timed step in each phase */
+  profile: WorkerProfile[];
 }
 
 export async function benchEngine(config: Config, threads: number, steps: number, warmup: number): Promise<EngineBenchResult> {
@@ -48,6 +50,7 @@ export async function benchEngine(config: Config, threads: number, steps: number
     };
     await run(0, warmup);
     rows = wallMs = kernelMs = 0;
+    engine.resetProfile();
     const t0 = performance.now();
     await run(warmup, warmup + steps);
     const elapsed = performance.now() - t0;
@@ -56,6 +59,7 @@ export async function benchEngine(config: Config, threads: number, steps: number
       samples_per_s: (rows / elapsed) * 1000, step_ms: elapsed / steps, kernel_fraction: kernelMs / wallMs,
       weights_sha256: createHash("sha256").update(engine.paramsBuffer(warmup + steps)).digest("hex"),
       peak_rss_mb: process.resourceUsage().maxRSS / 1024,
+      profile: engine.phaseProfile(),
     };
   } finally {
     await engine.close();

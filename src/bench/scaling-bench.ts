@@ -24,6 +24,8 @@ export interface ScalingFlags {
   repeat: number;
   json: boolean;
   out?: string;
+  /** per-phase times of every worker, and the side-by-side figure (N 1-worker processes at once) */
+  profile?: boolean;
 }
 
 /** One thread count of `dptrain bench` in a process of its own (so RSS is its own). */
@@ -41,6 +43,14 @@ export function runChild(flags: Pick<ScalingFlags, "config" | "steps" | "warmup"
   });
 }
 
+/** N one-worker runs at once, each in its own process: what N cores give with no coordination at all. */
+async function sideBySide(flags: Pick<ScalingFlags, "config" | "steps" | "warmup" | "set">, n: number): Promise<number> {
+  const runs = await Promise.all(Array.from({ length: n }, () => runChild(flags, 1)));
+  return runs.reduce((sum, r) => sum + r.samples_per_s, 0);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+
 /** The run with the median samples/s (the lower middle for an even count), with every run's figure and the highest peak RSS. */
 function medianRun(rounds: EngineBenchResult[]): EngineBenchResult & { samples_per_s_runs: number[] } {
   const sorted = [...rounds].sort((a, b) => a.samples_per_s - b.samples_per_s);
@@ -48,30 +58,57 @@ function medianRun(rounds: EngineBenchResult[]): EngineBenchResult & { samples_p
   return { ...median, peak_rss_mb: Math.max(...rounds.map((r) => r.peak_rss_mb)), samples_per_s_runs: rounds.map((r) => r.samples_per_s) };
 }
 
-export async function scalingBench(flags: ScalingFlags): Promise<void> {
+export type ScalingRun = ProfiledRun & { speedup: number; efficiency: number; samples_per_s_runs: number[] };
+
+/** What one scaling bench measured (bench.json). */
+export interface ScalingReport {
+  machine: ReturnType<typeof machine>;
+  config: { name: string; model: string; batchSize: number; kernels: string; isa: string | null; warmup: number; repeat: number };
+  kernels_label: string;
+  weights_identical: boolean;
+  runs: ScalingRun[];
+}
+
+export async function scalingBench(flags: ScalingFlags): Promise<ScalingReport> {
   const { config, kernels } = resolvedConfig(loadConfig(flags.config, flags.set).config);
   const rounds = new Map<number, EngineBenchResult[]>(flags.threads.map((t) => [t, []]));
+  const attainable = new Map<number, number[]>(flags.threads.map((t) => [t, []]));
   for (let round = 0; round < flags.repeat; round++) {
-    for (const t of flags.threads) rounds.get(t)!.push(await runChild(flags, t));
+    for (const t of flags.threads) {
+      rounds.get(t)!.push(await runChild(flags, t));
+      if (flags.profile && t > 1) attainable.get(t)!.push(await sideBySide(flags, t));
+    }
   }
   const all = [...rounds.values()].flat();
   const results = flags.threads.map((t) => medianRun(rounds.get(t)!));
   const base = results.find((r) => r.threads === 1) ?? results[0]!;
   const runs = results.map((r) => {
     const speedup = r.samples_per_s / base.samples_per_s;
-    return { ...r, speedup, efficiency: speedup / (r.threads / base.threads) };
+    const side = attainable.get(r.threads)!;
+    // side by side: N independent 1-worker processes, summed (median over rounds); 1 worker is its own
+    const side_by_side_samples_per_s = r.threads === 1 ? base.samples_per_s : side.length ? median(side) : null;
+    return { ...r, speedup, efficiency: speedup / (r.threads / base.threads), side_by_side_samples_per_s };
   });
   const m = machine();
   // Every run of every thread count, not only the medians, must end on the same bytes.
   const identical = new Set(all.map((r) => r.weights_sha256)).size === 1;
-  const report = { machine: m, config: { name: config.name, model: config.model.type, batchSize: config.train.batchSize, kernels: config.engine.kernels, isa: kernels.isa, warmup: flags.warmup, repeat: flags.repeat }, weights_identical: identical, runs };
+  const report: ScalingReport = {
+    machine: m, config: { name: config.name, model: config.model.type, batchSize: config.train.batchSize, kernels: config.engine.kernels, isa: kernels.isa, warmup: flags.warmup, repeat: flags.repeat },
+    kernels_label: kernels.label, weights_identical: identical, runs,
+  };
   const dir = flags.out ?? defaultRunDir("bench");
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(join(dir, "bench.json"), JSON.stringify(report, null, 2) + "\n");
   writeFileAtomic(join(dir, "speedup.svg"), await renderSvg(speedupSpec(runs, `${config.name}, batch ${config.train.batchSize}: speedup vs threads (${m.cpus} cores)`)));
+  const title = `${config.name}, batch ${config.train.batchSize}, ${kernels.label}: ms per step by phase (${m.cpus} cores)`;
+  if (flags.profile) writeFileAtomic(join(dir, "profile.svg"), await renderSvg(profileSpec(runs, title)));
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ machine: m, runs: runs.map(({ threads, batchSize, steps, samples_per_s, speedup, efficiency, kernel_fraction, weights_sha256, peak_rss_mb, samples_per_s_runs }) => ({ threads, batchSize, steps, samples_per_s, speedup, efficiency, kernel_fraction, weights_sha256, peak_rss_mb, samples_per_s_runs })) })}\n`);
-    return;
+    const picked = runs.map(({ threads, batchSize, steps, samples_per_s, speedup, efficiency, kernel_fraction, weights_sha256, peak_rss_mb, samples_per_s_runs, profile, side_by_side_samples_per_s }) => ({
+      threads, batchSize, steps, samples_per_s, speedup, efficiency, kernel_fraction, weights_sha256, peak_rss_mb, samples_per_s_runs,
+      ...(flags.profile ? { profile, side_by_side_samples_per_s } : {}),
+    }));
+    process.stdout.write(`${JSON.stringify({ machine: m, runs: picked })}\n`);
+    return report;
   }
   const lines = [
     `machine: ${m.cpus} cores (os.availableParallelism()), ${m.cpuModel}, node ${m.node}`,
@@ -83,10 +120,12 @@ export async function scalingBench(flags: ScalingFlags): Promise<void> {
       r.samples_per_s_runs.map((x) => x.toFixed(0)).join(", "),
     ].join("  ")),
     `weights bitwise identical across thread counts and rounds (${all.length} runs): ${identical ? "yes" : "NO"} (sha256 ${runs[0]!.weights_sha256.slice(0, 12)}…)`,
-    `wrote ${join(dir, "bench.json")} and ${join(dir, "speedup.svg")}`,
+    ...(flags.profile ? profileLines(runs) : []),
+    `wrote ${join(dir, "bench.json")} and ${join(dir, flags.profile ? "speedup.svg, profile.svg" : "speedup.svg")}`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
   if (!identical) process.exitCode = 1;
+  return report;
 }
 
 function speedupSpec(runs: (EngineBenchResult & { speedup: number })[], title: string): TopLevelSpec {
@@ -100,6 +139,40 @@ function speedupSpec(runs: (EngineBenchResult & { speedup: number })[], title: s
       y: { field: "speedup", type: "quantitative", title: "speedup vs 1 thread" },
       color: { field: "series", type: "nominal", title: null },
       strokeDash: { field: "series", type: "nominal", legend: null },
+    },
+  };
+}
+
+const PHASES = [["rows_ms", "ROWS"], ["wait_mid_ms", "wait mid"], ["params_ms", "PARAMS"], ["optim_ms", "optimizer"], ["wait_end_ms", "wait end"], ["other_ms", "other"]] as const;
+
+type ProfiledRun = EngineBenchResult & { side_by_side_samples_per_s: number | null };
+
+/** The profile as text: per thread count, per worker, ms per step in each phase; then the side-by-side figure. */
+function profileLines(runs: ProfiledRun[]): string[] {
+  const lines = ["", `profile (the median run of each thread count): mean ms per step`, `threads  worker  ${PHASES.map(([, name]) => name.padStart(9)).join(" ")}     step`];
+  for (const r of runs) {
+    for (const p of r.profile) lines.push(`${String(r.threads).padEnd(7)}  ${String(p.worker).padStart(6)}  ${PHASES.map(([key]) => p[key].toFixed(3).padStart(9)).join(" ")}  ${p.step_ms.toFixed(3).padStart(7)}`);
+  }
+  lines.push("", "attainable: N one-worker processes side by side (median of the rounds), and the engine's share of it");
+  for (const r of runs) {
+    if (r.side_by_side_samples_per_s === null) continue;
+    lines.push(`${String(r.threads).padEnd(7)}  side by side ${r.side_by_side_samples_per_s.toFixed(0).padStart(7)} samples/s   engine ${r.samples_per_s.toFixed(0).padStart(7)} = ${((r.samples_per_s / r.side_by_side_samples_per_s) * 100).toFixed(0)}%`);
+  }
+  return lines;
+}
+
+/** A stacked bar per (thread count, worker): its ms per step in each phase. */
+function profileSpec(runs: ProfiledRun[], title: string): TopLevelSpec {
+  const values = runs.flatMap((r) => r.profile.flatMap((p) => PHASES.map(([key, phase], order) => ({ bar: `${r.threads} threads · w${p.worker}`, phase, order, ms: p[key] }))));
+  return {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    title, width: 60 * values.length / PHASES.length, height: 280, data: { values },
+    mark: "bar",
+    encoding: {
+      x: { field: "bar", type: "nominal", title: null, sort: null, axis: { labelAngle: -40 } },
+      y: { field: "ms", type: "quantitative", title: "ms per step", stack: "zero" },
+      color: { field: "phase", type: "nominal", sort: PHASES.map(([, name]) => name) },
+      order: { field: "order", type: "quantitative" },
     },
   };
 }

@@ -6,6 +6,7 @@ import { loadConfig } from "../config/load.js";
 import { benchEngine } from "../bench/engine-bench.js";
 import { kernelsBench } from "../bench/kernels-report.js";
 import { scalingBench } from "../bench/scaling-bench.js";
+import { scaleSuite, SCALE_THREADS } from "../bench/scale-suite.js";
 import { UsageError } from "../errors.js";
 import { collect, intListOption, intOption } from "./options.js";
 
@@ -19,14 +20,15 @@ interface BenchFlags {
   rows: number[];
   json: boolean;
   out?: string;
+  profile: boolean;
   child?: number;
 }
 
 export function registerBench(program: Command): void {
   program
     .command("bench")
-    .description("scaling across thread counts (default), or `bench kernels`: GEMM GFLOP/s, TS vs WASM")
-    .argument("[target]", "engine | kernels", "engine")
+    .description("scaling across thread counts (default); `bench kernels`: GEMM GFLOP/s per kernel set; `bench scale`: the scaling suite (MLP b64/b256, CNN) at 1–16 threads")
+    .argument("[target]", "engine | kernels | scale", "engine")
     .option("-c, --config <file>", "experiment config to benchmark (engine)")
     .option("--set <key=value>", "override a config key (repeatable)", collect, [])
     .option("--threads <list>", "thread counts, comma-separated", intListOption("--threads"), [1, 2])
@@ -35,11 +37,20 @@ export function registerBench(program: Command): void {
     .option("--repeat <n>", "interleaved rounds over the thread counts; each reports its median run", intOption("--repeat"), 3)
     .option("--rows <list>", "kernels: rows per GEMM (8 = one micro-shard of batch 64)", intListOption("--rows"), [8, 64])
     .option("--json", "print exactly one JSON object", false)
+    .option("--profile", "engine: each worker's ms per step in ROWS, barrier waits, PARAMS, optimizer, other; and N one-worker processes side by side", false)
     .option("--out <dir>", "where bench.json and the chart go (default runs/bench/<yyyymmdd-hhmmss>)")
     .addOption(new Option("--child <threads>", "internal: run one thread count in this process and print JSON").hideHelp().argParser(intOption("--child")))
-    .action(async (target: string, flags: BenchFlags) => {
+    .action(async (target: string, flags: BenchFlags, command: Command) => {
       if (target === "kernels") return kernelsBench(flags);
-      if (target !== "engine") throw new UsageError(`bench: expected target engine or kernels, found ${JSON.stringify(target)}`);
+      if (target === "scale") {
+        // The suite's own defaults unless given: threads 1–16, one round (it runs 15 thread counts and their side-by-side runs).
+        const given = (name: string) => command.getOptionValueSource(name) === "cli";
+        return scaleSuite({
+          threads: given("threads") ? flags.threads : SCALE_THREADS, repeat: given("repeat") ? flags.repeat : 1, warmup: flags.warmup, set: flags.set,
+          ...(flags.out ? { out: flags.out } : {}),
+        });
+      }
+      if (target !== "engine") throw new UsageError(`bench: expected target engine, kernels or scale, found ${JSON.stringify(target)}`);
       if (!flags.config) throw new UsageError("bench: expected -c FILE (the experiment to benchmark)");
       if (flags.child !== undefined) {
         const { config } = loadConfig(flags.config, flags.set);
@@ -47,5 +58,6 @@ export function registerBench(program: Command): void {
         return;
       }
       await scalingBench({ ...flags, config: flags.config });
+      return;
     });
 }

@@ -3,7 +3,8 @@
 // (many multiply-adds per parameter) and a linear one (one update per few multiply-adds).
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
-import { paramPlan, PARAM_ROW_ALIGN, UPDATE_COST, updateCostFor, type ParamSegment } from "../../src/engine/shared/plan.js";
+import { CHUNKS_PER_WORKER, paramChunks, paramPlan, PARAM_ROW_ALIGN, UPDATE_COST, updateCostFor, type ParamSegment } from "../../src/engine/shared/plan.js";
+import { BARRIER_SPIN_MS, barrierSpinMs } from "../../src/engine/coordinator/step-loop.js";
 import { specForDataset } from "../../src/model/build.js";
 import { denseSteps } from "../../src/model/graph.js";
 
@@ -51,5 +52,31 @@ describe("paramPlan", () => {
     expect(updateCostFor("native", "avx2")).toBe(UPDATE_COST);
     expect(updateCostFor("wasm", null)).toBe(UPDATE_COST);
     expect(updateCostFor("ts", null)).toBe(UPDATE_COST);
+  });
+});
+
+describe("paramChunks (claimed at run time)", () => {
+  const mlp = specForDataset(loadConfig("configs/mnist-mlp.yaml").config.model, { rows: 28, cols: 28, nClasses: 10 });
+  for (const [name, spec] of [["MNIST CNN", cnn], ["seed MLP", mlp]] as const) {
+    for (const workers of [1, 2, 3, 16]) {
+      it(`${name}, ${workers} workers: chunks cover every parameter row once, in order, about ${CHUNKS_PER_WORKER} per worker`, () => {
+        const chunks = paramChunks(spec, workers, 64);
+        const rows = chunks.flat().flatMap((s) => Array.from({ length: s.o1 - s.o0 }, (_, i) => `${s.dense.name}:${s.o0 + i}`));
+        expect(rows).toEqual(denseSteps(spec).flatMap((d) => Array.from({ length: d.OC }, (_, o) => `${d.name}:${o}`)));
+        for (const chunk of chunks) expect(chunk.length).toBeGreaterThan(0);
+        if (workers === 1) expect(chunks).toHaveLength(1);
+        else expect(chunks.length).toBeGreaterThan(workers);
+        expect(chunks.length).toBeLessThanOrEqual(CHUNKS_PER_WORKER * workers);
+      });
+    }
+  }
+});
+
+describe("barrier spinning", () => {
+  it("spins only while every worker has a core of its own", () => {
+    expect(barrierSpinMs(2, 2)).toBe(BARRIER_SPIN_MS);
+    expect(barrierSpinMs(16, 16)).toBe(BARRIER_SPIN_MS);
+    expect(barrierSpinMs(3, 2)).toBe(0);
+    expect(barrierSpinMs(16, 2)).toBe(0);
   });
 });

@@ -21,7 +21,9 @@ import { writeEpochOrder } from "../../data/order.js";
 import { wasmKernelsFile } from "../../paths.js";
 import type { ResolvedKernels } from "../../kernels/resolve.js";
 import { StepPool } from "./pool.js";
-import { barrierViews } from "../shared/barrier.js";
+import {
+  barrierViews, P_OPTIM_MS, P_OTHER_MS, P_PARAMS_MS, P_ROWS_MS, P_STEP_MS, P_STEPS, P_WAIT_END_MS, P_WAIT_MID_MS, PROFILE_FIELDS,
+} from "../shared/barrier.js";
 import { StepAttemptError, StepFailedError } from "./errors.js";
 import { faultsFromEnv } from "../shared/faults.js";
 import { splitRange } from "../shared/plan.js";
@@ -67,6 +69,19 @@ export interface EvalStats {
   /** [true][pred] counts */
   confusion: number[][];
   wallMs: number;
+}
+
+/** One worker's mean ms per step in each phase since the last resetProfile (bench --profile). */
+export interface WorkerProfile {
+  worker: number;
+  steps: number;
+  rows_ms: number;
+  wait_mid_ms: number;
+  params_ms: number;
+  optim_ms: number;
+  wait_end_ms: number;
+  other_ms: number;
+  step_ms: number;
 }
 
 /** What the arena is sized from (the trainer checks it fits before a run directory is made). */
@@ -216,7 +231,7 @@ export class Engine {
   private loopFor(): StepLoop {
     if (!this.loop) {
       const pool = this.pool;
-      this.loop = new StepLoop(barrierViews(this.memory, this.layout.barrier, this.layout.stepRing), this.options.workers, (task) => pool.run(task));
+      this.loop = new StepLoop(barrierViews(this.memory, this.layout), this.options.workers, (task) => pool.run(task));
     }
     return this.loop;
   }
@@ -253,6 +268,23 @@ export class Engine {
     this.loop?.abandon();
     this.loop = null;
     await this.pool.close();
+  }
+
+  /** Each worker's mean phase times per step since the last resetProfile (read between commands). */
+  phaseProfile(): WorkerProfile[] {
+    const p = new Float64Array(this.memory.buffer, this.layout.profile.offset, this.layout.profile.length);
+    return Array.from({ length: this.options.workers }, (_, worker) => {
+      const f = (i: number) => p[worker * PROFILE_FIELDS + i]!;
+      const n = Math.max(1, f(P_STEPS));
+      return {
+        worker, steps: f(P_STEPS), rows_ms: f(P_ROWS_MS) / n, wait_mid_ms: f(P_WAIT_MID_MS) / n, params_ms: f(P_PARAMS_MS) / n,
+        optim_ms: f(P_OPTIM_MS) / n, wait_end_ms: f(P_WAIT_END_MS) / n, other_ms: f(P_OTHER_MS) / n, step_ms: f(P_STEP_MS) / n,
+      };
+    });
+  }
+
+  resetProfile(): void {
+    new Float64Array(this.memory.buffer, this.layout.profile.offset, this.layout.profile.length).fill(0);
   }
 
   /** Test hook: terminate step-worker thread `index` from outside. */

@@ -5,6 +5,7 @@
 // threads). Nothing here waits without a timeout.
 import { Piscina } from "piscina";
 import { existsSync } from "node:fs";
+import { setMaxListeners } from "node:events";
 import { stepWorkerFile } from "../../paths.js";
 import { PhaseTimeoutError } from "./errors.js";
 import type { StepTask, TaskResult, WorkerInit } from "../shared/protocol.js";
@@ -30,6 +31,8 @@ export class StepPool {
       idleTimeout: 2 ** 31 - 1,
       concurrentTasksPerWorker: 1,
     });
+    // Every running task listens on this signal: one listener per worker, not a leak.
+    setMaxListeners(workers + 10, this.closing.signal);
   }
 
   /** One task on any free thread; aborted (its thread terminated) when the pool closes. */
@@ -40,6 +43,7 @@ export class StepPool {
   /** Runs all tasks at once; resolves when every task is done, rejects on the first failure or at timeoutMs. */
   async phase<T extends StepTask>(tasks: T[], timeoutMs: number): Promise<TaskResult<T>[]> {
     const abort = new AbortController();
+    setMaxListeners(tasks.length + 10, abort.signal);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new PhaseTimeoutError(tasks[0]?.kind ?? "?", timeoutMs)), timeoutMs);

@@ -7,15 +7,23 @@
 // order, Σ g² per parameter row in row order, integer counts): the same for every worker count.
 import {
   BATCH, CMD, CMD_EXIT, CMD_RUN, CONSUMED, COUNT, DONE, END_BARRIER, EPOCH_FIRST, EXITED, FIRST_STEP, FIXED_ROWS, FIXED_START, HALT,
-  MID_BARRIER, OUTCOME, OUTCOME_NON_FINITE, OUTCOME_STOPPED, RING_CORRECT, RING_FIELDS, RING_GRAD_NORM_SQ, RING_KERNEL_MS, RING_LOSS_SUM,
+  MID_BARRIER, OUTCOME, OUTCOME_NON_FINITE, PARAMS_CLAIMS, OUTCOME_STOPPED, RING_CORRECT, RING_FIELDS, RING_GRAD_NORM_SQ, RING_KERNEL_MS, RING_LOSS_SUM,
   RING_NON_FINITE, RING_ROWS, RING_STEP, RING_WALL_MS, SEQ, SKIP_BARRIER, SKIP_NON_FINITE, STOP, TRAIN_ROWS, type BarrierViews,
 } from "../shared/barrier.js";
+import { availableParallelism } from "node:os";
 import { RING_STEPS } from "../../arena/layout.js";
 import { PhaseTimeoutError, StepAttemptError } from "./errors.js";
 import type { LoopTask } from "../shared/protocol.js";
 
 /** How often the coordinator reads the ring while a command runs. */
 const POLL_MS = 20;
+/** How long a worker spins at a barrier before it sleeps, when every worker has a core of its own. */
+export const BARRIER_SPIN_MS = 2;
+
+/** Spinning pays only while the workers the barrier waits for are on cores of their own. */
+export function barrierSpinMs(workers: number, cores = availableParallelism()): number {
+  return workers <= cores ? BARRIER_SPIN_MS : 0;
+}
 
 /** One finished step, as the workers recorded it. */
 export interface LoopStepResult {
@@ -79,7 +87,8 @@ export class StepLoop {
     run: (task: LoopTask) => Promise<unknown>,
   ) {
     const seq = Atomics.load(views.ctrl, SEQ);
-    this.tasks = Array.from({ length: workers }, (_, worker) => run({ kind: "loop", worker, workers, seq }));
+    const spinMs = barrierSpinMs(workers);
+    this.tasks = Array.from({ length: workers }, (_, worker) => run({ kind: "loop", worker, workers, seq, spinMs }));
     this.failed = new Promise<never>((_, reject) => {
       for (const t of this.tasks) {
         t.then(
@@ -94,7 +103,7 @@ export class StepLoop {
   private command(cmd: number, fields: [number, number][] = []): void {
     const { ctrl } = this.views;
     for (const [i, v] of fields) Atomics.store(ctrl, i, v);
-    for (const i of [STOP, HALT, MID_BARRIER, END_BARRIER, SKIP_BARRIER, DONE, CONSUMED, EXITED, OUTCOME]) Atomics.store(ctrl, i, 0);
+    for (const i of [STOP, HALT, MID_BARRIER, END_BARRIER, SKIP_BARRIER, DONE, CONSUMED, EXITED, OUTCOME, PARAMS_CLAIMS]) Atomics.store(ctrl, i, 0);
     Atomics.store(ctrl, CMD, cmd);
     Atomics.add(ctrl, SEQ, 1);
     Atomics.notify(ctrl, SEQ);

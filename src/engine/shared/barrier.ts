@@ -6,7 +6,8 @@
 // barrier region (i32): the command and counter words below, then from byte 128
 // (BARRIER_HEADER_INTS), per step parity p and worker w, RESULT_FIELDS f64: correct, rowsMs, paramsMs.
 // stepRing (f64): per finished step (ring slot = step index in the command mod RING_STEPS), RING_FIELDS.
-import { BARRIER_HEADER_INTS, BARRIER_RESULT_FIELDS, RING_FIELDS, type Region } from "../../arena/layout.js";
+// profile (f64): per worker, PROFILE_FIELDS sums over the steps it ran since the last reset.
+import { BARRIER_HEADER_INTS, BARRIER_RESULT_FIELDS, PROFILE_FIELDS, RING_FIELDS, type Region } from "../../arena/layout.js";
 
 // The command: run COUNT steps from FIRST_STEP.
 export const SEQ = 0;
@@ -38,6 +39,11 @@ export const CONSUMED = 16;
 export const EXITED = 17;
 /** how the command ended (worker 0, before it exits): OUTCOME_* */
 export const OUTCOME = 18;
+/**
+ * PARAMS chunks claimed so far in this command (worker/worker-loop.ts): every worker claims until
+ * a claim fails, so step i (from 0 in the command) owns claims [i·(chunks + W), (i+1)·(chunks + W)).
+ */
+export const PARAMS_CLAIMS = 19;
 
 export const CMD_RUN = 1;
 export const CMD_EXIT = 2;
@@ -61,17 +67,32 @@ export const RING_KERNEL_MS = 6;
 export const RING_NON_FINITE = 7;
 export { RING_FIELDS };
 
+// Profile fields of one worker: ms summed over its steps (plus the count). A step's wall time is
+// rows + waitMid + params + optim + waitEnd + other.
+export const P_STEPS = 0;
+export const P_ROWS_MS = 1;
+export const P_WAIT_MID_MS = 2;
+export const P_PARAMS_MS = 3;
+export const P_OPTIM_MS = 4;
+export const P_WAIT_END_MS = 5;
+export const P_OTHER_MS = 6;
+export const P_STEP_MS = 7;
+export { PROFILE_FIELDS };
+
 export interface BarrierViews {
   ctrl: Int32Array;
   /** per (step parity, worker): RESULT_FIELDS */
   results: Float64Array;
   ring: Float64Array;
+  /** per worker: PROFILE_FIELDS */
+  profile: Float64Array;
 }
 
-export function barrierViews(memory: WebAssembly.Memory, region: Region, ring: Region): BarrierViews {
+export function barrierViews(memory: WebAssembly.Memory, layout: { barrier: Region; stepRing: Region; profile: Region }): BarrierViews {
+  const { barrier: region, stepRing: ring, profile } = layout;
   const ctrl = new Int32Array(memory.buffer, region.offset, region.length);
   const results = new Float64Array(memory.buffer, region.offset + BARRIER_HEADER_INTS * 4, (region.length - BARRIER_HEADER_INTS) / 2);
-  return { ctrl, results, ring: new Float64Array(memory.buffer, ring.offset, ring.length) };
+  return { ctrl, results, ring: new Float64Array(memory.buffer, ring.offset, ring.length), profile: new Float64Array(memory.buffer, profile.offset, profile.length) };
 }
 
 /** Index of worker w's results for steps of parity p. */

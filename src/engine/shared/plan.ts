@@ -90,3 +90,17 @@ export function paramPlan(spec: ModelSpec, workers: number, batchRows: number, u
     return segments;
   });
 }
+
+/**
+ * PARAMS chunks claimed at run time (worker/worker-loop.ts): the parameter rows cut as paramPlan
+ * cuts them for CHUNKS_PER_WORKER · W workers, so each chunk costs about 1 / (CHUNKS_PER_WORKER·W)
+ * of the phase. A worker that finishes early (its ROWS were lighter, or the machine took its
+ * neighbour's core for a moment) claims more of them, and no worker waits at the end of the
+ * phase for another's fixed share. Which worker computes a row never changes its bits.
+ */
+export const CHUNKS_PER_WORKER = 4;
+
+export function paramChunks(spec: ModelSpec, workers: number, batchRows: number, updateCost = UPDATE_COST): ParamSegment[][] {
+  if (workers === 1) return paramPlan(spec, 1, batchRows, updateCost);
+  return paramPlan(spec, CHUNKS_PER_WORKER * workers, batchRows, updateCost).filter((chunk) => chunk.length > 0);
+}

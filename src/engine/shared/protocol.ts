@@ -62,6 +62,12 @@ export interface LoopTask {
   workers: number;
   /** SEQ when the loop was started: the first command is the next one */
   seq: number;
+  /**
+   * How long a worker spins at a barrier before it sleeps: a few ms when every worker has a core
+   * of its own, 0 when there are more workers than cores (a spinning worker would take the core
+   * from the one everybody waits for).
+   */
+  spinMs: number;
 }
 
 export interface LoopResult {

@@ -20,14 +20,20 @@ import { backwardRows, denseSteps, forward, weightGrad, type DenseStep, type Par
 import { optimStepHyper, slotPositions } from "../../optim/optimizers.js";
 import { learningRateAt } from "../../optim/schedule.js";
 import { FaultInjector } from "../shared/faults.js";
-import { paramPlan, splitRange, updateCostFor, type ParamSegment } from "../shared/plan.js";
+import { paramChunks, paramPlan, splitRange, updateCostFor, type ParamSegment } from "../shared/plan.js";
 import type { EvalResult, EvalTask, WorkerInit } from "../shared/protocol.js";
 
 export interface StepHandlers {
   /** ROWS of step `step` for worker `worker` of `workers`; returns the rows it got right */
   rows(step: number, batchStart: number, nRows: number, worker: number, workers: number): { correct: number; kernelMs: number };
-  /** PARAMS of step `step` (a batch of nRows rows) for worker `worker` of `workers` */
-  params(step: number, nRows: number, worker: number, workers: number): { kernelMs: number };
+  /**
+   * PARAMS of step `step` (a batch of nRows rows) by worker `worker` of `workers`: the chunks
+   * (paramChunks) that claim() hands it, until it returns −1. optimMs: the part in optimizerStep
+   * (0 for fused SGD).
+   */
+  params(step: number, nRows: number, worker: number, workers: number, claim: () => number): { kernelMs: number; optimMs: number };
+  /** how many PARAMS chunks a step has with `workers` workers */
+  paramChunkCount(workers: number): number;
   sums(step: number, nRows: number): { lossSum: number; gradNormSq: number };
   skip(step: number, worker: number, workers: number): void;
   eval(task: EvalTask): EvalResult;
@@ -90,6 +96,12 @@ export function makeStepHandlers<F, U8, U32, F64>(
     if (!plan) plans.set(workers, (plan = paramPlan(spec, workers, wsp.batchRows, updateCost)));
     return plan;
   };
+  const chunkLists = new Map<number, ParamSegment[][]>();
+  const chunksFor = (workers: number) => {
+    let chunks = chunkLists.get(workers);
+    if (!chunks) chunkLists.set(workers, (chunks = paramChunks(spec, workers, wsp.batchRows, updateCost)));
+    return chunks;
+  };
   const rowLossHalves = [0, 1].map((p) => f32View(memory, rowsOf(wsp.rowLoss, wsp.rows, p, 1)));
   const rowSqView = new Float64Array(memory.buffer, layout.rowSq.offset, layout.rowSq.length);
   const whole = new Float32Array(memory.buffer);
@@ -123,37 +135,52 @@ export function makeStepHandlers<F, U8, U32, F64>(
       return { correct: stats.correct, kernelMs: performance.now() - t0 };
     },
 
-    params(step, nRows, worker, workers) {
+    params(step, nRows, worker, workers, claim) {
       const t0 = performance.now();
-      const segments = planFor(workers)[worker] ?? [];
+      const chunks = chunksFor(workers);
       const p = step & 1;
       const lr = learningRateAt(step, optim);
       const gradScale = 1 / nRows;
       const sgd = { gradScale, lr, momentum: optim.momentum ?? 0, nesterov: optim.nesterov ?? false, weightDecay: optim.weightDecay };
       const optimHyper = fused ? null : optimStepHyper(optim, lr, step + 1);
+      let optimMs = 0;
       const run = (seg: ParamSegment, o0: number, o1: number) => {
         const target = layerBuffers ? { sgd, params: layerBuffers[p]![seg.dense.index]! } : { gradScale, grad: layerGrads![seg.dense.index]! };
         weightGrad(k, seg.dense, target, rowSqOf(seg), wholeBatch, nRows, o0, o1);
         if (!optimHyper) return;
+        const u0 = performance.now();
         const [w, b] = [entryOf(seg.dense, "weight"), entryOf(seg.dense, "bias")];
         updateRange(p, optimHyper, w.offset + o0 * seg.dense.C, w.offset + o1 * seg.dense.C);
         updateRange(p, optimHyper, b.offset + o0, b.offset + o1);
+        optimMs += performance.now() - u0;
       };
       const fault = injector?.claim(step, "params", worker) ?? null;
-      if (fault && fault.kind !== "nan") {
-        // Write part of θ_{t+1} for real, then fail: the re-run must not depend on it.
-        let budget = Math.floor(fault.at * segments.reduce((n, s) => n + s.o1 - s.o0, 0));
-        for (const seg of segments) {
-          const o1 = Math.min(seg.o1, seg.o0 + budget);
-          if (o1 > seg.o0) run(seg, seg.o0, o1);
-          budget -= o1 - seg.o0;
+      let nanWritten = false;
+      for (let c = claim(); c >= 0; c = claim()) {
+        const segments = chunks[c]!;
+        if (fault && fault.kind !== "nan") {
+          // Write part of θ_{t+1} for real, then fail: the re-run must not depend on it.
+          let budget = Math.floor(fault.at * segments.reduce((n, s) => n + s.o1 - s.o0, 0));
+          for (const seg of segments) {
+            const o1 = Math.min(seg.o1, seg.o0 + budget);
+            if (o1 > seg.o0) run(seg, seg.o0, o1);
+            budget -= o1 - seg.o0;
+          }
+          injector!.fire(fault);
         }
-        injector!.fire(fault);
+        for (const seg of segments) run(seg, seg.o0, seg.o1);
+        if (fault?.kind === "nan" && !nanWritten && segments[0]) {
+          rowSqView[segments[0].rowBase + segments[0].o0] = NaN;
+          nanWritten = true;
+        }
       }
-      for (const seg of segments) run(seg, seg.o0, seg.o1);
-      if (fault?.kind === "nan" && segments[0]) rowSqView[segments[0].rowBase + segments[0].o0] = NaN;
-      return { kernelMs: performance.now() - t0 };
+      // A worker that claimed no chunk still fails as its fault says.
+      if (fault && fault.kind !== "nan") injector!.fire(fault);
+      if (fault?.kind === "nan" && !nanWritten) rowSqView[0] = NaN;
+      return { kernelMs: performance.now() - t0, optimMs };
     },
+
+    paramChunkCount: (workers) => chunksFor(workers).length,
 
     sums(step, nRows) {
       const losses = rowLossHalves[step & 1]!;

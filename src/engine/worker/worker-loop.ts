@@ -11,7 +11,8 @@
 // barriers, spinning briefly first: they run on their own cores, so spinning costs nothing.
 import {
   BATCH, CMD, CMD_EXIT, CONSUMED, COUNT, DONE, END_BARRIER, EPOCH_FIRST, EXITED, FIRST_STEP, FIXED_ROWS, FIXED_START, HALT, MID_BARRIER,
-  OUTCOME, OUTCOME_COMPLETE, OUTCOME_NON_FINITE, OUTCOME_STOPPED, R_CORRECT, R_PARAMS_MS, R_ROWS_MS, RING_CORRECT, RING_FIELDS,
+  OUTCOME, OUTCOME_COMPLETE, OUTCOME_NON_FINITE, OUTCOME_STOPPED, P_OPTIM_MS, P_OTHER_MS, P_PARAMS_MS, P_ROWS_MS, P_STEP_MS, P_STEPS,
+  P_WAIT_END_MS, P_WAIT_MID_MS, PARAMS_CLAIMS, PROFILE_FIELDS, R_CORRECT, R_PARAMS_MS, R_ROWS_MS, RING_CORRECT, RING_FIELDS,
   RING_GRAD_NORM_SQ, RING_KERNEL_MS, RING_LOSS_SUM, RING_NON_FINITE, RING_ROWS, RING_STEP, RING_WALL_MS, SEQ, SKIP_BARRIER, SKIP_NON_FINITE,
   STOP, TRAIN_ROWS, resultOffset, type BarrierViews,
 } from "../shared/barrier.js";
@@ -21,8 +22,6 @@ import type { StepHandlers } from "./step-handlers.js";
 
 /** How long one Atomics.wait sleeps before looking again. */
 const WAIT_SLICE_MS = 1000;
-/** How long a worker spins at a barrier before it sleeps (the other workers are mid-step on their own cores). */
-const BARRIER_SPIN_MS = 2;
 
 /** Returns once ctrl[index] ≥ target: spins for up to spinMs, then sleeps in slices. */
 function waitAtLeast(ctrl: Int32Array, index: number, target: number, spinMs: number): void {
@@ -35,9 +34,9 @@ function waitAtLeast(ctrl: Int32Array, index: number, target: number, spinMs: nu
 }
 
 /** Counter barrier: the k-th use (k from 1) of counter `index` in this command lets everyone through once W · k have arrived. */
-function barrier(ctrl: Int32Array, index: number, workers: number, k: number): void {
+function barrier(ctrl: Int32Array, index: number, workers: number, k: number, spinMs: number): void {
   if (Atomics.add(ctrl, index, 1) + 1 === workers * k) Atomics.notify(ctrl, index);
-  else waitAtLeast(ctrl, index, workers * k, BARRIER_SPIN_MS);
+  else waitAtLeast(ctrl, index, workers * k, spinMs);
 }
 
 /** Runs commands until CMD_EXIT. Throws (ending the task) if a handler throws. */
@@ -45,7 +44,9 @@ export function runStepLoop(handlers: StepHandlers, views: BarrierViews, task: L
   const { ctrl, results, ring } = views;
   let seq = task.seq;
   let steps = 0;
-  const { worker, workers } = task;
+  const { worker, workers, spinMs } = task;
+  // This worker's phase times (bench --profile): only it writes them; readers look between commands.
+  const profile = views.profile.subarray(worker * PROFILE_FIELDS, (worker + 1) * PROFILE_FIELDS);
   for (;;) {
     for (let v = Atomics.load(ctrl, SEQ); v === seq; v = Atomics.load(ctrl, SEQ)) Atomics.wait(ctrl, SEQ, seq, WAIT_SLICE_MS);
     seq = Atomics.load(ctrl, SEQ);
@@ -53,6 +54,13 @@ export function runStepLoop(handlers: StepHandlers, views: BarrierViews, task: L
     const first = ctrl[FIRST_STEP]!, count = ctrl[COUNT]!, epochFirst = ctrl[EPOCH_FIRST]!, batch = ctrl[BATCH]!;
     const fixedStart = ctrl[FIXED_START]!, fixedRows = ctrl[FIXED_ROWS]!, trainRows = ctrl[TRAIN_ROWS]!;
     const skipNonFinite = ctrl[SKIP_NON_FINITE] === 1;
+    const chunks = handlers.paramChunkCount(workers);
+    // Step i's PARAMS claims are [i·(chunks + W), …): each worker's last claim of a step is the one that fails.
+    let claimBase = 0;
+    const claim = () => {
+      const c = Atomics.add(ctrl, PARAMS_CLAIMS, 1) - claimBase;
+      return c < chunks ? c : -1;
+    };
     let outcome = OUTCOME_COMPLETE;
     let skips = 0;
     for (let i = 0; i < count; i++) {
@@ -66,12 +74,24 @@ export function runStepLoop(handlers: StepHandlers, views: BarrierViews, task: L
       results[mine + R_CORRECT] = r.correct;
       results[mine + R_ROWS_MS] = r.kernelMs;
       // PARAMS reads every row's activations and gradients: all ROWS work must be done first.
-      barrier(ctrl, MID_BARRIER, workers, i + 1);
-      results[mine + R_PARAMS_MS] = handlers.params(step, rows, worker, workers).kernelMs;
+      const t1 = performance.now();
+      barrier(ctrl, MID_BARRIER, workers, i + 1, spinMs);
+      const t2 = performance.now();
+      claimBase = i * (chunks + workers);
+      const pr = handlers.params(step, rows, worker, workers, claim);
+      results[mine + R_PARAMS_MS] = pr.kernelMs;
       // A stop request seen by any worker before the barrier halts all of them after it.
       if (Atomics.load(ctrl, STOP) === 1) Atomics.store(ctrl, HALT, 1);
       // The next step's ROWS reads θ_{t+1}: all PARAMS work must be done first.
-      barrier(ctrl, END_BARRIER, workers, i + 1);
+      const t3 = performance.now();
+      barrier(ctrl, END_BARRIER, workers, i + 1, spinMs);
+      const t4 = performance.now();
+      profile[P_ROWS_MS]! += r.kernelMs;
+      profile[P_WAIT_MID_MS]! += t2 - t1;
+      profile[P_PARAMS_MS]! += pr.kernelMs - pr.optimMs;
+      profile[P_OPTIM_MS]! += pr.optimMs;
+      profile[P_WAIT_END_MS]! += t4 - t3;
+      profile[P_OTHER_MS]! += t1 - t0 - r.kernelMs + (t3 - t2 - pr.kernelMs);
       const { lossSum, gradNormSq } = handlers.sums(step, rows);
       const nonFinite = !Number.isFinite(lossSum) || !Number.isFinite(gradNormSq);
       if (worker === 0) {
@@ -101,11 +121,15 @@ export function runStepLoop(handlers: StepHandlers, views: BarrierViews, task: L
       }
       if (nonFinite) {
         handlers.skip(step, worker, workers);
-        barrier(ctrl, SKIP_BARRIER, workers, ++skips);
+        barrier(ctrl, SKIP_BARRIER, workers, ++skips, spinMs);
       }
       steps++;
+      const t5 = performance.now();
+      profile[P_OTHER_MS]! += t5 - t4;
+      profile[P_STEP_MS]! += t5 - t0;
+      profile[P_STEPS]!++;
       if (worker === 0) {
-        ring[(i % RING_STEPS) * RING_FIELDS + RING_WALL_MS] = performance.now() - t0;
+        ring[(i % RING_STEPS) * RING_FIELDS + RING_WALL_MS] = t5 - t0;
         Atomics.store(ctrl, DONE, i + 1);
       }
       if (Atomics.load(ctrl, HALT) === 1) {
