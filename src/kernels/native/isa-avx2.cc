@@ -52,10 +52,15 @@ struct T {
     const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
     return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
   }
-  /** out[i] = hsum(a[i]) for 16 vectors (the AVX-512 traits do them side by side) */
-  static inline void hsum16(const V* a, float* out) {
-    for (int i = 0; i < 16; i++) out[i] = hsum(a[i]);
+  /** out[r·stride + j] = hsum(a[4r + j]) + bias[j], then ReLU (NaN → 0): the forward's 4 × 4 block, one sum at a time */
+  static inline void sumBiasStore4x4(const V* a, const float* bias, float* out, int64_t stride, bool relu) {
+    for (int r = 0; r < 4; r++)
+      for (int j = 0; j < 4; j++) {
+        const float y = hsum(a[4 * r + j]) + bias[j];
+        out[r * stride + j] = relu && !(y > 0) ? 0.0f : y;
+      }
   }
+
 
   /** a > b ? a : b (NaN in a gives b) */
   static inline V max(V a, V b) { return _mm256_max_ps(a, b); }

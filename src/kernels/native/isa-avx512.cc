@@ -19,8 +19,9 @@ struct T {
   using M = __mmask16;
   static constexpr int N = 16;
   static constexpr const char* NAME = "avx512";
-  // 32 registers: forward 4 rows × 4 outputs, input gradient 4 rows × 2 vectors, weight gradient 4 rows × 2 vectors.
-  static constexpr int FWD_RB = 4, FWD_OB = 4, DX_RB = 4, DX_CB = 2, DW_OB = 4, DW_CB = 2;
+  // 32 registers: forward 4 rows × 4 outputs, input gradient 4 rows × 4 vectors (2 were 5–10% slower at 32 and 64
+  // rows in one interleaved run), weight gradient 4 rows × 2 vectors (4 measured the same: it waits on memory).
+  static constexpr int FWD_RB = 4, FWD_OB = 4, DX_RB = 4, DX_CB = 4, DW_OB = 4, DW_CB = 2;
   // Conv blocks as AVX2's (kernels-impl.h): 6 windows or columns × 2 vectors.
   static constexpr int CONV_RB = 6, CONV_OV = 2, CONV_KB = 6;
   static inline V zero() { return _mm512_setzero_ps(); }
@@ -47,29 +48,33 @@ struct T {
     return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
   }
   /**
-   * hsum of 16 vectors at once: out[i] = hsum(a[i]), by the very same additions (each level adds
-   * the same two partial sums hsum adds, 16 vectors side by side), so the bits are hsum's. a
-   * third of the instructions of 16 hsums: it matters in the forward kernel, where each output
-   * has only C / 16 FMAs to amortize its sum (fc4: 15).
+   * The forward's 4 rows × 4 outputs at once: out[r·stride + j] = hsum(a[4r + j]) + bias[j], then
+   * ReLU. The 16 sums are computed side by side by the very additions hsum makes (each level adds
+   * the same two partial sums, 16 vectors at a time), so the bits are hsum's; then one add of the
+   * bias and four 4-float stores. A third of the instructions of 16 hsums and scalar stores: it
+   * matters where each output has only C / 16 FMAs to amortize its sum (fc4: 15).
    */
-  static inline void hsum16(const V* a, float* out) {
+  static inline void sumBiasStore4x4(const V* a, const float* bias, float* out, int64_t stride, bool relu) {
     V h[8], s[4], t[2];
     // h = lo256 + hi256: pair (2k, 2k+1) → [h(a[2k]) | h(a[2k+1])]
     for (int k = 0; k < 8; k++)
       h[k] = _mm512_add_ps(_mm512_shuffle_f32x4(a[2 * k], a[2 * k + 1], 0x44), _mm512_shuffle_f32x4(a[2 * k], a[2 * k + 1], 0xEE));
-    // s = lo128 + hi128 of each 8-lane h: 128-bit lanes [a.s | b.s | c.s | d.s]
+    // s = lo128 + hi128 of each 8-lane h: 128-bit lane q of s[k] is a[4k + q]'s
     for (int k = 0; k < 4; k++)
       s[k] = _mm512_add_ps(_mm512_shuffle_f32x4(h[2 * k], h[2 * k + 1], 0x88), _mm512_shuffle_f32x4(h[2 * k], h[2 * k + 1], 0xDD));
-    // t = s + movehl(s): per 128-bit lane [t0, t1] of two vectors
+    // t = s + movehl(s): per 128-bit lane q, [t0, t1] of a[8k + q], then of a[8k + 4 + q]
     for (int k = 0; k < 2; k++)
       t[k] = _mm512_add_ps(_mm512_shuffle_ps(s[2 * k], s[2 * k + 1], 0x44), _mm512_shuffle_ps(s[2 * k], s[2 * k + 1], 0xEE));
-    // r = t0 + t1
+    // r = t0 + t1: element e of 128-bit lane q is the sum of a[4e + q], i.e. row e, output q
     const V r = _mm512_add_ps(_mm512_shuffle_ps(t[0], t[1], 0x88), _mm512_shuffle_ps(t[0], t[1], 0xDD));
-    float lanes[16];
-    _mm512_storeu_ps(lanes, r);
-    // Element e of r's 128-bit lane q is the sum of a[4e + q].
-    for (int q = 0; q < 4; q++)
-      for (int e = 0; e < 4; e++) out[4 * e + q] = lanes[4 * q + e];
+    // transpose to 128-bit lane e = row e's four outputs, then + bias (the same f32 add as scalar)
+    const V rows = _mm512_permutexvar_ps(_mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), r);
+    V y = _mm512_add_ps(rows, _mm512_broadcast_f32x4(_mm_loadu_ps(bias)));
+    if (relu) y = T::relu(y);
+    _mm_storeu_ps(out, _mm512_castps512_ps128(y));
+    _mm_storeu_ps(out + stride, _mm512_extractf32x4_ps(y, 1));
+    _mm_storeu_ps(out + 2 * stride, _mm512_extractf32x4_ps(y, 2));
+    _mm_storeu_ps(out + 3 * stride, _mm512_extractf32x4_ps(y, 3));
   }
   static inline V max(V a, V b) { return _mm512_max_ps(a, b); }
   static inline V selectGt(V x, V y, V a, V b) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(x, y, _CMP_GT_OQ), b, a); }

@@ -28,15 +28,14 @@ inline void forwardBlock(float* out, const float* inp, const float* weight, cons
       for (int r = 0; r < RB; r++) acc[r][j] = T::fma(x[r], w, acc[r][j]);
     }
   }
-  float sums[RB][OB];
-  // T::hsum16: 16 hsums with the same bits (one at a time in AVX2; side by side in AVX-512)
-  if constexpr (RB * OB == 16) T::hsum16(&acc[0][0], &sums[0][0]);
-  else
-    for (int r = 0; r < RB; r++)
-      for (int j = 0; j < OB; j++) sums[r][j] = T::hsum(acc[r][j]);
+  // T::sumBiasStore4x4: the same sums and stores, side by side where the ISA can (isa-avx512.cc)
+  if constexpr (RB == 4 && OB == 4) {
+    T::sumBiasStore4x4(&acc[0][0], bias + o, out + (int64_t)b * OC + o, OC, relu);
+    return;
+  }
   for (int r = 0; r < RB; r++)
     for (int j = 0; j < OB; j++) {
-      const float y = sums[r][j] + bias[o + j];
+      const float y = T::hsum(acc[r][j]) + bias[o + j];
       out[(int64_t)(b + r) * OC + o + j] = relu && !(y > 0) ? 0.0f : y;
     }
 }
