@@ -66,7 +66,12 @@ describe("paramChunks (claimed at run time)", () => {
         for (const chunk of chunks) expect(chunk.length).toBeGreaterThan(0);
         if (workers === 1) expect(chunks).toHaveLength(1);
         else expect(chunks.length).toBeGreaterThan(workers);
-        expect(chunks.length).toBeLessThanOrEqual(CHUNKS_PER_WORKER * workers);
+        expect(chunks.length).toBeLessThanOrEqual((CHUNKS_PER_WORKER + 1) * workers + denseSteps(spec).length);
+        // a conv layer is cut no finer than paramPlan cuts it: each piece streams the whole batch
+        for (const d of denseSteps(spec).filter((l) => l.positions > 1)) {
+          const pieces = (plan: ParamSegment[][]) => plan.flat().filter((s) => s.dense.name === d.name).length;
+          expect(pieces(chunks), d.name).toBe(pieces(paramPlan(spec, workers, 64)));
+        }
       });
     }
   }

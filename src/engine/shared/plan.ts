@@ -92,15 +92,23 @@ export function paramPlan(spec: ModelSpec, workers: number, batchRows: number, u
 }
 
 /**
- * PARAMS chunks claimed at run time (worker/worker-loop.ts): the parameter rows cut as paramPlan
- * cuts them for CHUNKS_PER_WORKER · W workers, so each chunk costs about 1 / (CHUNKS_PER_WORKER·W)
- * of the phase. A worker that finishes early (its ROWS were lighter, or the machine took its
- * neighbour's core for a moment) claims more of them, and no worker waits at the end of the
- * phase for another's fixed share. Which worker computes a row never changes its bits.
+ * PARAMS chunks claimed at run time (worker/worker-loop.ts). Dense layers are cut as paramPlan
+ * cuts them for CHUNKS_PER_WORKER · W workers, so each of their chunks costs about
+ * 1 / (CHUNKS_PER_WORKER·W) of the phase. A worker that finishes early (its ROWS were lighter, or
+ * the machine took its core for a moment) claims more of them, and no worker waits at the end
+ * of the phase for another's fixed share. Which worker computes a row never changes its bits.
+ * Conv layers keep paramPlan's cut for W workers: their weight-gradient kernel streams the
+ * whole batch's activations once per call, whatever the rows, so a finer cut would read them
+ * once more per piece (the MNIST CNN's conv2: 5.5 MB each time).
  */
 export const CHUNKS_PER_WORKER = 4;
 
 export function paramChunks(spec: ModelSpec, workers: number, batchRows: number, updateCost = UPDATE_COST): ParamSegment[][] {
   if (workers === 1) return paramPlan(spec, 1, batchRows, updateCost);
-  return paramPlan(spec, CHUNKS_PER_WORKER * workers, batchRows, updateCost).filter((chunk) => chunk.length > 0);
+  const isConv = (s: ParamSegment) => s.dense.positions > 1;
+  const convChunks = paramPlan(spec, workers, batchRows, updateCost).flatMap((segments) => segments.filter(isConv).map((s) => [s]));
+  const denseChunks = paramPlan(spec, CHUNKS_PER_WORKER * workers, batchRows, updateCost).map((segments) => segments.filter((s) => !isConv(s)));
+  // layer order, then row order: the rows a chunk covers are contiguous and chunks never overlap
+  const first = (chunk: ParamSegment[]) => chunk[0]!.rowBase + chunk[0]!.o0;
+  return [...convChunks, ...denseChunks.filter((chunk) => chunk.length > 0)].sort((a, b) => first(a) - first(b));
 }
