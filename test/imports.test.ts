@@ -13,7 +13,7 @@ export const FLOORS: string[][] = [
   ["src/kernels"],
   ["src/model", "src/optim"],
   ["src/arena"],
-  ["src/engine/shared"],
+  ["src/engine/common"],
   ["src/engine/coordinator", "src/engine/worker"],
   ["src/report"],
   ["src/run"],
@@ -90,11 +90,11 @@ describe("module layering", () => {
   const graph = importGraph();
 
   it("finds the imports, type imports and dynamic imports included (the scan works)", () => {
-    expect(graph.get("src/engine/coordinator/engine.ts")).toContain("src/engine/shared/protocol.ts");
+    expect(graph.get("src/engine/coordinator/engine.ts")).toContain("src/engine/common/protocol.ts");
     expect(graph.get("src/run/train.ts")).toContain("src/report/metrics.ts"); // `import type`
     expect(cycles(new Map([["a", ["b"]], ["b", ["c"]], ["c", ["a"]]]))).toEqual([["a", "b", "c", "a"]]);
     // The rule itself: an upward import, and one across a floor, are both found.
-    expect(violations(new Map([["src/kernels/x.ts", ["src/engine/shared/protocol.ts"]]]))).toHaveLength(1);
+    expect(violations(new Map([["src/kernels/x.ts", ["src/engine/common/protocol.ts"]]]))).toHaveLength(1);
     expect(violations(new Map([["src/engine/worker/x.ts", ["src/engine/coordinator/engine.ts"]]]))).toHaveLength(1);
     expect(violations(new Map([["src/run/x.ts", ["src/report/metrics.ts", "src/io/atomic.ts", "src/run/y.ts"]]]))).toEqual([]);
   });

@@ -77,7 +77,7 @@ export interface ArenaLayout {
   control: Region;
   barrier: Region;
   stepRing: Region;
-  /** (workers, PROFILE_FIELDS) f64: each worker's accumulated phase times (engine/shared/barrier.ts) */
+  /** (workers, PROFILE_FIELDS) f64: each worker's accumulated phase times (engine/common/barrier.ts) */
   profile: Region;
 }
 
@@ -110,7 +110,7 @@ const BARRIER_RESULT_INTS = BARRIER_RESULT_FIELDS * 2;
 /** Finished steps the workers may run ahead of the coordinator's reading. */
 export const RING_STEPS = 1024;
 export const RING_FIELDS = 8;
-/** Per-worker phase-time accumulators (engine/shared/barrier.ts PROFILE_*). */
+/** Per-worker phase-time accumulators (engine/common/barrier.ts PROFILE_*). */
 export const PROFILE_FIELDS = 8;
 /** WebAssembly memory32 cannot exceed 4 GiB. */
 export const MAX_ARENA_BYTES = 65536 * PAGE_BYTES;

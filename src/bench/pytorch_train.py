@@ -7,7 +7,9 @@ Same work per step as dptrain's bench: gather a batch of u8 rows by a shuffled i
 (x / 255 - 0.1307) / 0.3081, forward, cross-entropy, backward, the optimizer step.
 The pixels are random bytes in MNIST's shape: the layers cost the same whatever the values.
 Usage: pytorch_train.py mlp|cnn BATCH STEPS THREADS[,THREADS…]
-Prints one JSON line per thread count: {"threads", "samples_per_s", "torch", "blas"}.
+Prints one JSON line per thread count: {"threads", "samples_per_s", "loss", "torch", "blas"}; loss is
+the last step's, the same data and seed every time, so runs under different OpenBLAS kernels
+(OPENBLAS_CORETYPE) must agree on it to rounding.
 Not part of the test suite: it needs Debian's python3-torch (apt-get install python3-torch).
 """
 import json
@@ -53,7 +55,7 @@ class CNN(nn.Module):  # pytorch/examples mnist/main.py
         return self.fc2(x)
 
 
-def run(model_name: str, threads: int, batch: int, steps: int, warmup: int) -> float:
+def run(model_name: str, threads: int, batch: int, steps: int, warmup: int) -> tuple[float, float]:
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     shape = (60000, 1, 28, 28) if model_name == "cnn" else (60000, 784)
@@ -64,25 +66,26 @@ def run(model_name: str, threads: int, batch: int, steps: int, warmup: int) -> f
     model.train()
     opt = torch.optim.Adadelta(model.parameters(), lr=1.0) if model_name == "cnn" else torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.5)
 
-    def step(s: int) -> None:
+    def step(s: int) -> torch.Tensor:
         idx = order[(s * batch) % (60000 - batch):][:batch]
         x = (images[idx].float() / 255 - 0.1307) / 0.3081
         opt.zero_grad()
         loss = F.cross_entropy(model(x), labels[idx])
         loss.backward()
         opt.step()
+        return loss
 
     for s in range(warmup):
         step(s)
     t0 = time.perf_counter()
     for s in range(warmup, warmup + steps):
-        step(s)
-    return batch * steps / (time.perf_counter() - t0)
+        loss = step(s)
+    return batch * steps / (time.perf_counter() - t0), float(loss.item())
 
 
 if __name__ == "__main__":
     model_name, batch, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     threads = [int(t) for t in sys.argv[4].split(",")]
     for t in threads:
-        sps = run(model_name, t, batch, steps, 20)
-        print(json.dumps({"threads": t, "samples_per_s": sps, "torch": torch.__version__, "blas": torch.__config__.show().count("OpenBLAS") > 0 and "OpenBLAS" or "other"}), flush=True)
+        sps, loss = run(model_name, t, batch, steps, 20)
+        print(json.dumps({"threads": t, "samples_per_s": sps, "loss": loss, "torch": torch.__version__, "blas": torch.__config__.show().count("OpenBLAS") > 0 and "OpenBLAS" or "other"}), flush=True)

@@ -7,7 +7,7 @@ import { specForDataset } from "../model/build.js";
 import type { ModelSpec } from "../model/spec.js";
 import { namedParams } from "../model/views.js";
 import { Engine, StepFailedError, type EvalStats } from "../engine/coordinator/engine.js";
-import type { FaultSpec } from "../engine/shared/protocol.js";
+import type { FaultSpec } from "../engine/common/protocol.js";
 import { resolveKernels, type ResolvedKernels } from "../kernels/resolve.js";
 import type { EpochMetrics, StepInfo } from "../report/metrics.js";
 import { checkArenaFits, engineOptions, resolveWorkers, stepsPerEpoch, totalSteps } from "./engine-options.js";
@@ -46,7 +46,7 @@ export interface TrainOptions {
   onRetry?(step: number, attempt: number, error: Error): void;
   /** the kernel set resolved for this machine (default: resolved from config.engine here, once) */
   kernels?: ResolvedKernels;
-  /** test-only fault plan for the step workers (engine/shared/faults.ts) */
+  /** test-only fault plan for the step workers (engine/common/faults.ts) */
   faults?: FaultSpec[];
 }
 

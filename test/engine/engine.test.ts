@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { Engine, type EngineOptions } from "../../src/engine/coordinator/engine.js";
 import { trainReference } from "./reference-loop.js";
 import { mlp, softmaxRegression, type ModelSpec } from "../../src/model/spec.js";
-import type { KernelSet } from "../../src/engine/shared/protocol.js";
+import type { KernelSet } from "../../src/engine/common/protocol.js";
 import { nativeCpuIsas, type NativeIsa } from "../../src/kernels/native/native-kernels.js";
 import { resolveKernels } from "../../src/kernels/resolve.js";
 import { normRelError } from "../helpers.js";

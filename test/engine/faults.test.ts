@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
 import { resolveKernels } from "../../src/kernels/resolve.js";
 import { Engine, StepFailedError, type EngineOptions } from "../../src/engine/coordinator/engine.js";
-import type { FaultKind, FaultSpec } from "../../src/engine/shared/faults.js";
+import type { FaultKind, FaultSpec } from "../../src/engine/common/faults.js";
 import { mlp } from "../../src/model/spec.js";
 import { Rng } from "../../src/rng.js";
 import { constantSchedule, useEngines } from "./harness.js";

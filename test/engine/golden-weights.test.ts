@@ -66,7 +66,7 @@ describe("trained weights match the committed hashes", () => {
     }, 300_000);
 
     // More workers than this machine has cores (2 in CI): barriers sleep instead of spinning, and
-    // the PARAMS chunks (engine/shared/plan.ts paramChunks) outnumber the rows of small layers.
+    // the PARAMS chunks (engine/common/plan.ts paramChunks) outnumber the rows of small layers.
     it(`${set.name}: 4 and 16 workers (oversubscribed) give the same bits`, async () => {
       const dataset = await loadDataset("idx", dataDir);
       for (const name of ["mlp-sgd", "mlp-adam", "cnn-sgd"]) {

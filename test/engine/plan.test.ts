@@ -3,7 +3,7 @@
 // (many multiply-adds per parameter) and a linear one (one update per few multiply-adds).
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/load.js";
-import { CHUNKS_PER_WORKER, paramChunks, paramPlan, PARAM_ROW_ALIGN, UPDATE_COST, updateCostFor, type ParamSegment } from "../../src/engine/shared/plan.js";
+import { CHUNKS_PER_WORKER, paramChunks, paramPlan, PARAM_ROW_ALIGN, UPDATE_COST, updateCostFor, type ParamSegment } from "../../src/engine/common/plan.js";
 import { BARRIER_SPIN_MS, barrierSpinMs } from "../../src/engine/coordinator/step-loop.js";
 import { specForDataset } from "../../src/model/build.js";
 import { denseSteps } from "../../src/model/graph.js";

@@ -23,11 +23,11 @@ import type { ResolvedKernels } from "../../kernels/resolve.js";
 import { StepPool } from "./pool.js";
 import {
   barrierViews, P_OPTIM_MS, P_OTHER_MS, P_PARAMS_MS, P_ROWS_MS, P_STEP_MS, P_STEPS, P_WAIT_END_MS, P_WAIT_MID_MS, PROFILE_FIELDS,
-} from "../shared/barrier.js";
+} from "../common/barrier.js";
 import { StepAttemptError, StepFailedError } from "./errors.js";
-import { faultsFromEnv } from "../shared/faults.js";
-import { splitRange } from "../shared/plan.js";
-import type { EvalTask, FaultSpec, OptimSettings } from "../shared/protocol.js";
+import { faultsFromEnv } from "../common/faults.js";
+import { splitRange } from "../common/plan.js";
+import type { EvalTask, FaultSpec, OptimSettings } from "../common/protocol.js";
 import { StepLoop, type BatchSource, type LoopStepResult, type RunOutcome, type StepRange } from "./step-loop.js";
 
 export type { BatchSource, RunOutcome, StepRange };

@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { setMaxListeners } from "node:events";
 import { stepWorkerFile } from "../../paths.js";
 import { PhaseTimeoutError } from "./errors.js";
-import type { StepTask, TaskResult, WorkerInit } from "../shared/protocol.js";
+import type { StepTask, TaskResult, WorkerInit } from "../common/protocol.js";
 
 /** How long close() waits for the threads to end before giving up on them. */
 const CLOSE_TIMEOUT_MS = 10_000;

@@ -9,11 +9,11 @@ import {
   BATCH, CMD, CMD_EXIT, CMD_RUN, CONSUMED, COUNT, DONE, END_BARRIER, EPOCH_FIRST, EXITED, FIRST_STEP, FIXED_ROWS, FIXED_START, HALT,
   MID_BARRIER, OUTCOME, OUTCOME_NON_FINITE, PARAMS_CLAIMS, OUTCOME_STOPPED, RING_CORRECT, RING_FIELDS, RING_GRAD_NORM_SQ, RING_KERNEL_MS, RING_LOSS_SUM,
   RING_NON_FINITE, RING_ROWS, RING_STEP, RING_WALL_MS, SEQ, SKIP_BARRIER, SKIP_NON_FINITE, STOP, TRAIN_ROWS, type BarrierViews,
-} from "../shared/barrier.js";
+} from "../common/barrier.js";
 import { availableParallelism } from "node:os";
 import { RING_STEPS } from "../../arena/layout.js";
 import { PhaseTimeoutError, StepAttemptError } from "./errors.js";
-import type { LoopTask } from "../shared/protocol.js";
+import type { LoopTask } from "../common/protocol.js";
 
 /** How often the coordinator reads the ring while a command runs. */
 const POLL_MS = 20;

@@ -5,7 +5,7 @@ import type { Kernels } from "../../kernels/kernels.js";
 import { tsKernels } from "../../kernels/ts/index.js";
 import { loadWasmKernels } from "../../kernels/wasm/loader.js";
 import { loadNativeKernels } from "../../kernels/native/native-kernels.js";
-import type { WorkerInit } from "../shared/protocol.js";
+import type { WorkerInit } from "../common/protocol.js";
 
 export interface BoundKernels {
   // The sets name buffers differently (views vs pointers); handlers are generic over both.

@@ -19,9 +19,9 @@ import { argmaxRows } from "../../kernels/ts/softmax-ce.js";
 import { backwardRows, denseSteps, forward, weightGrad, type DenseStep, type ParamViews, type Workspace } from "../../model/graph.js";
 import { optimStepHyper, slotPositions } from "../../optim/optimizers.js";
 import { learningRateAt } from "../../optim/schedule.js";
-import { FaultInjector } from "../shared/faults.js";
-import { paramChunks, paramPlan, splitRange, updateCostFor, type ParamSegment } from "../shared/plan.js";
-import type { EvalResult, EvalTask, WorkerInit } from "../shared/protocol.js";
+import { FaultInjector } from "../common/faults.js";
+import { paramChunks, paramPlan, splitRange, updateCostFor, type ParamSegment } from "../common/plan.js";
+import type { EvalResult, EvalTask, WorkerInit } from "../common/protocol.js";
 
 export interface StepHandlers {
   /** ROWS of step `step` for worker `worker` of `workers`; returns the rows it got right */

@@ -15,9 +15,9 @@ import {
   P_WAIT_END_MS, P_WAIT_MID_MS, PARAMS_CLAIMS, PROFILE_FIELDS, R_CORRECT, R_PARAMS_MS, R_ROWS_MS, RING_CORRECT, RING_FIELDS,
   RING_GRAD_NORM_SQ, RING_KERNEL_MS, RING_LOSS_SUM, RING_NON_FINITE, RING_ROWS, RING_STEP, RING_WALL_MS, SEQ, SKIP_BARRIER, SKIP_NON_FINITE,
   STOP, TRAIN_ROWS, resultOffset, type BarrierViews,
-} from "../shared/barrier.js";
+} from "../common/barrier.js";
 import { RING_STEPS } from "../../arena/layout.js";
-import type { LoopResult, LoopTask } from "../shared/protocol.js";
+import type { LoopResult, LoopTask } from "../common/protocol.js";
 import type { StepHandlers } from "./step-handlers.js";
 
 /** How long one Atomics.wait sleeps before looking again. */
