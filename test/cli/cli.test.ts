@@ -155,5 +155,23 @@ describe("dptrain predict --image and bench --json", () => {
       expect(run.samples_per_s_runs).toHaveLength(2);
       expect(run.samples_per_s).toBe(Math.min(...run.samples_per_s_runs));
     }
+    expect(report.runs[0]).not.toHaveProperty("profile");
   }, 60_000);
+
+  it("bench --profile --json adds each worker's phase times and the side-by-side figure; the chart is written", async () => {
+    const out = join(tmp(), "bench-profile");
+    const r = await runCli(["bench", "-c", "configs/mnist-softmax.yaml", "--threads", "1,2", "--steps", "5", "--warmup", "1", "--repeat", "1", "--profile", "--json", "--out", out]);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    const [one, two] = report.runs;
+    expect(one.profile).toHaveLength(1);
+    expect(two.profile.map((p: { worker: number }) => p.worker)).toEqual([0, 1]);
+    for (const p of two.profile) {
+      expect(p.steps).toBe(5);
+      for (const key of ["rows_ms", "wait_mid_ms", "params_ms", "optim_ms", "wait_end_ms", "other_ms", "step_ms"]) expect(p[key]).toBeGreaterThanOrEqual(0);
+    }
+    expect(one.side_by_side_samples_per_s).toBe(one.samples_per_s);
+    expect(two.side_by_side_samples_per_s).toBeGreaterThan(0);
+    expect(readFileSync(join(out, "profile.svg"), "utf8")).toMatch(/^<svg/);
+  }, 90_000);
 });

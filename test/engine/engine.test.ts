@@ -7,6 +7,7 @@ import type { KernelSet } from "../../src/engine/common/protocol.js";
 import { nativeCpuIsas, type NativeIsa } from "../../src/kernels/native/native-kernels.js";
 import { resolveKernels } from "../../src/kernels/resolve.js";
 import { normRelError } from "../helpers.js";
+import { ConfigSchema } from "../../src/config/schema.js";
 import { constantSchedule, useEngines } from "./harness.js";
 
 const schedule = constantSchedule;
@@ -110,4 +111,42 @@ describe("evaluation", () => {
     expect(diagonal / 10000).toBe(a.accuracy);
     expect(a.accuracy).toBeGreaterThan(0.8);
   }, 60_000);
+});
+
+describe("phase profile (bench --profile)", () => {
+  it("counts every step per worker, and each worker's phases add up to its step time", async () => {
+    const B = 64;
+    const e = engine(seedMlp, { workers: 2, kernels: "wasm", batchSize: B });
+    e.writeEpochOrder(0);
+    await e.runSteps({ first: 0, count: 5, batches: { epochFirstStep: 0, batchSize: B, trainRows: harness.data().train.count }, skipNonFinite: false }, () => true);
+    e.resetProfile();
+    let wall = 0;
+    await e.runSteps({ first: 5, count: 20, batches: { epochFirstStep: 0, batchSize: B, trainRows: harness.data().train.count }, skipNonFinite: false }, (s) => ((wall += s.wallMs), true));
+    const profile = e.phaseProfile();
+    expect(profile.map((p) => p.worker)).toEqual([0, 1]);
+    for (const p of profile) {
+      expect(p.steps).toBe(20);
+      const phases = [p.rows_ms, p.wait_mid_ms, p.params_ms, p.optim_ms, p.wait_end_ms, p.other_ms];
+      for (const ms of phases) expect(ms).toBeGreaterThanOrEqual(0);
+      expect(p.rows_ms).toBeGreaterThan(0);
+      expect(p.params_ms).toBeGreaterThan(0);
+      expect(p.optim_ms).toBe(0); // SGD is fused into the weight-gradient kernel
+      const sum = phases.reduce((a, b) => a + b, 0);
+      expect(Math.abs(sum - p.step_ms)).toBeLessThan(0.01 * p.step_ms + 1e-3);
+    }
+    // worker 0's step times are what the ring reports as each step's wall time
+    expect(Math.abs(profile[0]!.step_ms * 20 - wall)).toBeLessThan(0.01 * wall);
+    e.resetProfile();
+    expect(e.phaseProfile().every((p) => p.steps === 0 && p.step_ms === 0)).toBe(true);
+  });
+
+  it("an optimizer other than SGD shows its own time", async () => {
+    const B = 32;
+    const adam = ConfigSchema.parse({ optim: { type: "adam" } }).optim;
+    const e = engine(softmax, { workers: 2, kernels: "ts", batchSize: B, optim: { ...adam, stepsPerEpoch: 1000, totalSteps: 10000 } });
+    e.writeEpochOrder(0);
+    await e.runSteps({ first: 0, count: 4, batches: { epochFirstStep: 0, batchSize: B, trainRows: harness.data().train.count }, skipNonFinite: false }, () => true);
+    const optim = e.phaseProfile().map((p) => p.optim_ms);
+    expect(optim.some((ms) => ms > 0)).toBe(true);
+  });
 });
