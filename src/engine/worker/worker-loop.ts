@@ -1,14 +1,17 @@
 // Worker thread (each step worker).
 // The worker side of the step loop: one long-running task per worker (per epoch). Each command
-// runs a range of steps without the coordinator: per step, ROWS, a barrier, PARAMS, a barrier,
-// then every worker sums the step's fixed-order partials (the same bits in every worker), so
-// all of them agree on whether the step was finite and whether to halt. Worker 0 writes the
-// step's figures into the ring, which the coordinator reads when it likes.
+// runs a range of steps without the coordinator: per step, ROWS, a barrier, PARAMS (chunks
+// claimed from a shared counter until none are left), a barrier, then every worker sums the
+// step's fixed-order partials (the same bits in every worker), so all of them agree on whether
+// the step was finite and whether to halt. Worker 0 writes the step's figures into the ring,
+// which the coordinator reads when it likes; each worker adds its phase times to its own slots
+// of the profile region.
 //
 // Why not one command per step: on a VM, waking a sleeping thread costs 100–300 µs, and a
 // command per step needs two such wake-ups (the command, and the coordinator's own); at batch 64
 // that was 13% of a step with 2 workers. Between steps the workers now only meet each other at
-// barriers, spinning briefly first: they run on their own cores, so spinning costs nothing.
+// barriers, spinning briefly first when each has a core of its own (task.spinMs; 0 when they
+// outnumber the cores, where a spinning worker would take the core of the one it waits for).
 import {
   BATCH, CMD, CMD_EXIT, CONSUMED, COUNT, DONE, END_BARRIER, EPOCH_FIRST, EXITED, FIRST_STEP, FIXED_ROWS, FIXED_START, HALT, MID_BARRIER,
   OUTCOME, OUTCOME_COMPLETE, OUTCOME_NON_FINITE, OUTCOME_STOPPED, P_OPTIM_MS, P_OTHER_MS, P_PARAMS_MS, P_ROWS_MS, P_STEP_MS, P_STEPS,
