@@ -34,6 +34,8 @@ const runs = (name: string) => !name.startsWith("native-") || cpuIsas.includes(n
 const shapes: [number, number, number][] = [
   // [B, C, OC]: batch of 1, odd columns (1, 3, 17, 785), odd outputs, and the seed MLP's shapes
   [1, 1, 1], [1, 3, 5], [3, 17, 7], [5, 785, 9], [8, 784, 520], [7, 520, 320], [2, 120, 10], [9, 33, 6],
+  // wide inputs: the native weight gradient's 512-column tiles, the last one short (the MNIST CNN's fc1 has 9216)
+  [6, 1100, 11],
   // tall inputs (a conv's im2col matrix): the native weight gradient's row-chunked path, the forward's row tiles
   [300, 33, 6], [257, 288, 13],
 ];
@@ -531,7 +533,8 @@ for (const name of Object.keys(loaders)) {
     });
 
     describe("parameter-row independence of the fused weight gradient + SGD, bitwise", () => {
-      for (const [B, C, OC] of [[7, 785, 9], [64, 784, 13], [3, 17, 6], [1, 3, 5], [300, 33, 14], [129, 9, 7]] as const) {
+      // 1024 and 1100 columns: two and three of the native kernel's 512-column tiles (the last one short and masked)
+      for (const [B, C, OC] of [[7, 785, 9], [64, 784, 13], [3, 17, 6], [1, 3, 5], [300, 33, 14], [129, 9, 7], [4, 1024, 9], [16, 1100, 11]] as const) {
         it(`rows [0, OC) in one call equal odd splits and one row at a time: B=${B} C=${C} OC=${OC}`, () => {
           s.reset();
           const c = denseCase(B, C, OC);
