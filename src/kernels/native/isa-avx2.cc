@@ -52,14 +52,8 @@ struct T {
     const __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));
     return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 1)));
   }
-  /** out[r·stride + j] = hsum(a[4r + j]) + bias[j], then ReLU (NaN → 0): the forward's 4 × 4 block, one sum at a time */
-  static inline void sumBiasStore4x4(const V* a, const float* bias, float* out, int64_t stride, bool relu) {
-    for (int r = 0; r < 4; r++)
-      for (int j = 0; j < 4; j++) {
-        const float y = hsum(a[4 * r + j]) + bias[j];
-        out[r * stride + j] = relu && !(y > 0) ? 0.0f : y;
-      }
-  }
+  /** no side-by-side sums of a forward block (impl/dense.h's scalar loop does them) */
+  static constexpr bool SUMS_4X4 = false;
 
 
   /** a > b ? a : b (NaN in a gives b) */

@@ -55,6 +55,7 @@ struct T {
    * bias and four 4-float stores. A third of the instructions of 16 hsums and scalar stores: it
    * matters where each output has only C / 16 FMAs to amortize its sum (fc4: 15).
    */
+  static constexpr bool SUMS_4X4 = true;
   static inline void sumBiasStore4x4(const V* a, const float* bias, float* out, int64_t stride, bool relu) {
     V h[8], s[4], t[2];
     // h = lo256 + hi256: pair (2k, 2k+1) → [h(a[2k]) | h(a[2k+1])]

@@ -5,7 +5,8 @@
 // ---- ROWS: dense forward, dot products along C -------------------------------------------
 
 // out[b..b+RB, o..o+OB): Σ_c inp[b,c]·W[o,c] (lanes over c, FMA), hsum, + bias, optional ReLU
-template <int RB, int OB>
+// X is T; as a parameter it makes X::sumBiasStore4x4 dependent, so traits without it (AVX2) compile.
+template <int RB, int OB, class X = T>
 inline void forwardBlock(float* out, const float* inp, const float* weight, const float* bias, int b, int o, int C, int OC, bool relu) {
   V acc[RB][OB];
   for (int r = 0; r < RB; r++)
@@ -28,9 +29,9 @@ inline void forwardBlock(float* out, const float* inp, const float* weight, cons
       for (int r = 0; r < RB; r++) acc[r][j] = T::fma(x[r], w, acc[r][j]);
     }
   }
-  // T::sumBiasStore4x4: the same sums and stores, side by side where the ISA can (isa-avx512.cc)
-  if constexpr (RB == 4 && OB == 4) {
-    T::sumBiasStore4x4(&acc[0][0], bias + o, out + (int64_t)b * OC + o, OC, relu);
+  // X::sumBiasStore4x4 (isa-avx512.cc): the loop below for a 4 × 4 block, its sums side by side
+  if constexpr (RB == 4 && OB == 4 && X::SUMS_4X4) {
+    X::sumBiasStore4x4(&acc[0][0], bias + o, out + (int64_t)b * OC + o, OC, relu);
     return;
   }
   for (int r = 0; r < RB; r++)
