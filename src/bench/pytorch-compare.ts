@@ -14,7 +14,7 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { machine } from "./machine.js";
-import { runChild } from "./scaling-bench.js";
+import { median, runChild } from "./scaling-bench.js";
 import { packageRoot } from "../paths.js";
 
 const CNN = process.argv[2] === "cnn";
@@ -71,8 +71,6 @@ function pytorchBest(): { samples_per_s: number; setting: string } {
   }
   return best;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 async function main(): Promise<void> {
   const contenders = [

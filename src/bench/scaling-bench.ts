@@ -49,13 +49,13 @@ async function sideBySide(flags: Pick<ScalingFlags, "config" | "steps" | "warmup
   return runs.reduce((sum, r) => sum + r.samples_per_s, 0);
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
+/** The median of xs (the lower middle for an even count). */
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 /** The run with the median samples/s (the lower middle for an even count), with every run's figure and the highest peak RSS. */
 function medianRun(rounds: EngineBenchResult[]): EngineBenchResult & { samples_per_s_runs: number[] } {
-  const sorted = [...rounds].sort((a, b) => a.samples_per_s - b.samples_per_s);
-  const median = sorted[Math.floor((sorted.length - 1) / 2)]!;
-  return { ...median, peak_rss_mb: Math.max(...rounds.map((r) => r.peak_rss_mb)), samples_per_s_runs: rounds.map((r) => r.samples_per_s) };
+  const middle = median(rounds.map((r) => r.samples_per_s));
+  return { ...rounds.find((r) => r.samples_per_s === middle)!, peak_rss_mb: Math.max(...rounds.map((r) => r.peak_rss_mb)), samples_per_s_runs: rounds.map((r) => r.samples_per_s) };
 }
 
 export type ScalingRun = ProfiledRun & { speedup: number; efficiency: number; samples_per_s_runs: number[] };

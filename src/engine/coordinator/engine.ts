@@ -10,7 +10,7 @@
 // the workers meeting at barriers and reporting through a ring: see worker/worker-loop.ts and
 // step-loop.ts); evaluation runs as ordinary piscina tasks after the loop is stopped. The
 // coordinator never computes kernels itself; with 1 worker the same loop runs on that one worker.
-import { createMemory, f32View, u32View, u8View } from "../../arena/arena.js";
+import { createMemory, f32View, f64View, u32View, u8View } from "../../arena/arena.js";
 import { layout as computeLayout, type ArenaLayout, type LayoutInput } from "../../arena/layout.js";
 import { stateSlots } from "../../optim/optimizers.js";
 import type { Dataset } from "../../data/dataset.js";
@@ -103,6 +103,8 @@ export class Engine {
   private loop: StepLoop | null = null;
   private readonly init: ConstructorParameters<typeof StepPool>[1];
   private readonly trainOrder: Uint32Array;
+  /** the workers' phase-time sums (layout.profile) */
+  private readonly profile: Float64Array;
 
   private constructor(readonly options: EngineOptions) {
     const { spec, dataset, workers } = options;
@@ -116,6 +118,7 @@ export class Engine {
     const testOrder = u32View(this.memory, L.testOrder);
     for (let i = 0; i < testOrder.length; i++) testOrder[i] = i;
     this.trainOrder = u32View(this.memory, L.trainOrder);
+    this.profile = f64View(this.memory, L.profile);
     initParams(this.paramsBuffer(0), spec, options.seed);
     this.init = {
       memory: this.memory, layout: L, spec, kernels: options.kernels.set, nativeIsa: options.kernels.isa, nativeAddon: options.kernels.addon,
@@ -272,7 +275,7 @@ export class Engine {
 
   /** Each worker's mean phase times per step since the last resetProfile (read between commands). */
   phaseProfile(): WorkerProfile[] {
-    const p = new Float64Array(this.memory.buffer, this.layout.profile.offset, this.layout.profile.length);
+    const p = this.profile;
     return Array.from({ length: this.options.workers }, (_, worker) => {
       const f = (i: number) => p[worker * PROFILE_FIELDS + i]!;
       const n = Math.max(1, f(P_STEPS));
@@ -284,7 +287,7 @@ export class Engine {
   }
 
   resetProfile(): void {
-    new Float64Array(this.memory.buffer, this.layout.profile.offset, this.layout.profile.length).fill(0);
+    this.profile.fill(0);
   }
 
   /** Test hook: terminate step-worker thread `index` from outside. */

@@ -90,18 +90,14 @@ export function makeStepHandlers<F, U8, U32, F64>(
   };
   // Every worker cuts by the configured batch size (a short last batch keeps the same cut), so
   // all workers' plans agree and the skip handler covers the rows the params handler would.
-  const plans = new Map<number, ParamSegment[][]>();
-  const planFor = (workers: number) => {
-    let plan = plans.get(workers);
-    if (!plan) plans.set(workers, (plan = paramPlan(spec, workers, wsp.batchRows, updateCost)));
-    return plan;
+  /** cut(workers) computed once per worker count */
+  const perWorkerCount = (cut: typeof paramPlan) => {
+    const made = new Map<number, ParamSegment[][]>();
+    return (workers: number) => made.get(workers) ?? made.set(workers, cut(spec, workers, wsp.batchRows, updateCost)).get(workers)!;
   };
-  const chunkLists = new Map<number, ParamSegment[][]>();
-  const chunksFor = (workers: number) => {
-    let chunks = chunkLists.get(workers);
-    if (!chunks) chunkLists.set(workers, (chunks = paramChunks(spec, workers, wsp.batchRows, updateCost)));
-    return chunks;
-  };
+  // the skip handler copies a fixed share per worker; PARAMS runs the chunks workers claim
+  const planFor = perWorkerCount(paramPlan);
+  const chunksFor = perWorkerCount(paramChunks);
   const rowLossHalves = [0, 1].map((p) => f32View(memory, rowsOf(wsp.rowLoss, wsp.rows, p, 1)));
   const rowSqView = new Float64Array(memory.buffer, layout.rowSq.offset, layout.rowSq.length);
   const whole = new Float32Array(memory.buffer);
