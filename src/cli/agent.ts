@@ -4,8 +4,7 @@
 // at once; the trials then come back through BullMQ's stalled-job check).
 import type { Command } from "commander";
 import { connectRedis } from "../queue/connect.js";
-import { parseQueueUrl, QUEUE_ENV, queueUrlFrom } from "../queue/url.js";
-import { UsageError } from "../errors.js";
+import { givenQueueUrl, QUEUE_ENV } from "../queue/url.js";
 import { startAgent } from "../sweep/agent.js";
 import { EXIT, reportError } from "./exit.js";
 import { intOption } from "./options.js";
@@ -39,9 +38,7 @@ export function registerAgent(program: Command): void {
 
 async function agentCommand(flags: AgentFlags): Promise<number> {
   const say = (line: string) => void process.stdout.write(`${line}\n`);
-  const given = queueUrlFrom(flags);
-  if (!given) throw new UsageError(`agent: expected the queue's URL: --queue URL, --queue-file FILE, or ${QUEUE_ENV} in the environment`);
-  const url = parseQueueUrl(given.value, given.from);
+  const url = givenQueueUrl(flags, `agent: expected the queue's URL: --queue URL, --queue-file FILE, or ${QUEUE_ENV} in the environment`);
   const redis = await connectRedis(url, say, "dptrain-agent");
   const agent = startAgent({ redis, concurrency: flags.concurrency, lockMs: flags.lockMs, say, ...(flags.workers ? { workers: flags.workers } : {}) });
   await new Promise<void>((resolve) => {

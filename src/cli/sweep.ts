@@ -4,7 +4,7 @@
 import type { Command } from "commander";
 import { loadSweep, type LoadedSweep } from "../config/sweep.js";
 import { connectRedis } from "../queue/connect.js";
-import { parseQueueUrl, QUEUE_ENV, queueUrlFrom } from "../queue/url.js";
+import { givenQueueUrl, QUEUE_ENV } from "../queue/url.js";
 import { UsageError } from "../errors.js";
 import { writeSweepReport } from "../sweep/sweep-report.js";
 import { defaultRunDir } from "../run/run-dir.js";
@@ -70,9 +70,7 @@ async function localSweep(flags: SweepFlags, verbose: boolean): Promise<number> 
 
 async function queuedSweep(flags: SweepFlags): Promise<number> {
   if (flags.parallel) say("--parallel is ignored with --queue: each agent's --concurrency sets it");
-  const given = queueUrlFrom(flags);
-  if (!given) throw new UsageError(`--queue: expected a URL, or one in --queue-file FILE or ${QUEUE_ENV}, found none`);
-  const url = parseQueueUrl(given.value, given.from);
+  const url = givenQueueUrl(flags, `--queue: expected a URL, or one in --queue-file FILE or ${QUEUE_ENV}, found none`);
   const sweep = loadSweep(flags.config);
   const redis = await connectRedis(url, say, "dptrain-sweep");
   const stop = new AbortController();

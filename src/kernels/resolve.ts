@@ -48,5 +48,10 @@ export function resolveKernels(kernels: KernelsChoice, isa: IsaChoice, env: Node
     throw new ConfigError(`engine.isa: expected an instruction set this CPU runs (${cpu.join(", ")}), found "${wanted}"`);
   }
   const chosen = wanted === "auto" ? cpu[0]! : wanted;
-  return { set: "native", isa: chosen, addon, label: `native (${chosen})` };
+  return { set: "native", isa: chosen, addon, label: kernelsLabel("native", chosen) };
+}
+
+/** A kernel set as headers, reports and logs name it: "native (avx2)", "wasm", "ts" ("native" where no instruction set is known). */
+export function kernelsLabel(kernels: string | undefined, isa: string | null | undefined): string {
+  return kernels === "native" && isa && isa !== "auto" ? `native (${isa})` : String(kernels);
 }

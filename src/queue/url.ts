@@ -29,6 +29,13 @@ export function queueUrlFrom(flags: { queue?: string | boolean | undefined; queu
   return fromEnv ? { value: fromEnv.trim(), from: QUEUE_ENV } : null;
 }
 
+/** The queue a command was given (queueUrlFrom), parsed; `missing` is the error where it was given none. */
+export function givenQueueUrl(flags: Parameters<typeof queueUrlFrom>[0], missing: string, env: NodeJS.ProcessEnv = process.env): QueueUrl {
+  const given = queueUrlFrom(flags, env);
+  if (!given) throw new UsageError(missing);
+  return parseQueueUrl(given.value, given.from);
+}
+
 /** A URL as an error may show it: the password (anything between the user name's ':' and the '@') hidden. */
 export function redactUrl(value: string): string {
   const at = value.lastIndexOf("@");

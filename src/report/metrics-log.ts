@@ -16,7 +16,19 @@ export function metricsLine(m: EpochMetrics): string {
 
 export function readMetrics(path: string): EpochMetrics[] {
   if (!existsSync(path)) return [];
-  return readFileSync(path, "utf8").split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as EpochMetrics);
+  return parseMetrics(readFileSync(path, "utf8"));
+}
+
+/** metrics.jsonl's text as its epochs; a line that is not JSON throws, naming it. */
+export function parseMetrics(text: string, name = "metrics.jsonl"): EpochMetrics[] {
+  return text.split("\n").flatMap((line, i) => {
+    if (line.trim() === "") return [];
+    try {
+      return [JSON.parse(line) as EpochMetrics];
+    } catch {
+      throw new Error(`${name} line ${i + 1} is not JSON`);
+    }
+  });
 }
 
 export class MetricsLog {

@@ -13,8 +13,9 @@ import type { Config } from "../config/schema.js";
 import { decodeSafetensors } from "../io/safetensors.js";
 import { checkResumable } from "../run/checkpoint.js";
 import { resolvedConfig } from "../run/engine-options.js";
+import { kernelsLabel } from "../kernels/resolve.js";
 import { RUN_FILES } from "../run/run-dir.js";
-import { readMetrics } from "../report/metrics-log.js";
+import { parseMetrics, readMetrics } from "../report/metrics-log.js";
 import { KEY_PREFIX, QUEUE_NAME, safeDirName, TRIAL_PROTOCOL, type TrialJobData, type TrialProgress, type TrialReturn } from "../queue/protocol.js";
 import { parseConfigObject } from "../config/load.js";
 import { finishedCurves, loadState, saveResult, saveState, storedReturn } from "../queue/trial-store.js";
@@ -166,10 +167,9 @@ function unusableState(saved: { checkpoint: Uint8Array; metrics: string }, confi
     const here = resolvedConfig(config).config.engine;
     const [kernels, isa] = [file.metadata.kernels, file.metadata.isa];
     if (kernels !== here.kernels || isa !== here.isa) {
-      const label = (k: string | undefined, i: string | undefined) => (k === "native" ? `native (${i})` : `${k}`);
-      return `its checkpoint was written by ${label(kernels, isa)} kernels and this agent runs ${label(here.kernels, here.isa)}`;
+      return `its checkpoint was written by ${kernelsLabel(kernels, isa)} kernels and this agent runs ${kernelsLabel(here.kernels, here.isa)}`;
     }
-    for (const line of saved.metrics.split("\n")) if (line.trim() !== "") JSON.parse(line);
+    parseMetrics(saved.metrics);
     return null;
   } catch (err) {
     return `its checkpoint cannot be used (${(err as Error).message.split("\n")[0]})`;

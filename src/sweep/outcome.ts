@@ -7,6 +7,7 @@ import { parse as parseYaml } from "yaml";
 import type { SweepRun } from "../config/sweep.js";
 import type { SweepValue } from "../config/sweep-space.js";
 import { writeFileAtomic } from "../io/atomic.js";
+import { kernelsLabel } from "../kernels/resolve.js";
 import { readMetrics } from "../report/metrics-log.js";
 
 export const TRIAL_FILE = "trial.json";
@@ -56,7 +57,7 @@ function kernelsOf(runDir: string): { kernels?: string } {
   try {
     const engine = (parseYaml(readFileSync(join(runDir, "config.yaml"), "utf8")) as { engine?: { kernels?: unknown; isa?: unknown } } | null)?.engine;
     if (typeof engine?.kernels !== "string") return {};
-    return { kernels: engine.kernels === "native" && typeof engine.isa === "string" && engine.isa !== "auto" ? `native (${engine.isa})` : engine.kernels };
+    return { kernels: kernelsLabel(engine.kernels, typeof engine.isa === "string" ? engine.isa : undefined) };
   } catch {
     return {};
   }

@@ -18,6 +18,7 @@ import { configToYaml, parseConfigObject } from "../config/load.js";
 import { decodeSafetensors } from "../io/safetensors.js";
 import { parse as parseYaml } from "yaml";
 import { RUN_FILES } from "../run/run-dir.js";
+import { parseMetrics } from "../report/metrics-log.js";
 import { failedOutcome, outcomeFromRunDir, readOutcome, writeOutcome, type TrialOutcome } from "./outcome.js";
 import { stopMetricOf } from "./stop-judge.js";
 
@@ -162,13 +163,7 @@ export async function runQueuedSweep(sweep: LoadedSweep, o: QueuedSweepOptions):
 function checkedResult(files: TrialFiles): { configYaml: string } | string {
   try {
     const config = parseConfigObject(parseYaml(files.config), "config.yaml");
-    files.metrics.split("\n").forEach((line, i) => {
-      try {
-        if (line.trim() !== "") JSON.parse(line);
-      } catch {
-        throw new Error(`metrics.jsonl line ${i + 1} is not JSON`);
-      }
-    });
+    parseMetrics(files.metrics);
     const model = decodeSafetensors(files.model, "model.safetensors");
     if (model.metadata.format !== "dptrain-model") throw new Error(`model.safetensors: expected a dptrain model, found format ${JSON.stringify(model.metadata.format ?? null)}`);
     return { configYaml: configToYaml(config) };
