@@ -8,6 +8,7 @@ import { Engine, type WorkerProfile } from "../engine/coordinator/engine.js";
 import { resolveKernels } from "../kernels/resolve.js";
 import { engineOptions, stepsPerEpoch } from "../run/engine-options.js";
 import { specForDataset } from "../model/build.js";
+import { nodeHost } from "../engine/coordinator/node-host.js";
 
 export interface EngineBenchResult {
   threads: number;
@@ -30,7 +31,7 @@ export async function benchEngine(config: Config, threads: number, steps: number
   const B = config.train.batchSize;
   const perEpoch = stepsPerEpoch(config, dataset.train.count);
   const kernels = resolveKernels(config.engine.kernels, config.engine.isa);
-  const engine = Engine.create(engineOptions(config, { dataset, spec, workers: threads, kernels }));
+  const engine = Engine.create({ ...engineOptions(config, { dataset, spec, workers: threads, kernels }), host: nodeHost });
   try {
     // Steps [from, to) as the trainer runs them: one command per epoch's part.
     let rows = 0, wallMs = 0, kernelMs = 0;

@@ -11,7 +11,7 @@ import { writeFileAtomic } from "../io/atomic.js";
 import { cliMainFile } from "../paths.js";
 import { renderSvg } from "../report/charts.js";
 import { defaultRunDir } from "../run/run-dir.js";
-import { resolvedConfig } from "../run/engine-options.js";
+import { resolvedConfig } from "../run/machine.js";
 import type { EngineBenchResult } from "./engine-bench.js";
 import { machine } from "./machine.js";
 

@@ -8,7 +8,7 @@ import { loadDataset } from "../data/dataset.js";
 import { writeEpochOrder } from "../data/order.js";
 import { machine } from "./machine.js";
 import { benchEngine } from "./engine-bench.js";
-import { resolvedConfig } from "../run/engine-options.js";
+import { resolvedConfig } from "../run/machine.js";
 
 const BATCH = Number(process.env.BENCH_BATCH ?? 64);
 const STEPS = Number(process.env.BENCH_STEPS ?? 200);

@@ -3,11 +3,10 @@
 // file:line:col (or the --set flag), the key path, what was expected and what was found.
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parse as parseYamlValue, parseDocument, stringify, visit, type Document, type Node } from "yaml";
-import { ConfigSchema, type Config } from "./schema.js";
-import { ConfigError, describeFound, formatIssue, REMOVED_KEYS, type Origins } from "./errors.js";
-
-type Plain = Record<string, unknown>;
+import { parse as parseYamlValue, stringify } from "yaml";
+import type { Config } from "./schema.js";
+import { ConfigError, describeFound, REMOVED_KEYS, type Origins } from "./errors.js";
+import { parseYamlText, validateConfig as validate, type Plain } from "./parse.js";
 
 
 export interface LoadedConfig {
@@ -63,62 +62,7 @@ export function readYamlFile(absPath: string, shown: string, origins: Origins): 
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(`${shown}: cannot read config (${code === "ENOENT" ? "file not found" : code ?? (err as Error).message})`);
   }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const firstError = doc.errors[0];
-  if (firstError) {
-    const { line, col } = lineCounter.linePos(firstError.pos[0]);
-    const where = `${shown}:${line}:${col}`;
-    throw new ConfigError(`${where}: YAML syntax error: ${firstError.message.split("\n")[0]}`);
-  }
-  const at = (node: Node | null | undefined) => {
-    const offset = node?.range?.[0];
-    if (offset === undefined) return shown;
-    const { line, col } = lineCounter.linePos(offset);
-    return `${shown}:${line}:${col}`;
-  };
-  // An empty file (or one of comments only) is a mistake, not a request for every default.
-  if (doc.contents === null) throw new ConfigError(`${shown}: (top level): expected a mapping of config keys, found ${text.trim() === "" ? "an empty file" : "only comments"}`);
-  if (!isMap(doc.contents)) throw new ConfigError(`${at(doc.contents)}: (top level): expected a mapping of config keys, found ${describeFound(doc.toJS())}`);
-  recordOrigins(doc.contents, "", at, origins);
-  try {
-    return doc.toJS() as Plain;
-  } catch (err) {
-    // e.g. an alias to an anchor that does not exist: point at the first such alias.
-    throw new ConfigError(`${at(firstUnresolvedAlias(doc))}: YAML error: ${(err as Error).message.split("\n")[0]}`);
-  }
-}
-
-function firstUnresolvedAlias(doc: Document): Node | null {
-  let found: Node | null = null;
-  visit(doc, {
-    Alias(_, node) {
-      if (isAlias(node) && node.resolve(doc) === undefined) {
-        found = node;
-        return visit.BREAK;
-      }
-      return undefined;
-    },
-  });
-  return found;
-}
-
-function recordOrigins(node: Node, path: string, at: (n: Node | null | undefined) => string, origins: Origins): void {
-  if (isMap(node)) {
-    for (const pair of node.items) {
-      const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-      const childPath = path ? `${path}.${key}` : key;
-      origins.keys.set(childPath, at(pair.key as Node));
-      origins.values.set(childPath, at((pair.value as Node | null) ?? (pair.key as Node)));
-      if (pair.value) recordOrigins(pair.value as Node, childPath, at, origins);
-    }
-  } else if (isSeq(node)) {
-    node.items.forEach((item, i) => {
-      const childPath = `${path}.${i}`;
-      origins.values.set(childPath, at(item as Node));
-      recordOrigins(item as Node, childPath, at, origins);
-    });
-  }
+  return parseYamlText(text, shown, origins);
 }
 
 function isPlainObject(v: unknown): v is Plain {
@@ -186,10 +130,4 @@ function dropRemovedKeys(config: Plain): void {
     const parent = keys.slice(0, -1).reduce<unknown>((o, k) => (typeof o === "object" && o !== null ? (o as Plain)[k] : undefined), config);
     if (typeof parent === "object" && parent !== null) delete (parent as Plain)[keys[keys.length - 1]!];
   }
-}
-
-function validate(value: unknown, origins: Origins, file: string): Config {
-  const result = ConfigSchema.safeParse(value, { reportInput: true });
-  if (result.success) return result.data;
-  throw new ConfigError(formatIssue(result.error.issues[0]!, origins, file));
 }

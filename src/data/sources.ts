@@ -4,15 +4,11 @@ import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { DataError } from "./errors.js";
+import type { IdxSet } from "./split.js";
 
 export type DatasetName = "mnist" | "fashion-mnist" | "idx" | "mnist-dataset-cache";
 
-export interface IdxPaths {
-  trainImages: string;
-  trainLabels: string;
-  testImages: string;
-  testLabels: string;
-}
+export type IdxPaths = IdxSet<string>;
 
 const STANDARD_NAMES: IdxPaths = {
   trainImages: "train-images-idx3-ubyte",

@@ -1,17 +1,13 @@
-// From a config to the engine it describes: kernels resolved once for this machine, worker and
-// step counts, and the arena check that runs before anything is written.
-import { availableParallelism } from "node:os";
+// From a config to the engine it describes: worker and step counts, and the arena check that
+// runs before anything is written. Host-neutral (a web page builds its engine here too); what
+// depends on this machine (cores, the native addon) is in machine.ts.
 import { ArenaTooLargeError, layout as computeLayout } from "../arena/layout.js";
 import { ConfigError } from "../config/errors.js";
 import type { Config } from "../config/schema.js";
 import type { Dataset } from "../data/dataset.js";
-import { layoutInputOf, type EngineOptions } from "../engine/coordinator/engine.js";
-import { resolveKernels, type ResolvedKernels } from "../kernels/resolve.js";
+import { layoutInputOf, type EngineSettings } from "../engine/coordinator/engine.js";
+import type { ResolvedKernels } from "../kernels/resolve.js";
 import { activationWidths, paramLayout, type ModelSpec } from "../model/spec.js";
-
-export function resolveWorkers(workers: Config["engine"]["workers"]): number {
-  return workers === "auto" ? availableParallelism() : workers;
-}
 
 export function stepsPerEpoch(config: Config, nTrain: number): number {
   return Math.ceil(nTrain / config.train.batchSize);
@@ -19,12 +15,6 @@ export function stepsPerEpoch(config: Config, nTrain: number): number {
 
 export function totalSteps(config: Config, nTrain: number): number {
   return Math.min(config.train.epochs * stepsPerEpoch(config, nTrain), config.train.maxSteps ?? Infinity);
-}
-
-/** The config with engine.kernels and engine.isa resolved for this machine: what a run records in config.yaml and checkpoints. */
-export function resolvedConfig(config: Config): { config: Config; kernels: ResolvedKernels } {
-  const kernels = resolveKernels(config.engine.kernels, config.engine.isa);
-  return { config: { ...config, engine: { ...config.engine, kernels: kernels.set, isa: kernels.isa ?? "auto" } }, kernels };
 }
 
 /** What an engine is built for besides the config: the data, the model, the threads and the kernels resolved once for the run. */
@@ -36,7 +26,7 @@ export interface EngineFor {
 }
 
 /** The engine a config describes (train, evaluate and bench all build it here). */
-export function engineOptions(config: Config, { dataset, spec, workers, kernels }: EngineFor): EngineOptions {
+export function engineOptions(config: Config, { dataset, spec, workers, kernels }: EngineFor): EngineSettings {
   return {
     spec, dataset, seed: config.seed, batchSize: config.train.batchSize, workers, kernels, evalChunkRows: config.eval.batchSize,
     optim: { ...config.optim, stepsPerEpoch: stepsPerEpoch(config, dataset.train.count), totalSteps: totalSteps(config, dataset.train.count) },

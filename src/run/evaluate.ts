@@ -6,7 +6,9 @@ import { specForDataset } from "../model/build.js";
 import { paramLayout } from "../model/spec.js";
 import { Engine, type EvalStats } from "../engine/coordinator/engine.js";
 import { resolveKernels } from "../kernels/resolve.js";
-import { engineOptions, resolveWorkers } from "./engine-options.js";
+import { engineOptions } from "./engine-options.js";
+import { resolveWorkers } from "./machine.js";
+import { nodeHost } from "../engine/coordinator/node-host.js";
 
 export interface EvaluateOptions {
   dataset?: Dataset;
@@ -25,7 +27,7 @@ export async function evaluate(config: Config, params: Record<string, Float32Arr
     flat.set(tensor, e.offset);
   }
   const kernels = resolveKernels(config.engine.kernels, config.engine.isa);
-  const engine = Engine.create(engineOptions(config, { dataset, spec, workers: resolveWorkers(config.engine.workers), kernels }));
+  const engine = Engine.create({ ...engineOptions(config, { dataset, spec, workers: resolveWorkers(config.engine.workers), kernels }), host: nodeHost });
   try {
     engine.loadState(0, flat, new Float32Array(engine.layout.stateSlots * nParams));
     return await engine.evaluate(0);

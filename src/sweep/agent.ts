@@ -12,7 +12,7 @@ import type { Redis } from "ioredis";
 import type { Config } from "../config/schema.js";
 import { decodeSafetensors } from "../io/safetensors.js";
 import { checkResumable } from "../run/checkpoint.js";
-import { resolvedConfig } from "../run/engine-options.js";
+import { resolvedConfig } from "../run/machine.js";
 import { kernelsLabel } from "../kernels/resolve.js";
 import { RUN_FILES } from "../run/run-dir.js";
 import { parseMetrics, readMetrics } from "../report/metrics-log.js";

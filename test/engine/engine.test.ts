@@ -9,6 +9,7 @@ import { resolveKernels } from "../../src/kernels/resolve.js";
 import { normRelError } from "../helpers.js";
 import { ConfigSchema } from "../../src/config/schema.js";
 import { constantSchedule, useEngines } from "./harness.js";
+import { nodeHost } from "../../src/engine/coordinator/node-host.js";
 
 const schedule = constantSchedule;
 const harness = useEngines();
@@ -16,7 +17,7 @@ const harness = useEngines();
 function engine(spec: ModelSpec, o: Omit<Partial<EngineOptions>, "kernels"> & { workers: number; kernels: KernelSet; nativeIsa?: NativeIsa; batchSize: number }): Engine {
   const { kernels, nativeIsa, ...rest } = o;
   const e = Engine.create({
-    spec, dataset: harness.data(), seed: 7, evalChunkRows: 500,
+    spec, dataset: harness.data(), seed: 7, evalChunkRows: 500, host: nodeHost,
     optim: { type: "sgd", lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-4, schedule, stepsPerEpoch: 1000, totalSteps: 10000 },
     ...rest, kernels: resolveKernels(kernels, nativeIsa ?? "auto"),
   });

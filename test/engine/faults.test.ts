@@ -8,6 +8,7 @@ import type { FaultKind, FaultSpec } from "../../src/engine/common/faults.js";
 import { mlp } from "../../src/model/spec.js";
 import { Rng } from "../../src/rng.js";
 import { constantSchedule, useEngines } from "./harness.js";
+import { nodeHost } from "../../src/engine/coordinator/node-host.js";
 
 const schedule = constantSchedule;
 const spec = mlp([784, 64, 32, 10], "relu");
@@ -17,7 +18,7 @@ const harness = useEngines();
 
 function engine(o: Partial<EngineOptions>): Engine {
   const e = Engine.create({
-    spec, dataset: harness.data(), seed: 3, batchSize: B, workers: 2, kernels: resolveKernels("wasm", "auto"), evalChunkRows: 256,
+    spec, dataset: harness.data(), seed: 3, host: nodeHost, batchSize: B, workers: 2, kernels: resolveKernels("wasm", "auto"), evalChunkRows: 256,
     optim: { type: "sgd", lr: 0.05, momentum: 0.9, nesterov: false, weightDecay: 0, schedule, stepsPerEpoch: 1875, totalSteps: 18750 },
     // The timeout also covers starting replacement workers: generous, for loaded 2-core CI machines.
     stepTimeoutMs: 8000, maxRetries: 3, faults: [], ...o,

@@ -13,7 +13,8 @@ export const HANG_WORD = 0;
 export const FAULT_FLAGS = 1;
 export const MAX_FAULTS = CONTROL_INTS - FAULT_FLAGS;
 
-export function faultsFromEnv(env: NodeJS.ProcessEnv = process.env): FaultSpec[] {
+/** A web page has no environment, so no faults there. */
+export function faultsFromEnv(env: Record<string, string | undefined> = typeof process === "undefined" ? {} : process.env): FaultSpec[] {
   const text = env.DPTRAIN_FAULTS;
   if (!text) return [];
   const plan = JSON.parse(text) as FaultSpec[];

@@ -8,7 +8,7 @@
 //           all the batch's rows in ascending order, fused with SGD: θ_t, v_t → θ_{t+1}, v_{t+1}
 // Steps run through the step loop (one long task per worker; a command runs a range of steps,
 // the workers meeting at barriers and reporting through a ring: see worker/worker-loop.ts and
-// step-loop.ts); evaluation runs as ordinary piscina tasks after the loop is stopped. The
+// step-loop.ts); evaluation runs as ordinary pool tasks after the loop is stopped. The
 // coordinator never computes kernels itself; with 1 worker the same loop runs on that one worker.
 import { createMemory, f32View, f64View, u32View, u8View } from "../../arena/arena.js";
 import { layout as computeLayout, type ArenaLayout, type LayoutInput } from "../../arena/layout.js";
@@ -18,23 +18,23 @@ import { PLAIN_SCALING, type InputNorm } from "../../data/normalize.js";
 import { initParams } from "../../model/init.js";
 import type { ModelSpec } from "../../model/spec.js";
 import { writeEpochOrder } from "../../data/order.js";
-import { wasmKernelsFile } from "../../paths.js";
 import type { ResolvedKernels } from "../../kernels/resolve.js";
-import { StepPool } from "./pool.js";
+import type { EngineHost, StepPool } from "./host.js";
 import {
   barrierViews, P_OPTIM_MS, P_OTHER_MS, P_PARAMS_MS, P_ROWS_MS, P_STEP_MS, P_STEPS, P_WAIT_END_MS, P_WAIT_MID_MS, PROFILE_FIELDS,
 } from "../common/barrier.js";
 import { StepAttemptError, StepFailedError } from "./errors.js";
 import { faultsFromEnv } from "../common/faults.js";
 import { splitRange } from "../common/plan.js";
-import type { EvalTask, FaultSpec, OptimSettings } from "../common/protocol.js";
+import type { EvalTask, FaultSpec, OptimSettings, WorkerInit } from "../common/protocol.js";
 import { StepLoop, type BatchSource, type LoopStepResult, type RunOutcome, type StepRange } from "./step-loop.js";
 
 export type { BatchSource, RunOutcome, StepRange };
 
 export { StepFailedError };
 
-export interface EngineOptions {
+/** What a config says about an engine (run/engine-options.ts builds it); EngineOptions adds where it runs. */
+export interface EngineSettings {
   spec: ModelSpec;
   dataset: Dataset;
   seed: number;
@@ -55,6 +55,11 @@ export interface EngineOptions {
   faults?: FaultSpec[];
   /** told about each failed attempt before it is retried */
   onRetry?: (step: number, attempt: number, error: Error) => void;
+}
+
+export interface EngineOptions extends EngineSettings {
+  /** Node (node-host.ts) or a web page (src/web/web-host.ts) */
+  host: EngineHost;
 }
 
 const DEFAULT_STEP_TIMEOUT_MS = 60_000;
@@ -85,7 +90,7 @@ export interface WorkerProfile {
 }
 
 /** What the arena is sized from (the trainer checks it fits before a run directory is made). */
-export function layoutInputOf(options: EngineOptions): LayoutInput {
+export function layoutInputOf(options: EngineSettings): LayoutInput {
   const { spec, dataset, workers, batchSize } = options;
   return {
     spec, trainCount: dataset.train.count, testCount: dataset.test.count,
@@ -101,7 +106,7 @@ export class Engine {
   readonly memory: WebAssembly.Memory;
   private pool: StepPool;
   private loop: StepLoop | null = null;
-  private readonly init: ConstructorParameters<typeof StepPool>[1];
+  private readonly init: WorkerInit;
   private readonly trainOrder: Uint32Array;
   /** the workers' phase-time sums (layout.profile) */
   private readonly profile: Float64Array;
@@ -122,10 +127,10 @@ export class Engine {
     initParams(this.paramsBuffer(0), spec, options.seed);
     this.init = {
       memory: this.memory, layout: L, spec, kernels: options.kernels.set, nativeIsa: options.kernels.isa, nativeAddon: options.kernels.addon,
-      optim: options.optim, seed: options.seed, inputNorm: options.inputNorm ?? PLAIN_SCALING, wasmPath: wasmKernelsFile,
+      optim: options.optim, seed: options.seed, inputNorm: options.inputNorm ?? PLAIN_SCALING, wasmPath: options.host.wasmKernels,
       faults: options.faults ?? faultsFromEnv(),
     };
-    this.pool = new StepPool(workers, this.init);
+    this.pool = options.host.startPool(workers, this.init);
   }
 
   static create(options: EngineOptions): Engine {
@@ -216,7 +221,7 @@ export class Engine {
 
   private async replacePool(): Promise<void> {
     await this.close();
-    this.pool = new StepPool(this.options.workers, this.init);
+    this.pool = this.options.host.startPool(this.options.workers, this.init);
   }
 
   /** Ends the step loop so the pool takes ordinary tasks again; a loop that will not end costs the pool. */
@@ -234,7 +239,7 @@ export class Engine {
   private loopFor(): StepLoop {
     if (!this.loop) {
       const pool = this.pool;
-      this.loop = new StepLoop(barrierViews(this.memory, this.layout), this.options.workers, (task) => pool.run(task));
+      this.loop = new StepLoop(barrierViews(this.memory, this.layout), this.options.workers, this.options.host.cores, (task) => pool.run(task));
     }
     return this.loop;
   }

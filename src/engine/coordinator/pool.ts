@@ -1,19 +1,19 @@
-// Coordinator thread.
-// The step-worker pool: W piscina threads, each started once with the shared memory + layout.
-// A phase is a set of tasks run at once; it fails as a whole if any task fails or if it runs
-// past its timeout, and then every task still running is aborted (piscina terminates their
-// threads). Nothing here waits without a timeout.
+// Coordinator thread, in Node.
+// The step-worker pool in Node (host.ts StepPool): W piscina threads, each started once with the
+// shared memory + layout. A failed or timed-out phase aborts the tasks still running, and
+// piscina terminates their threads.
 import { Piscina } from "piscina";
 import { existsSync } from "node:fs";
 import { setMaxListeners } from "node:events";
 import { stepWorkerFile } from "../../paths.js";
 import { PhaseTimeoutError } from "./errors.js";
 import type { StepTask, TaskResult, WorkerInit } from "../common/protocol.js";
+import type { StepPool } from "./host.js";
 
 /** How long close() waits for the threads to end before giving up on them. */
 const CLOSE_TIMEOUT_MS = 10_000;
 
-export class StepPool {
+export class PiscinaStepPool implements StepPool {
   private readonly piscina: Piscina;
   private closed = false;
   private readonly closing = new AbortController();

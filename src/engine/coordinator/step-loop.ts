@@ -10,7 +10,6 @@ import {
   MID_BARRIER, OUTCOME, OUTCOME_NON_FINITE, PARAMS_CLAIMS, OUTCOME_STOPPED, RING_CORRECT, RING_FIELDS, RING_GRAD_NORM_SQ, RING_KERNEL_MS, RING_LOSS_SUM,
   RING_NON_FINITE, RING_ROWS, RING_STEP, RING_WALL_MS, SEQ, SKIP_BARRIER, SKIP_NON_FINITE, STOP, TRAIN_ROWS, type BarrierViews,
 } from "../common/barrier.js";
-import { availableParallelism } from "node:os";
 import { RING_STEPS } from "../../arena/layout.js";
 import { PhaseTimeoutError, StepAttemptError } from "./errors.js";
 import type { LoopTask } from "../common/protocol.js";
@@ -21,7 +20,7 @@ const POLL_MS = 20;
 export const BARRIER_SPIN_MS = 2;
 
 /** Spinning pays only while the workers the barrier waits for are on cores of their own. */
-export function barrierSpinMs(workers: number, cores = availableParallelism()): number {
+export function barrierSpinMs(workers: number, cores: number): number {
   return workers <= cores ? BARRIER_SPIN_MS : 0;
 }
 
@@ -84,10 +83,11 @@ export class StepLoop {
   constructor(
     private readonly views: BarrierViews,
     private readonly workers: number,
+    cores: number,
     run: (task: LoopTask) => Promise<unknown>,
   ) {
     const seq = Atomics.load(views.ctrl, SEQ);
-    const spinMs = barrierSpinMs(workers);
+    const spinMs = barrierSpinMs(workers, cores);
     this.tasks = Array.from({ length: workers }, (_, worker) => run({ kind: "loop", worker, workers, seq, spinMs }));
     this.failed = new Promise<never>((_, reject) => {
       for (const t of this.tasks) {
