@@ -17,3 +17,6 @@ export const wasmKernelsFile = join(distDir, "kernels.wasm");
 export const nativeAddonDefault = join(packageRoot, "src", "kernels", "native", "build", "Release", "dptrain_native.node");
 /** What the last native build did (written by build-addon.ts): read to say why native is unavailable. */
 export const nativeBuildRecord = join(distDir, "native-build.json");
+/** The web page, bundled at build time (src/serve/build-web.ts) and served by dptrain serve. */
+export const webDistDir = join(distDir, "web");
+export const webSourceDir = join(packageRoot, "src", "web");

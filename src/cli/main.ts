@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// dptrain CLI: one file per command (train, eval, predict, sweep, agent, bench, export).
+// dptrain CLI: one file per command (train, eval, predict, sweep, agent, bench, export, serve).
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +12,7 @@ import { registerSweep } from "./sweep.js";
 import { registerBench } from "./bench.js";
 import { registerAgent } from "./agent.js";
 import { registerExport } from "./export.js";
+import { registerServe } from "./serve.js";
 
 const { version } = JSON.parse(readFileSync(join(packageRoot, "package.json"), "utf8")) as { version: string };
 
@@ -23,7 +24,7 @@ const program = new Command("dptrain")
   .exitOverride()
   .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, "dptrain: ")) });
 
-for (const register of [registerTrain, registerEval, registerPredict, registerSweep, registerAgent, registerBench, registerExport]) register(program);
+for (const register of [registerTrain, registerEval, registerPredict, registerSweep, registerAgent, registerBench, registerExport, registerServe]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,11 +1,12 @@
 // Charts as vega-lite specs rendered to SVG in Node (vega's headless renderer, no canvas):
-//   curves       train loss, train acc, test acc per epoch (d2l's Animator plot)
+//   curves       loss and accuracy per epoch, in two panels (curve-specs.ts)
 //   confusion    the test confusion matrix as a heatmap with counts
 //   predictions  a grid of test digits titled "true / pred" (d2l's predict_ch3)
 import { PNG } from "pngjs";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
-import type { EpochMetrics } from "./metrics.js";
+
+export { curvesSpec } from "./curve-specs.js";
 
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
@@ -14,26 +15,6 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   } finally {
     view.finalize();
   }
-}
-
-export function curvesSpec(history: EpochMetrics[], title: string): TopLevelSpec {
-  const values = history.flatMap((m) => [
-    { epoch: m.epoch, series: "train loss", value: m.train_loss },
-    { epoch: m.epoch, series: "train acc", value: m.train_acc },
-    ...(m.test_acc === null ? [] : [{ epoch: m.epoch, series: "test acc", value: m.test_acc }]),
-  ]);
-  return {
-    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    title, width: 480, height: 300,
-    data: { values },
-    mark: { type: "line", point: true },
-    encoding: {
-      x: { field: "epoch", type: "quantitative", axis: { tickMinStep: 1 }, title: "epoch" },
-      y: { field: "value", type: "quantitative", title: null },
-      color: { field: "series", type: "nominal", sort: ["train loss", "train acc", "test acc"], title: null },
-      strokeDash: { field: "series", type: "nominal", sort: ["train loss", "train acc", "test acc"], legend: null },
-    },
-  };
 }
 
 export function confusionSpec(confusion: number[][], classNames: string[], title: string): TopLevelSpec {

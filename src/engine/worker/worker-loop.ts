@@ -44,16 +44,38 @@ function barrier(ctrl: Int32Array, index: number, workers: number, k: number, sp
 
 /** Runs commands until CMD_EXIT. Throws (ending the task) if a handler throws. */
 export function runStepLoop(handlers: StepHandlers, views: BarrierViews, task: LoopTask): LoopResult {
-  const { ctrl, results, ring } = views;
+  const { ctrl } = views;
   let seq = task.seq;
   let steps = 0;
-  const { worker, workers, spinMs } = task;
-  // This worker's phase times (bench --profile): only it writes them; readers look between commands.
-  const profile = views.profile.subarray(worker * PROFILE_FIELDS, (worker + 1) * PROFILE_FIELDS);
   for (;;) {
     for (let v = Atomics.load(ctrl, SEQ); v === seq; v = Atomics.load(ctrl, SEQ)) Atomics.wait(ctrl, SEQ, seq, WAIT_SLICE_MS);
     seq = Atomics.load(ctrl, SEQ);
     if (Atomics.load(ctrl, CMD) === CMD_EXIT) return { steps };
+    const command = runCommand(handlers, views, task);
+    for (let r = command.next(); ; r = command.next()) {
+      if (r.done) {
+        steps += r.value;
+        break;
+      }
+      if (r.value > 0) waitAtLeast(ctrl, CONSUMED, r.value, 0);
+    }
+  }
+}
+
+/**
+ * One command (the range of steps in ctrl) as worker task.worker; returns the steps it ran. It
+ * yields after each step: 0, or the CONSUMED count it must wait for before it may write the
+ * ring again. A step-loop thread waits there (runStepLoop); a single worker sharing its thread
+ * with the coordinator (a page without cross-origin isolation, src/web/inline-pool.ts) lets the
+ * coordinator run instead.
+ */
+export function* runCommand(handlers: StepHandlers, views: BarrierViews, task: LoopTask): Generator<number, number, void> {
+  const { ctrl, results, ring } = views;
+  const { worker, workers, spinMs } = task;
+  let steps = 0;
+  // This worker's phase times (bench --profile): only it writes them; readers look between commands.
+  const profile = views.profile.subarray(worker * PROFILE_FIELDS, (worker + 1) * PROFILE_FIELDS);
+  {
     const first = ctrl[FIRST_STEP]!, count = ctrl[COUNT]!, epochFirst = ctrl[EPOCH_FIRST]!, batch = ctrl[BATCH]!;
     const fixedStart = ctrl[FIXED_START]!, fixedRows = ctrl[FIXED_ROWS]!, trainRows = ctrl[TRAIN_ROWS]!;
     const skipNonFinite = ctrl[SKIP_NON_FINITE] === 1;
@@ -68,7 +90,7 @@ export function runStepLoop(handlers: StepHandlers, views: BarrierViews, task: L
     let skips = 0;
     for (let i = 0; i < count; i++) {
       const step = first + i;
-      if (i >= RING_STEPS) waitAtLeast(ctrl, CONSUMED, i - RING_STEPS + 1, 0);
+      if (i >= RING_STEPS) yield i - RING_STEPS + 1;
       const t0 = performance.now();
       const batchStart = fixedRows >= 0 ? fixedStart : (step - epochFirst) * batch;
       const rows = fixedRows >= 0 ? fixedRows : Math.min(batch, trainRows - batchStart);
@@ -139,8 +161,10 @@ export function runStepLoop(handlers: StepHandlers, views: BarrierViews, task: L
         outcome = i + 1 < count ? OUTCOME_STOPPED : OUTCOME_COMPLETE;
         break;
       }
+      yield 0;
     }
     if (worker === 0) Atomics.store(ctrl, OUTCOME, outcome);
     if (Atomics.add(ctrl, EXITED, 1) + 1 === workers) Atomics.notify(ctrl, EXITED);
   }
+  return steps;
 }
