@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/accuracy/**", "test/queue/**"],
+    exclude: ["test/accuracy/**", "test/queue/**", "test/browser/**"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",

@@ -3,6 +3,7 @@
 // document.body.dataset.state says what the page is doing (idle, training, paused, done,
 // scaling, error), for users' scripts and the browser test.
 import * as Comlink from "comlink";
+import type { FaultSpec } from "../engine/common/protocol.js";
 import type { EpochMetrics, StepInfo } from "../report/metrics.js";
 import { curvesSpec, type CurvePoint } from "../report/curve-specs.js";
 import type { PageRun, PageSession, ScalingPoint } from "./page-session.js";
@@ -18,6 +19,9 @@ const SCALING_STEPS = 200;
 /** The loss curve gets a point at most this often (steps arrive every ~100 ms). */
 const CURVE_REDRAW_MS = 1000;
 
+/** Test-only: ?faults=JSON, a fault plan for the step workers (engine/common/faults.ts). */
+const faults = JSON.parse(new URLSearchParams(location.search).get("faults") ?? "[]") as FaultSpec[];
+
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const session = Comlink.wrap<PageSession>(new Worker(new URL("session.worker.js", import.meta.url), { type: "module" }));
 const curves = new LiveChart($("curves"));
@@ -30,8 +34,9 @@ let lastDrawn = 0;
 function setState(state: string, status = ""): void {
   document.body.dataset.state = state;
   if (status) $("status").textContent = status;
-  $<HTMLButtonElement>("train").disabled = state === "training" || state === "scaling";
-  $<HTMLButtonElement>("scale").disabled = state === "training" || state === "scaling";
+  const busy = state === "training" || state === "scaling" || state === "checking";
+  $<HTMLButtonElement>("train").disabled = busy;
+  $<HTMLButtonElement>("scale").disabled = busy;
   $<HTMLButtonElement>("pause").disabled = state !== "training" && state !== "paused";
   $<HTMLButtonElement>("pause").textContent = state === "paused" ? "Resume" : "Pause";
   $<HTMLButtonElement>("download").disabled = state !== "done" && state !== "paused";
@@ -58,7 +63,8 @@ const events = Comlink.proxy({
     void redraw();
   },
   retry(step: number, attempt: number, message: string) {
-    $("notice").textContent = `step ${step}: attempt ${attempt} failed (${message}); retrying from its saved parameters`;
+    const line = `step ${step}: attempt ${attempt} failed (${message}); retrying from its saved parameters`;
+    $("notice").textContent = $("notice").textContent ? `${$("notice").textContent}\n${line}` : line;
   },
 });
 
@@ -80,14 +86,16 @@ async function finish(run: Promise<PageRun>): Promise<void> {
 
 $("train").addEventListener("click", async () => {
   $("error").textContent = "";
+  setState("checking", "checking the config…");
   try {
     await session.check(configBox.value, Number(workersBox.value));
   } catch (err) {
     return showError(err);
   }
   points = [];
+  $("notice").textContent = "";
   setState("training", "starting…");
-  await finish(session.train(configBox.value, Number(workersBox.value), events));
+  await finish(session.train(configBox.value, Number(workersBox.value), events, faults));
 });
 
 $("pause").addEventListener("click", async () => {
@@ -103,6 +111,7 @@ $("scale").addEventListener("click", async () => {
   $("error").textContent = "";
   const top = Number(workersBox.value);
   const done: ScalingPoint[] = [];
+  $("scaling-table").textContent = "";
   setState("scaling", `scaling test: 1…${top} workers, ${SCALING_STEPS} steps each`);
   try {
     await session.scaling(configBox.value, top, SCALING_STEPS, Comlink.proxy((p: ScalingPoint) => {
@@ -118,7 +127,12 @@ $("scale").addEventListener("click", async () => {
 });
 
 $("download").addEventListener("click", async () => {
-  const bytes = await session.modelFile();
+  let bytes: Uint8Array;
+  try {
+    bytes = await session.modelFile();
+  } catch (err) {
+    return showError(err);
+  }
   const link = document.createElement("a");
   link.href = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "application/octet-stream" }));
   link.download = "model.safetensors";

@@ -11,6 +11,7 @@ import { datasetFromIdx, type Dataset, type IdxSet } from "../data/split.js";
 import { normalizePixels } from "../data/normalize.js";
 import { measureEngine } from "../bench/measure-engine.js";
 import { Engine } from "../engine/coordinator/engine.js";
+import type { FaultSpec } from "../engine/common/protocol.js";
 import type { ResolvedKernels } from "../kernels/resolve.js";
 import { specForDataset } from "../model/build.js";
 import { predictProbabilities } from "../model/predict.js";
@@ -72,6 +73,7 @@ export class PageSession {
   private controller: AbortController | null = null;
   private paused: Paused | null = null;
   private trained: { params: Float32Array; config: Config; spec: ModelSpec } | null = null;
+  private faults: FaultSpec[] = [];
 
   constructor(base: string, private readonly isolated: boolean) {
     this.base = base;
@@ -89,10 +91,15 @@ export class PageSession {
     return config.name;
   }
 
-  /** Trains the config from the start on `workers` workers (1 without cross-origin isolation). */
-  async train(text: string, workers: number, events: PageEvents): Promise<PageRun> {
+  /**
+   * Trains the config from the start on `workers` workers (1 without cross-origin isolation).
+   * faults: a test-only fault plan for the step workers (the page's ?faults=JSON; Node's is
+   * DPTRAIN_FAULTS), to show that a failed or hung worker is replaced and its step re-run.
+   */
+  async train(text: string, workers: number, events: PageEvents, faults: FaultSpec[] = []): Promise<PageRun> {
     const config = this.parse(text);
     this.paused = null;
+    this.faults = faults;
     return this.run(config, this.workersFor(workers), null, [], events);
   }
 
@@ -161,6 +168,7 @@ export class PageSession {
       let total = 0;
       const result = await trainOn(config, { dataset, workers, kernels, host: webHost(this.base, this.isolated) }, {
         signal: controller.signal,
+        faults: this.faults,
         ...(resume ? { resume } : {}),
         onStep: (info) => {
           total = info.totalSteps;

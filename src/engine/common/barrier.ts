@@ -44,6 +44,16 @@ export const OUTCOME = 18;
  * a claim fails, so step i (from 0 in the command) owns claims [i·(chunks + W), (i+1)·(chunks + W)).
  */
 export const PARAMS_CLAIMS = 19;
+/**
+ * The pool generation, bumped (and every wait word notified) when the engine replaces its pool. A
+ * worker of an older pool leaves its loop at its next wait or claim: a page cannot stop a worker
+ * at once (a Web Worker's terminate() does not wake it from Atomics.wait), and such a worker
+ * must not meet the new pool's workers at their barriers or claim their chunks.
+ */
+export const GENERATION = 20;
+
+/** The words a step worker may be waiting on (notified when the generation changes). */
+export const WAIT_WORDS = [SEQ, MID_BARRIER, END_BARRIER, SKIP_BARRIER, CONSUMED] as const;
 
 export const CMD_RUN = 1;
 export const CMD_EXIT = 2;

@@ -42,8 +42,9 @@ export class FaultInjector {
   fire(f: FaultSpec): never {
     switch (f.kind) {
       case "exit":
-        process.exit(1);
-      // eslint-disable-next-line no-fallthrough
+        // a web page's worker has no process: there it hangs, as a worker the tab lost would
+        if (typeof process !== "undefined") process.exit(1);
+        for (;;) Atomics.wait(this.control, HANG_WORD, 0);
       case "hang":
         for (;;) Atomics.wait(this.control, HANG_WORD, 0);
       default:

@@ -68,6 +68,8 @@ export interface LoopTask {
    * from the one everybody waits for).
    */
   spinMs: number;
+  /** the pool generation this loop belongs to (barrier.ts GENERATION) */
+  generation: number;
 }
 
 export interface LoopResult {

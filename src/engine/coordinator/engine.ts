@@ -27,7 +27,7 @@ import { StepAttemptError, StepFailedError } from "./errors.js";
 import { faultsFromEnv } from "../common/faults.js";
 import { splitRange } from "../common/plan.js";
 import type { EvalTask, FaultSpec, OptimSettings, WorkerInit } from "../common/protocol.js";
-import { StepLoop, type BatchSource, type LoopStepResult, type RunOutcome, type StepRange } from "./step-loop.js";
+import { nextGeneration, StepLoop, type BatchSource, type LoopStepResult, type RunOutcome, type StepRange } from "./step-loop.js";
 
 export type { BatchSource, RunOutcome, StepRange };
 
@@ -220,6 +220,7 @@ export class Engine {
   }
 
   private async replacePool(): Promise<void> {
+    nextGeneration(barrierViews(this.memory, this.layout).ctrl);
     await this.close();
     this.pool = this.options.host.startPool(this.options.workers, this.init);
   }

@@ -8,11 +8,17 @@
 import {
   BATCH, CMD, CMD_EXIT, CMD_RUN, CONSUMED, COUNT, DONE, END_BARRIER, EPOCH_FIRST, EXITED, FIRST_STEP, FIXED_ROWS, FIXED_START, HALT,
   MID_BARRIER, OUTCOME, OUTCOME_NON_FINITE, PARAMS_CLAIMS, OUTCOME_STOPPED, RING_CORRECT, RING_FIELDS, RING_GRAD_NORM_SQ, RING_KERNEL_MS, RING_LOSS_SUM,
-  RING_NON_FINITE, RING_ROWS, RING_STEP, RING_WALL_MS, SEQ, SKIP_BARRIER, SKIP_NON_FINITE, STOP, TRAIN_ROWS, type BarrierViews,
+  RING_NON_FINITE, RING_ROWS, RING_STEP, RING_WALL_MS, SEQ, GENERATION, WAIT_WORDS, SKIP_BARRIER, SKIP_NON_FINITE, STOP, TRAIN_ROWS, type BarrierViews,
 } from "../common/barrier.js";
 import { RING_STEPS } from "../../arena/layout.js";
 import { PhaseTimeoutError, StepAttemptError } from "./errors.js";
 import type { LoopTask } from "../common/protocol.js";
+
+/** Starts a new pool generation: a worker of the old pool leaves at its next wait (barrier.ts GENERATION). */
+export function nextGeneration(ctrl: Int32Array): void {
+  Atomics.add(ctrl, GENERATION, 1);
+  for (const word of WAIT_WORDS) Atomics.notify(ctrl, word);
+}
 
 /** How often the coordinator reads the ring while a command runs. */
 const POLL_MS = 20;
@@ -87,8 +93,9 @@ export class StepLoop {
     run: (task: LoopTask) => Promise<unknown>,
   ) {
     const seq = Atomics.load(views.ctrl, SEQ);
+    const generation = Atomics.load(views.ctrl, GENERATION);
     const spinMs = barrierSpinMs(workers, cores);
-    this.tasks = Array.from({ length: workers }, (_, worker) => run({ kind: "loop", worker, workers, seq, spinMs }));
+    this.tasks = Array.from({ length: workers }, (_, worker) => run({ kind: "loop", worker, workers, seq, spinMs, generation }));
     this.failed = new Promise<never>((_, reject) => {
       for (const t of this.tasks) {
         t.then(

@@ -17,7 +17,7 @@ import {
   OUTCOME, OUTCOME_COMPLETE, OUTCOME_NON_FINITE, OUTCOME_STOPPED, P_OPTIM_MS, P_OTHER_MS, P_PARAMS_MS, P_ROWS_MS, P_STEP_MS, P_STEPS,
   P_WAIT_END_MS, P_WAIT_MID_MS, PARAMS_CLAIMS, PROFILE_FIELDS, R_CORRECT, R_PARAMS_MS, R_ROWS_MS, RING_CORRECT, RING_FIELDS,
   RING_GRAD_NORM_SQ, RING_KERNEL_MS, RING_LOSS_SUM, RING_NON_FINITE, RING_ROWS, RING_STEP, RING_WALL_MS, SEQ, SKIP_BARRIER, SKIP_NON_FINITE,
-  STOP, TRAIN_ROWS, resultOffset, type BarrierViews,
+  STOP, TRAIN_ROWS, GENERATION, resultOffset, type BarrierViews,
 } from "../common/barrier.js";
 import { RING_STEPS } from "../../arena/layout.js";
 import type { LoopResult, LoopTask } from "../common/protocol.js";
@@ -26,20 +26,36 @@ import type { StepHandlers } from "./step-handlers.js";
 /** How long one Atomics.wait sleeps before looking again. */
 const WAIT_SLICE_MS = 1000;
 
-/** Returns once ctrl[index] ≥ target: spins for up to spinMs, then sleeps in slices. */
-function waitAtLeast(ctrl: Int32Array, index: number, target: number, spinMs: number): void {
+/** A worker of a replaced pool leaves its loop (barrier.ts GENERATION). */
+export class SupersededError extends Error {
+  constructor() {
+    super("this step worker's pool was replaced");
+    this.name = "SupersededError";
+  }
+}
+
+function checkGeneration(ctrl: Int32Array, generation: number): void {
+  if (Atomics.load(ctrl, GENERATION) !== generation) throw new SupersededError();
+}
+
+/** Returns once ctrl[index] ≥ target: spins for up to spinMs, then sleeps in slices; leaves if the pool was replaced. */
+function waitAtLeast(ctrl: Int32Array, index: number, target: number, spinMs: number, generation: number): void {
   if (Atomics.load(ctrl, index) >= target) return;
   if (spinMs > 0) {
     const t0 = performance.now();
-    while (performance.now() - t0 < spinMs) if (Atomics.load(ctrl, index) >= target) return;
+    while (performance.now() - t0 < spinMs) if (Atomics.load(ctrl, index) >= target) return checkGeneration(ctrl, generation);
   }
-  for (let v = Atomics.load(ctrl, index); v < target; v = Atomics.load(ctrl, index)) Atomics.wait(ctrl, index, v, WAIT_SLICE_MS);
+  for (let v = Atomics.load(ctrl, index); v < target; v = Atomics.load(ctrl, index)) {
+    checkGeneration(ctrl, generation);
+    Atomics.wait(ctrl, index, v, WAIT_SLICE_MS);
+  }
+  checkGeneration(ctrl, generation);
 }
 
 /** Counter barrier: the k-th use (k from 1) of counter `index` in this command lets everyone through once W · k have arrived. */
-function barrier(ctrl: Int32Array, index: number, workers: number, k: number, spinMs: number): void {
+function barrier(ctrl: Int32Array, index: number, workers: number, k: number, spinMs: number, generation: number): void {
   if (Atomics.add(ctrl, index, 1) + 1 === workers * k) Atomics.notify(ctrl, index);
-  else waitAtLeast(ctrl, index, workers * k, spinMs);
+  else waitAtLeast(ctrl, index, workers * k, spinMs, generation);
 }
 
 /** Runs commands until CMD_EXIT. Throws (ending the task) if a handler throws. */
@@ -48,7 +64,11 @@ export function runStepLoop(handlers: StepHandlers, views: BarrierViews, task: L
   let seq = task.seq;
   let steps = 0;
   for (;;) {
-    for (let v = Atomics.load(ctrl, SEQ); v === seq; v = Atomics.load(ctrl, SEQ)) Atomics.wait(ctrl, SEQ, seq, WAIT_SLICE_MS);
+    for (let v = Atomics.load(ctrl, SEQ); v === seq; v = Atomics.load(ctrl, SEQ)) {
+      checkGeneration(ctrl, task.generation);
+      Atomics.wait(ctrl, SEQ, seq, WAIT_SLICE_MS);
+    }
+    checkGeneration(ctrl, task.generation);
     seq = Atomics.load(ctrl, SEQ);
     if (Atomics.load(ctrl, CMD) === CMD_EXIT) return { steps };
     const command = runCommand(handlers, views, task);
@@ -57,7 +77,7 @@ export function runStepLoop(handlers: StepHandlers, views: BarrierViews, task: L
         steps += r.value;
         break;
       }
-      if (r.value > 0) waitAtLeast(ctrl, CONSUMED, r.value, 0);
+      if (r.value > 0) waitAtLeast(ctrl, CONSUMED, r.value, 0, task.generation);
     }
   }
 }
@@ -71,7 +91,7 @@ export function runStepLoop(handlers: StepHandlers, views: BarrierViews, task: L
  */
 export function* runCommand(handlers: StepHandlers, views: BarrierViews, task: LoopTask): Generator<number, number, void> {
   const { ctrl, results, ring } = views;
-  const { worker, workers, spinMs } = task;
+  const { worker, workers, spinMs, generation } = task;
   let steps = 0;
   // This worker's phase times (bench --profile): only it writes them; readers look between commands.
   const profile = views.profile.subarray(worker * PROFILE_FIELDS, (worker + 1) * PROFILE_FIELDS);
@@ -83,6 +103,7 @@ export function* runCommand(handlers: StepHandlers, views: BarrierViews, task: L
     // Step i's PARAMS claims are [i·(chunks + W), …): each worker's last claim of a step is the one that fails.
     let claimBase = 0;
     const claim = () => {
+      checkGeneration(ctrl, generation);
       const c = Atomics.add(ctrl, PARAMS_CLAIMS, 1) - claimBase;
       return c < chunks ? c : -1;
     };
@@ -100,7 +121,7 @@ export function* runCommand(handlers: StepHandlers, views: BarrierViews, task: L
       results[mine + R_ROWS_MS] = r.kernelMs;
       // PARAMS reads every row's activations and gradients: all ROWS work must be done first.
       const t1 = performance.now();
-      barrier(ctrl, MID_BARRIER, workers, i + 1, spinMs);
+      barrier(ctrl, MID_BARRIER, workers, i + 1, spinMs, generation);
       const t2 = performance.now();
       claimBase = i * (chunks + workers);
       const pr = handlers.params(step, rows, worker, workers, claim);
@@ -109,7 +130,7 @@ export function* runCommand(handlers: StepHandlers, views: BarrierViews, task: L
       if (Atomics.load(ctrl, STOP) === 1) Atomics.store(ctrl, HALT, 1);
       // The next step's ROWS reads θ_{t+1}: all PARAMS work must be done first.
       const t3 = performance.now();
-      barrier(ctrl, END_BARRIER, workers, i + 1, spinMs);
+      barrier(ctrl, END_BARRIER, workers, i + 1, spinMs, generation);
       const t4 = performance.now();
       profile[P_ROWS_MS]! += r.kernelMs;
       profile[P_WAIT_MID_MS]! += t2 - t1;
@@ -146,7 +167,7 @@ export function* runCommand(handlers: StepHandlers, views: BarrierViews, task: L
       }
       if (nonFinite) {
         handlers.skip(step, worker, workers);
-        barrier(ctrl, SKIP_BARRIER, workers, ++skips, spinMs);
+        barrier(ctrl, SKIP_BARRIER, workers, ++skips, spinMs, generation);
       }
       steps++;
       const t5 = performance.now();
