@@ -13,7 +13,7 @@ import { decodeSafetensors } from "../../src/io/safetensors.js";
 import { packageRoot } from "../../src/paths.js";
 import { startServer, type RunningServer } from "../../src/serve/server.js";
 import { runCli } from "../cli/run-cli.js";
-import { launchChromium, PageDriver } from "./page-driver.js";
+import { launchChromium, PageDriver } from "../../src/bench/page-driver.js";
 
 const work = mkdtempSync(join(tmpdir(), "dptrain-browser-"));
 const shots = process.env.DPTRAIN_SCREENSHOTS === "1" ? join(packageRoot, "docs") : work;

@@ -1,6 +1,8 @@
 /// <reference lib="dom" />
-// Drives the web page in Debian's chromium (headless, puppeteer-core; nothing downloads a
-// browser): open it from a dptrain server, type a config, train, pause, download the model.
+// Drives the web page in Debian's chromium (headless, through puppeteer-core, a devDependency
+// imported only by the browser test and npm run bench:web; nothing downloads a browser): open it
+// from a dptrain server, type a config, train, pause, download the model. (The DOM types are for
+// the functions that run in the page.)
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
