@@ -47,7 +47,8 @@ export function curvesSpec(history: EpochMetrics[] | CurvePoint[], title: string
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title,
     data: { values },
-    hconcat: [panel("loss", LOSS, xTitle, width), panel("accuracy", ACCURACY, xTitle, width)],
+    // a panel without points is left out (vega-lite would lay it out infinitely wide)
+    hconcat: [panel("loss", LOSS, xTitle, width), panel("accuracy", ACCURACY, xTitle, width)].filter((_, i) => values.some((v) => (i === 0 ? LOSS : ACCURACY).includes(v.series))),
     resolve: { scale: { y: "independent", color: "independent" } },
   } as unknown as TopLevelSpec; // the panels are typed loosely above
 }

@@ -16,8 +16,8 @@ import cnnYaml from "../../configs/mnist-cnn.yaml";
 const PRESETS: Record<string, string> = { softmax: softmaxYaml, mlp: mlpYaml, cnn: cnnYaml };
 /** Steps the scaling test times at each worker count. */
 const SCALING_STEPS = 200;
-/** The loss curve gets a point at most this often (steps arrive every ~100 ms). */
-const CURVE_REDRAW_MS = 1000;
+/** The curves are redrawn at most this often while steps arrive (every ~100 ms). */
+const CURVE_REDRAW_MS = 250;
 
 /** Test-only: ?faults=JSON, a fault plan for the step workers (engine/common/faults.ts). */
 const faults = JSON.parse(new URLSearchParams(location.search).get("faults") ?? "[]") as FaultSpec[];
@@ -70,6 +70,7 @@ const events = Comlink.proxy({
 
 async function redraw(): Promise<void> {
   lastDrawn = performance.now();
+  if (points.length === 0) return curves.clear();
   await curves.draw(curvesSpec(points, "training", "step"));
 }
 
@@ -86,6 +87,7 @@ async function finish(run: Promise<PageRun>): Promise<void> {
 
 $("train").addEventListener("click", async () => {
   $("error").textContent = "";
+  $<HTMLProgressElement>("progress").value = 0;
   setState("checking", "checking the config…");
   try {
     await session.check(configBox.value, Number(workersBox.value));
@@ -94,6 +96,7 @@ $("train").addEventListener("click", async () => {
   }
   points = [];
   $("notice").textContent = "";
+  void redraw();
   setState("training", "starting…");
   await finish(session.train(configBox.value, Number(workersBox.value), events, faults));
 });
