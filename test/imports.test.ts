@@ -17,8 +17,8 @@ export const FLOORS: string[][] = [
   ["src/engine/coordinator", "src/engine/worker"],
   ["src/report"],
   ["src/run"],
-  ["src/queue", "src/export"],
-  ["src/sweep", "src/bench", "src/serve"],
+  ["src/queue", "src/export", "src/serve"],
+  ["src/sweep", "src/bench"],
   ["src/cli", "src/web"],
   ["src/index.ts", "workers"],
 ];

@@ -34,27 +34,43 @@ export function engineOptions(config: Config, { dataset, spec, workers, kernels 
   };
 }
 
+/** What sizes the biggest part of an arena: the key to lower, and what it takes. */
+function arenaDriver(config: Config, engine: EngineFor): { key: string; what: string } {
+  const { spec, workers } = engine;
+  const input = layoutInputOf(engineOptions(config, engine));
+  const { nParams } = paramLayout(spec);
+  const paramBytes = nParams * 4 * (2 + 2 * (input.stateSlots ?? 1) + (input.gradScratch ? 1 : 0));
+  const rowFloats = activationWidths(spec).reduce((n, w) => n + 2 * w, 0);
+  const evalRows = workers * config.eval.batchSize;
+  const workspaceBytes = Math.max(config.train.batchSize, evalRows) * rowFloats * 4;
+  return paramBytes >= workspaceBytes
+    ? { key: config.model.type === "softmax" ? "model.type" : config.model.type === "sequential" ? "model.layers" : "model.hidden", what: `the parameters and optimizer state take ${gib(paramBytes)}` }
+    : { key: evalRows > config.train.batchSize ? "eval.batchSize" : "train.batchSize", what: `the activations of ${Math.max(config.train.batchSize, evalRows)} rows take ${gib(workspaceBytes)}` };
+}
+
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+
 /**
  * Refuses a config whose arena would not fit WebAssembly's 4 GiB, naming the key that sizes the
  * biggest part: the parameters with their optimizer state (model.hidden), or the per-row
  * workspace (train.batchSize, or eval.batchSize × workers).
  */
 export function checkArenaFits(config: Config, engine: EngineFor): void {
-  const { spec, workers } = engine;
-  const input = layoutInputOf(engineOptions(config, engine));
   try {
-    computeLayout(input);
+    computeLayout(layoutInputOf(engineOptions(config, engine)));
   } catch (err) {
     if (!(err instanceof ArenaTooLargeError)) throw err;
-    const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
-    const { nParams } = paramLayout(spec);
-    const paramBytes = nParams * 4 * (2 + 2 * (input.stateSlots ?? 1) + (input.gradScratch ? 1 : 0));
-    const rowFloats = activationWidths(spec).reduce((n, w) => n + 2 * w, 0);
-    const evalRows = workers * config.eval.batchSize;
-    const workspaceBytes = Math.max(config.train.batchSize, evalRows) * rowFloats * 4;
-    const [key, what] = paramBytes >= workspaceBytes
-      ? [config.model.type === "softmax" ? "model.type" : config.model.type === "sequential" ? "model.layers" : "model.hidden", `the parameters and optimizer state take ${gib(paramBytes)}`]
-      : [evalRows > config.train.batchSize ? "eval.batchSize" : "train.batchSize", `the activations of ${Math.max(config.train.batchSize, evalRows)} rows take ${gib(workspaceBytes)}`];
+    const { key, what } = arenaDriver(config, engine);
     throw new ConfigError(`${key}: expected a model and batch whose arena fits WebAssembly's 4 GiB, found ${gib(err.bytes)} (${what}); lower ${key}`);
   }
+}
+
+/**
+ * The error for an arena that fits 4 GiB but that this process could not allocate (a browser tab
+ * may refuse a few GiB of shared memory): one line naming the key, as checkArenaFits does.
+ */
+export function arenaNotAllocated(config: Config, engine: EngineFor, cause: Error): ConfigError {
+  const bytes = computeLayout(layoutInputOf(engineOptions(config, engine))).pages * 65536;
+  const { key, what } = arenaDriver(config, engine);
+  return new ConfigError(`${key}: expected a model and batch whose arena of ${gib(bytes)} can be allocated here, found it refused (${cause.message.split("\n")[0]}; ${what}); lower ${key}`);
 }

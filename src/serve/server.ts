@@ -43,12 +43,18 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const dataCache = new Map<string, Uint8Array>();
 
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
     const headers: Record<string, string> = {
       "Cache-Control": "no-cache",
       "Cross-Origin-Resource-Policy": "same-origin",
       ...(options.isolation ? ISOLATION_HEADERS : {}),
     };
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? "/", "http://localhost").pathname);
+    } catch {
+      res.writeHead(400, { ...headers, "Content-Type": "text/plain" }).end("bad request path\n");
+      return;
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { ...headers, Allow: "GET, HEAD" }).end();
       return;

@@ -17,7 +17,7 @@ import { specForDataset } from "../model/build.js";
 import { predictProbabilities } from "../model/predict.js";
 import type { ModelSpec } from "../model/spec.js";
 import type { EpochMetrics, StepInfo } from "../report/metrics.js";
-import { checkArenaFits, engineOptions, stepsPerEpoch } from "../run/engine-options.js";
+import { arenaNotAllocated, checkArenaFits, engineOptions, stepsPerEpoch, type EngineFor } from "../run/engine-options.js";
 import { encodeModel } from "../run/model-encoding.js";
 import { trainOn, type TrainState } from "../run/train-loop.js";
 import { webHost } from "./web-host.js";
@@ -144,7 +144,7 @@ export class PageSession {
     const top = this.workersFor(maxWorkers);
     for (let workers = 1; workers <= top; workers++) {
       checkArenaFits(config, { dataset, spec, workers, kernels });
-      const engine = Engine.create({ ...engineOptions(config, { dataset, spec, workers, kernels }), host: webHost(this.base, this.isolated) });
+      const engine = await allocating(config, { dataset, spec, workers, kernels }, async () => Engine.create({ ...engineOptions(config, { dataset, spec, workers, kernels }), host: webHost(this.base, this.isolated) }));
       try {
         const m = await measureEngine(engine, stepsPerEpoch(config, dataset.train.count), dataset.train.count, steps, Math.max(5, Math.floor(steps / 10)));
         const point = { workers, samples_per_s: m.samples_per_s, step_ms: m.step_ms };
@@ -166,7 +166,7 @@ export class PageSession {
       const kernels = this.kernels(config);
       let lastSent = 0;
       let total = 0;
-      const result = await trainOn(config, { dataset, workers, kernels, host: webHost(this.base, this.isolated) }, {
+      const result = await allocating(config, { dataset, spec: specForDataset(config.model, dataset), workers, kernels }, () => trainOn(config, { dataset, workers, kernels, host: webHost(this.base, this.isolated) }, {
         signal: controller.signal,
         faults: this.faults,
         ...(resume ? { resume } : {}),
@@ -180,7 +180,7 @@ export class PageSession {
         },
         onEpoch: (m) => void events.epoch?.(m),
         onRetry: (step, attempt, error) => events.retry?.(step, attempt, error.message),
-      });
+      }));
       const all = [...history, ...result.history];
       this.trained = { params: result.state.params, config, spec: result.spec };
       if (result.stopped) this.paused = { config, workers, state: result.state, history: all };
@@ -220,6 +220,17 @@ export class PageSession {
       throw err;
     });
     return this.dataset;
+  }
+}
+
+/** Runs `start`, turning a shared memory the tab would not allocate into a one-line error naming the key. */
+async function allocating<T>(config: Config, engine: EngineFor, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    // WebAssembly.Memory throws a RangeError when the tab cannot reserve the memory
+    if (err instanceof RangeError && /memory/i.test(err.message)) throw arenaNotAllocated(config, engine, err);
+    throw err;
   }
 }
 

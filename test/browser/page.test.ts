@@ -72,8 +72,22 @@ describe("the page, cross-origin isolated (dptrain serve)", () => {
   it.each([2, 1, 4])("trains 100 steps on %i workers to the CLI's weights, bit for bit", async (workers) => {
     expect(await page.train(mlpSteps(100), workers)).toBe("done");
     expect(await page.text("#status")).toMatch(new RegExp(`^done: step 100 / 100 on ${workers} workers? \\(wasm\\) · test accuracy \\d+\\.\\d+%$`));
-    expect(tensorsOf(await page.download(), "page")).toEqual(tensorsOf(cliModel, "cli"));
+    const model = await page.download();
+    expect(tensorsOf(model, "page")).toEqual(tensorsOf(cliModel, "cli"));
+    // the metadata too: the whole file is the CLI's
+    expect(Buffer.from(model).equals(cliModel)).toBe(true);
     expect(page.errors).toEqual([]);
+  });
+
+  it("downloads a model.safetensors that dptrain eval reads", async () => {
+    const file = join(work, "page-model.safetensors");
+    writeFileSync(file, await page.download());
+    const evalArgs = ["--json", "-c", join(work, "mlp-100.yaml"), "--set", "engine.kernels=wasm"];
+    const r = await runCli(["eval", "--model", file, ...evalArgs]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const cli = await runCli(["eval", "--model", join(work, "cli-run", "model.safetensors"), ...evalArgs]);
+    expect(JSON.parse(r.stdout)).toEqual(JSON.parse(cli.stdout));
   });
 
   it("pauses at a step boundary and resumes to the same bits as a run never paused", async () => {
