@@ -3,7 +3,7 @@
 // the shared memory + layout once. A task runs on a free worker; a failed or timed-out phase
 // rejects, and the engine then closes the pool (terminating every worker) and starts a new one,
 // as with piscina in Node. A worker that dies (onerror) fails the task it was running.
-import { PhaseTimeoutError } from "../engine/coordinator/errors.js";
+import { allWithin } from "../engine/coordinator/all-within.js";
 import type { StepPool } from "../engine/coordinator/host.js";
 import type { StepTask, TaskResult, WorkerInit } from "../engine/common/protocol.js";
 import type { FromStepWorker, ToStepWorker } from "./messages.js";
@@ -48,20 +48,9 @@ export class WebStepPool implements StepPool {
     });
   }
 
-  async phase<T extends StepTask>(tasks: T[], timeoutMs: number): Promise<TaskResult<T>[]> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PhaseTimeoutError(tasks[0]?.kind ?? "?", timeoutMs)), timeoutMs);
-    });
-    const runs = tasks.map((t) => this.run(t));
-    try {
-      return await Promise.race([Promise.all(runs), timeout]);
-    } catch (err) {
-      for (const r of runs) r.catch(() => {}); // the engine closes this pool next
-      throw err;
-    } finally {
-      clearTimeout(timer);
-    }
+  phase<T extends StepTask>(tasks: T[], timeoutMs: number): Promise<TaskResult<T>[]> {
+    // on a failure the engine closes this pool next, terminating every worker
+    return allWithin(tasks.map((t) => this.run(t)), tasks[0]?.kind ?? "?", timeoutMs, () => {});
   }
 
   async close(): Promise<void> {

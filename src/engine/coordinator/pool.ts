@@ -6,7 +6,7 @@ import { Piscina } from "piscina";
 import { existsSync } from "node:fs";
 import { setMaxListeners } from "node:events";
 import { stepWorkerFile } from "../../paths.js";
-import { PhaseTimeoutError } from "./errors.js";
+import { allWithin } from "./all-within.js";
 import type { StepTask, TaskResult, WorkerInit } from "../common/protocol.js";
 import type { StepPool } from "./host.js";
 
@@ -44,20 +44,9 @@ export class PiscinaStepPool implements StepPool {
   async phase<T extends StepTask>(tasks: T[], timeoutMs: number): Promise<TaskResult<T>[]> {
     const abort = new AbortController();
     setMaxListeners(tasks.length + 10, abort.signal);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new PhaseTimeoutError(tasks[0]?.kind ?? "?", timeoutMs)), timeoutMs);
-    });
     const runs = tasks.map((t) => this.piscina.run(t, { signal: abort.signal }) as Promise<TaskResult<T>>);
-    try {
-      return await Promise.race([Promise.all(runs), timeout]);
-    } catch (err) {
-      abort.abort(); // stops the tasks still running: their threads are terminated
-      for (const r of runs) r.catch(() => {}); // their rejections are expected now
-      throw err;
-    } finally {
-      clearTimeout(timer);
-    }
+    // a failure aborts the tasks still running: piscina terminates their threads
+    return allWithin(runs, tasks[0]?.kind ?? "?", timeoutMs, () => abort.abort());
   }
 
   /** Terminates every thread (also one stuck in a task). */
