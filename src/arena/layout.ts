@@ -79,6 +79,9 @@ export interface ArenaLayout {
   stepRing: Region;
   /** (workers, PROFILE_FIELDS) f64: each worker's accumulated phase times (engine/common/barrier.ts) */
   profile: Region;
+  /** per worker (a loop task's worker, an eval task's chunk) kernelScratchFloats f32 a kernel set's direct convs may use (wasm) */
+  kernelScratch: Region;
+  kernelScratchFloats: number;
 }
 
 export interface LayoutInput {
@@ -98,6 +101,27 @@ export interface LayoutInput {
   gradScratch?: boolean;
   /** conv layers' im2col matrices and their gradients (default true; a kernel set with the direct conv kernels needs none) */
   convMatrices?: boolean;
+  /** a scratch slot per worker for the direct conv kernels (the wasm set: its threads share one memory, so a kernel has no private buffer of its own) */
+  convScratch?: boolean;
+}
+
+/**
+ * Floats one worker's direct conv kernels use at most (kernels/wasm/assembly/direct-conv.ts):
+ * forward, the weight (K, OC) rearranged; input gradient (not for the first layer), that and a
+ * zero-bordered copy of one image's output gradient (H + KH − 1, W + KW − 1, OC); weight
+ * gradient, the partial sums (K, rows) and the bias sums (rows ≤ OC).
+ */
+export function convScratchFloats(spec: ModelSpec): number {
+  let most = 0;
+  spec.layers.forEach((l, i) => {
+    if (l.kind !== "conv2d") return;
+    const { g } = l;
+    const K = g.C * g.KH * g.KW;
+    const OC = l.outChannels;
+    const bordered = i > 0 ? (g.H + g.KH - 1) * (g.W + g.KW - 1) * OC : 0;
+    most = Math.max(most, K * OC + bordered, K * OC + OC);
+  });
+  return most;
 }
 
 export const REGION_ALIGN = 64;
@@ -169,13 +193,15 @@ export function layout(input: LayoutInput): ArenaLayout {
   const barrier = region("i32", BARRIER_HEADER_INTS + 2 * workers * BARRIER_RESULT_INTS);
   const stepRing = region("f64", RING_STEPS * RING_FIELDS);
   const profile = region("f64", workers * PROFILE_FIELDS);
+  const kernelScratchFloats = input.convScratch ? convScratchFloats(spec) : 0;
+  const kernelScratch = region("f32", workers * kernelScratchFloats);
   if (cursor > MAX_ARENA_BYTES) throw new ArenaTooLargeError(cursor);
   const pages = Math.ceil(cursor / PAGE_BYTES);
   return {
     bytes: pages * PAGE_BYTES, pages, pixelsPerImage, trainCount, testCount,
     trainImages, trainLabels, testImages, testLabels, trainOrder, testOrder,
     params, optimState, stateSlots, grad, nParams, paramEntries: entries,
-    workspace, evalChunkRows, testLoss, rowSq, control, barrier, stepRing, profile,
+    workspace, evalChunkRows, testLoss, rowSq, control, barrier, stepRing, profile, kernelScratch, kernelScratchFloats,
   };
 }
 

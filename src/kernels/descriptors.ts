@@ -218,6 +218,11 @@ export const DESCRIPTORS: { [K in keyof PointerKernels]-?: KernelDescriptor<K> }
     flatten: (g: DenseGradBuffers<number>, rowSqAt, dout, inp, B, geo, OC, o0, o1, gradScale) => [g.weightGrad, g.biasGrad, rowSqAt, dout, inp, B, ...geometry(geo), OC, o0, o1, gradScale],
     check: (a) => convWindows(a) ?? rowRange(a),
   },
+  useScratch: {
+    optional: true,
+    abi: [f32out("scratch", (a) => a.n!), ...sizes("n")],
+    flatten: (scratch, n) => [scratch, n],
+  },
   optimizerStep: {
     abi: [
       ...scalars("kind"), f32out("thetaOut", (a) => a.n!), f32in("theta", (a) => a.n!), f32in("grad", (a) => a.n!),

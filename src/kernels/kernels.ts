@@ -166,6 +166,10 @@ export interface Kernels<F, U8, U32, F64> {
   convWeightGradSgd?(p: DenseParamBuffers<F>, rowSq: F64, dout: F, inp: F, B: number, g: ConvGeometry, OC: number, o0: number, o1: number, hyper: SgdHyper): void;
   // PARAMS: convWeightGradSgd's sums for rows [o0, o1), stored as denseWeightGrad stores them
   convWeightGrad?(grad: DenseGradBuffers<F>, rowSq: F64, dout: F, inp: F, B: number, g: ConvGeometry, OC: number, o0: number, o1: number, gradScale: number): void;
+  // A set whose direct convs need working memory (wasm: its threads share one memory, so no
+  // kernel has a buffer of its own) is given the calling worker's slot (n floats) before each
+  // task's kernels run (arena/layout.ts kernelScratch).
+  useScratch?(scratch: F, n: number): void;
   // thetaOut, theta, grad (n); state slots (n each): θ_{t+1}, state_{t+1} from θ_t, state_t and the
   // mean gradient (elementwise: an element's result depends on nothing but its own inputs)
   optimizerStep(thetaOut: F, theta: F, grad: F, s: OptimStateBuffers<F>, n: number, hyper: OptimStepHyper): void;

@@ -433,8 +433,8 @@ for (const name of Object.keys(loaders)) {
       }
     });
 
-    // Only the native sets have direct conv kernels (ts and wasm convolve through im2col).
-    if (name.startsWith("native")) describe("direct conv (convForward, convInputGrad, convWeightGradSgd: no im2col matrix)", () => {
+    // The native and wasm sets have direct conv kernels (ts convolves through im2col).
+    if (name.startsWith("native") || name === "wasm") describe("direct conv (convForward, convInputGrad, convWeightGradSgd: no im2col matrix)", () => {
       const convs: [string, ConvGeometry, number][] = [
         // lanes along output channels (C < 8) and along input channels (C ≥ 8, a masked tail at 9)
         ["1→16 3×3 on 10×9 (MNIST conv1's shape)", { C: 1, H: 10, W: 9, KH: 3, KW: 3, stride: 1, pad: 0, OH: 8, OW: 7 }, 16],

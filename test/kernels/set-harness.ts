@@ -25,13 +25,20 @@ export interface SetUnderTest {
 
 export const TEST_MEMORY_PAGES = 2048;
 
+/** Floats at the top of the test memory given to a set whose direct convs need a scratch slot (wasm). */
+export const TEST_SCRATCH_FLOATS = 2 ** 21;
+
 export function setUnderTest(name: string, k: Kernels<any, any, any, any>, memory: WebAssembly.Memory, pointers: boolean): SetUnderTest {
   const bind = pointers ? pointerBinder : viewBinder(memory);
   let cursor = RESERVED_LOW_BYTES;
+  // a set with useScratch gets the top of the memory, once: buffers are allocated below it
+  const scratchBytes = k.useScratch ? TEST_SCRATCH_FLOATS * 4 : 0;
+  const limit = memory.buffer.byteLength - scratchBytes;
+  if (k.useScratch) k.useScratch(bind.f32({ offset: limit, length: TEST_SCRATCH_FLOATS, type: "f32" }), TEST_SCRATCH_FLOATS);
   const region = (type: Region["type"], n: number, bytes: number): Region => {
     const r: Region = { offset: cursor, length: n, type };
     cursor += Math.ceil((n * bytes) / 64) * 64 + 64;
-    if (cursor > memory.buffer.byteLength) throw new Error("test memory exhausted");
+    if (cursor > limit) throw new Error("test memory exhausted");
     return r;
   };
   return {

@@ -96,8 +96,10 @@ export function layoutInputOf(options: EngineSettings): LayoutInput {
     spec, trainCount: dataset.train.count, testCount: dataset.test.count,
     pixelsPerImage: dataset.rows * dataset.cols, batchRows: batchSize, workers, evalChunkRows: options.evalChunkRows,
     stateSlots: stateSlots(options.optim).length, gradScratch: options.optim.type !== "sgd",
-    // the native set runs convs straight on the NHWC activations (kernels.ts convForward, …)
-    convMatrices: options.kernels.set !== "native",
+    // native and wasm run convs straight on the NHWC activations (kernels.ts convForward, …);
+    // wasm's kernels keep their rearranged weights and partial sums in a slot per worker
+    convMatrices: options.kernels.set === "ts",
+    convScratch: options.kernels.set === "wasm",
   };
 }
 

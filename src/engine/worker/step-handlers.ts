@@ -108,6 +108,10 @@ export function makeStepHandlers<F, U8, U32, F64>(
   const K = spec.nClasses;
   const last = widths.length - 1;
   const { mean, std } = inputNorm;
+  /** Points the kernels at worker slot w's scratch (a set that needs one: wasm's direct convs). */
+  const useScratch = k.useScratch && layout.kernelScratchFloats > 0
+    ? (w: number) => k.useScratch!(bind.f32(rowsOf(layout.kernelScratch, layout.kernelScratchFloats, w, 1)), layout.kernelScratchFloats)
+    : () => {};
 
   return {
     rows(step, batchStart, nRows, worker, workers) {
@@ -119,6 +123,7 @@ export function makeStepHandlers<F, U8, U32, F64>(
       // A failing fault fires after floor(at · 3) of the three stages: gather+forward, loss+backward.
       const failAt = fault && fault.kind !== "nan" ? Math.floor(fault.at * 3) : -1;
       const { ws, labels, dacts } = workspaceRows(r0, B);
+      useScratch(worker);
       const losses = bind.f32(rowsOf(wsp.rowLoss, 1, (step & 1) * wsp.rows + r0, B));
       if (failAt === 0) injector!.fire(fault!);
       k.gatherRows(ws.acts[0]!, labels, train.images, train.labels, train.order, batchStart + r0, B, C, mean, std);
@@ -150,6 +155,7 @@ export function makeStepHandlers<F, U8, U32, F64>(
         updateRange(p, optimHyper, b.offset + o0, b.offset + o1);
         optimMs += performance.now() - u0;
       };
+      useScratch(worker);
       const fault = injector?.claim(step, "params", worker) ?? null;
       let nanWritten = false;
       for (let c = claim(); c >= 0; c = claim()) {
@@ -209,6 +215,7 @@ export function makeStepHandlers<F, U8, U32, F64>(
       const confusion = new Array<number>(K * K).fill(0);
       let correct = 0;
       const preds = new Uint8Array(E);
+      useScratch(task.chunk);
       for (let start = task.rows[0]; start < task.rows[1]; start += E) {
         const B = Math.min(E, task.rows[1] - start);
         const { ws, labels, acts } = workspaceRows(task.chunk * E, B);

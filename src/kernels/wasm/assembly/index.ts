@@ -6,6 +6,7 @@ export { softmaxCrossEntropy, lastCorrect } from "./softmax-ce";
 export { optimizerStep } from "./optimizer";
 export { dropoutApply } from "./dropout";
 export { im2col, col2im, maxpoolForward, maxpoolBackward, transposeRows } from "./conv";
+export { convForward, convInputGrad, convWeightGradSgd, convWeightGrad, useScratch } from "./direct-conv";
 
 /** End of this module's static data: must stay below the arena's reserved low bytes. */
 export function heapBase(): usize {
