@@ -107,9 +107,10 @@ export interface LayoutInput {
 
 /**
  * Floats one worker's direct conv kernels use at most (kernels/wasm/assembly/direct-conv.ts):
- * forward, the weight (K, OC) rearranged; input gradient (not for the first layer), that and a
- * zero-bordered copy of one image's output gradient (H + KH − 1, W + KW − 1, OC); weight
- * gradient, the partial sums (K, rows) and the bias sums (rows ≤ OC).
+ * forward, the weight rearranged (K, OC rounded up to 4); input gradient (not for the first
+ * layer), the weight rearranged (KH·KW, OC, C rounded up to 4) and a zero-bordered copy of one
+ * image's output gradient (H + KH − 1, W + KW − 1, OC); weight gradient, the partial sums
+ * (K, rows) and the bias sums (rows ≤ OC).
  */
 export function convScratchFloats(spec: ModelSpec): number {
   let most = 0;
@@ -118,8 +119,9 @@ export function convScratchFloats(spec: ModelSpec): number {
     const { g } = l;
     const K = g.C * g.KH * g.KW;
     const OC = l.outChannels;
-    const bordered = i > 0 ? (g.H + g.KH - 1) * (g.W + g.KW - 1) * OC : 0;
-    most = Math.max(most, K * OC + bordered, K * OC + OC);
+    const up4 = (n: number) => Math.ceil(n / 4) * 4;
+    const bordered = i > 0 ? g.KH * g.KW * OC * up4(g.C) + (g.H + g.KH - 1) * (g.W + g.KW - 1) * OC : 0;
+    most = Math.max(most, K * up4(OC), bordered, K * OC + OC);
   });
   return most;
 }

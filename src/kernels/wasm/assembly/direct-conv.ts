@@ -41,11 +41,15 @@ export function convForward(
   C: i32, H: i32, W: i32, KH: i32, KW: i32, stride: i32, pad: i32, OH: i32, OW: i32, OC: i32, relu: i32,
 ): void {
   const KK = KH * KW, K = C * KK;
-  needScratch(<i64>K * OC);
+  // wt (K', LD): LD = OC rounded up to 4, the padding columns zero, so every output channel
+  // runs in a vector lane (a tail vector's extra lanes are computed and not stored)
+  const LD = (OC + 3) & ~3;
+  needScratch(<i64>K * LD);
   const wt = scratch;
+  memory.fill(wt, 0, (<usize>(K * LD)) << 2);
   for (let o = 0; o < OC; o++)
     for (let c = 0; c < C; c++)
-      for (let t = 0; t < KK; t++) store<f32>(at(wt, (t * C + c) * OC + o), load<f32>(at(weight, o * K + c * KK + t)));
+      for (let t = 0; t < KK; t++) store<f32>(at(wt, (t * C + c) * LD + o), load<f32>(at(weight, o * K + c * KK + t)));
   const OC8 = OC & ~7;
   for (let b = 0; b < B; b++) {
     const x = at(inp, b * H * W * C);
@@ -57,19 +61,19 @@ export function convForward(
         const allInside = inside(H, W, KH, KW, h0, ow * stride - pad) && inside(H, W, KH, KW, h0, (ow + 3) * stride - pad);
         let o = 0;
         for (; o < OC8; o += 8) {
-          if (allInside) forwardBlock4x8(y, x, wt, bias, C, W, KH, KW, stride, pad, OW, OC, h0, oh, ow, o, relu);
-          else for (let r = 0; r < 4; r++) forwardOne(y, x, wt, bias, C, H, W, KH, KW, stride, pad, OW, OC, h0, oh, ow + r, o, 8, relu);
+          if (allInside) forwardBlock4x8(y, x, wt, bias, C, W, KH, KW, stride, pad, OW, OC, LD, h0, oh, ow, o, relu);
+          else for (let r = 0; r < 4; r++) forwardOne(y, x, wt, bias, C, H, W, KH, KW, stride, pad, OW, OC, LD, h0, oh, ow + r, o, 8, relu);
         }
-        for (let r = 0; r < 4; r++) forwardOne(y, x, wt, bias, C, H, W, KH, KW, stride, pad, OW, OC, h0, oh, ow + r, o, OC - o, relu);
+        for (let r = 0; r < 4; r++) forwardOne(y, x, wt, bias, C, H, W, KH, KW, stride, pad, OW, OC, LD, h0, oh, ow + r, o, OC - o, relu);
       }
-      for (; ow < OW; ow++) forwardOne(y, x, wt, bias, C, H, W, KH, KW, stride, pad, OW, OC, h0, oh, ow, 0, OC, relu);
+      for (; ow < OW; ow++) forwardOne(y, x, wt, bias, C, H, W, KH, KW, stride, pad, OW, OC, LD, h0, oh, ow, 0, OC, relu);
     }
   }
 }
 
 /** 4 windows (ow..ow+3, all inside the image) × output channels o..o+8. */
 function forwardBlock4x8(
-  y: usize, x: usize, wt: usize, bias: usize, C: i32, W: i32, KH: i32, KW: i32, stride: i32, pad: i32, OW: i32, OC: i32,
+  y: usize, x: usize, wt: usize, bias: usize, C: i32, W: i32, KH: i32, KW: i32, stride: i32, pad: i32, OW: i32, OC: i32, LD: i32,
   h0: i32, oh: i32, ow: i32, o: i32, relu: i32,
 ): void {
   let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
@@ -80,7 +84,7 @@ function forwardBlock4x8(
   for (let kh = 0; kh < KH; kh++)
     for (let kw = 0; kw < KW; kw++) {
       const xp = corner + ((<usize>((kh * W + kw) * C)) << 2);
-      for (let c = 0; c < C; c++, wk += (<usize>OC) << 2) {
+      for (let c = 0; c < C; c++, wk += (<usize>LD) << 2) {
         const w0 = v128.load(wk), w1 = v128.load(wk + 16);
         const p = xp + ((<usize>c) << 2);
         const x0 = v128.load32_splat(p), x1 = v128.load32_splat(p + ((<usize>sC) << 2));
@@ -104,15 +108,14 @@ function forwardBlock4x8(
   v128.store(p, relu ? f32x4.max(v, f32x4.splat(0)) : v);
 }
 
-/** One window × output channels o..o+n, any position (taps in the padding skipped): 4 lanes, then one at a time. */
+/** One window × output channels o0..o0+n, any position (taps in the padding skipped), 4 lanes at a time. */
 function forwardOne(
-  y: usize, x: usize, wt: usize, bias: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, stride: i32, pad: i32, OW: i32, OC: i32,
+  y: usize, x: usize, wt: usize, bias: usize, C: i32, H: i32, W: i32, KH: i32, KW: i32, stride: i32, pad: i32, OW: i32, OC: i32, LD: i32,
   h0: i32, oh: i32, ow: i32, o0: i32, n: i32, relu: i32,
 ): void {
   const w0 = ow * stride - pad;
   const dst = at(y, (oh * OW + ow) * OC);
-  let o = o0;
-  for (; o + 4 <= o0 + n; o += 4) {
+  for (let o = o0; o < o0 + n; o += 4) {
     let acc = f32x4.splat(0);
     for (let kh = 0; kh < KH; kh++) {
       const h = h0 + kh;
@@ -121,28 +124,27 @@ function forwardOne(
         const w = w0 + kw;
         if (w < 0 || w >= W) continue;
         const xp = at(x, (h * W + w) * C);
-        const wk = at(wt, ((kh * KW + kw) * C) * OC + o);
-        for (let c = 0; c < C; c++) acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(at(xp, c)), v128.load(wk + ((<usize>(c * OC)) << 2))));
+        const wk = at(wt, ((kh * KW + kw) * C) * LD + o);
+        for (let c = 0; c < C; c++) acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(at(xp, c)), v128.load(wk + ((<usize>(c * LD)) << 2))));
       }
     }
-    storeOut(at(dst, o), f32x4.add(acc, v128.load(at(bias, o))), relu);
+    const lanes = min(4, o0 + n - o);
+    if (lanes == 4) storeOut(at(dst, o), f32x4.add(acc, v128.load(at(bias, o))), relu);
+    else storeLanes(at(dst, o), acc, at(bias, o), lanes, relu);
   }
-  for (; o < o0 + n; o++) {
-    let s: f32 = 0;
-    for (let kh = 0; kh < KH; kh++) {
-      const h = h0 + kh;
-      if (h < 0 || h >= H) continue;
-      for (let kw = 0; kw < KW; kw++) {
-        const w = w0 + kw;
-        if (w < 0 || w >= W) continue;
-        const xp = at(x, (h * W + w) * C);
-        const wk = at(wt, ((kh * KW + kw) * C) * OC + o);
-        for (let c = 0; c < C; c++) s += load<f32>(at(xp, c)) * load<f32>(wk + ((<usize>(c * OC)) << 2));
-      }
-    }
-    const v = s + load<f32>(at(bias, o));
-    store<f32>(at(dst, o), relu && !(v > 0) ? 0 : v);
-  }
+}
+
+/** The first `lanes` (< 4) lanes of acc + bias (optional ReLU) to dst (no allocation: the module has no heap of its own). */
+function storeLanes(dst: usize, acc: v128, bias: usize, lanes: i32, relu: i32): void {
+  storeLane(dst, f32x4.extract_lane(acc, 0), bias, relu);
+  if (lanes > 1) storeLane(dst + 4, f32x4.extract_lane(acc, 1), bias + 4, relu);
+  if (lanes > 2) storeLane(dst + 8, f32x4.extract_lane(acc, 2), bias + 8, relu);
+}
+
+// @ts-ignore: decorator
+@inline function storeLane(dst: usize, a: f32, bias: usize, relu: i32): void {
+  const y = a + load<f32>(bias);
+  store<f32>(dst, relu && !(y > 0) ? 0 : y);
 }
 
 // ---- input gradient: dinp (B, H, W, C) from dout (B, OH, OW, OC) ----
@@ -158,17 +160,20 @@ export function convInputGrad(
   const KK = KH * KW, K = C * KK;
   const PH = H + KH - 1, PW = W + KW - 1;
   const bordered = stride == 1 && pad < KH && pad < KW;
-  needScratch(<i64>K * OC + (bordered ? <i64>PH * PW * OC : 0));
+  // wx (KH·KW, OC, LD): LD = C rounded up to 4, the padding zero (a tail vector's extra lanes are not stored)
+  const LD = (C + 3) & ~3;
+  needScratch(<i64>KK * OC * LD + (bordered ? <i64>PH * PW * OC : 0));
   const wx = scratch;
+  memory.fill(wx, 0, (<usize>(KK * OC * LD)) << 2);
   for (let o = 0; o < OC; o++)
     for (let c = 0; c < C; c++)
-      for (let t = 0; t < KK; t++) store<f32>(at(wx, (t * OC + o) * C + c), load<f32>(at(weight, o * K + c * KK + t)));
-  const dp = at(scratch, K * OC);
+      for (let t = 0; t < KK; t++) store<f32>(at(wx, (t * OC + o) * LD + c), load<f32>(at(weight, o * K + c * KK + t)));
+  const dp = at(scratch, KK * OC * LD);
   for (let b = 0; b < B; b++) {
     const dy = at(dout, b * OH * OW * OC);
     const dx = at(dinp, b * H * W * C);
     if (!bordered) {
-      for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) dxStrided(dx, dy, wx, C, W, KH, KW, stride, pad, OH, OW, OC, h, w);
+      for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) dxStrided(dx, dy, wx, C, LD, W, KH, KW, stride, pad, OH, OW, OC, h, w);
       continue;
     }
     memory.fill(dp, 0, (<usize>(PH * PW * OC)) << 2);
@@ -181,24 +186,24 @@ export function convInputGrad(
       let w = 0;
       for (; w + 4 <= W; w += 4) {
         let c = 0;
-        for (; c < C8; c += 8) dxBlock4x8(dx, dp, wx, C, W, KH, KW, OC, PW, h, w, c);
-        for (let r = 0; r < 4; r++) dxOne(dx, dp, wx, C, W, KH, KW, OC, PW, h, w + r, c);
+        for (; c < C8; c += 8) dxBlock4x8(dx, dp, wx, C, LD, W, KH, KW, OC, PW, h, w, c);
+        for (let r = 0; r < 4; r++) dxOne(dx, dp, wx, C, LD, W, KH, KW, OC, PW, h, w + r, c);
       }
-      for (; w < W; w++) dxOne(dx, dp, wx, C, W, KH, KW, OC, PW, h, w, 0);
+      for (; w < W; w++) dxOne(dx, dp, wx, C, LD, W, KH, KW, OC, PW, h, w, 0);
     }
   }
 }
 
 /** dinp[h, w..w+4, c..c+8) from the bordered gradient dp and wx. */
-function dxBlock4x8(dx: usize, dp: usize, wx: usize, C: i32, W: i32, KH: i32, KW: i32, OC: i32, PW: i32, h: i32, w: i32, c: i32): void {
+function dxBlock4x8(dx: usize, dp: usize, wx: usize, C: i32, LD: i32, W: i32, KH: i32, KW: i32, OC: i32, PW: i32, h: i32, w: i32, c: i32): void {
   let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
   let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
-  const step = (<usize>OC) << 2, cStep = (<usize>C) << 2;
+  const step = (<usize>OC) << 2, cStep = (<usize>C) << 2, wStep = (<usize>LD) << 2;
   for (let kh = 0; kh < KH; kh++)
     for (let kw = 0; kw < KW; kw++) {
       let d = at(dp, ((h + KH - 1 - kh) * PW + (w + KW - 1 - kw)) * OC);
-      let wk = at(wx, (kh * KW + kw) * OC * C + c);
-      for (let o = 0; o < OC; o++, d += 4, wk += cStep) {
+      let wk = at(wx, (kh * KW + kw) * OC * LD + c);
+      for (let o = 0; o < OC; o++, d += 4, wk += wStep) {
         const w0 = v128.load(wk), w1 = v128.load(wk + 16);
         const d0 = v128.load32_splat(d), d1 = v128.load32_splat(d + step);
         const d2 = v128.load32_splat(d + 2 * step), d3 = v128.load32_splat(d + 3 * step);
@@ -215,33 +220,29 @@ function dxBlock4x8(dx: usize, dp: usize, wx: usize, C: i32, W: i32, KH: i32, KW
   v128.store(p + 3 * cStep, a30); v128.store(p + 3 * cStep + 16, a31);
 }
 
-/** dinp[h, w, c0..C) from the bordered gradient: 4 channels at a time, then one at a time. */
-function dxOne(dx: usize, dp: usize, wx: usize, C: i32, W: i32, KH: i32, KW: i32, OC: i32, PW: i32, h: i32, w: i32, c0: i32): void {
-  let c = c0;
-  for (; c + 4 <= C; c += 4) {
+/** dinp[h, w, c0..C) from the bordered gradient, 4 channels at a time (a tail's extra lanes not stored). */
+function dxOne(dx: usize, dp: usize, wx: usize, C: i32, LD: i32, W: i32, KH: i32, KW: i32, OC: i32, PW: i32, h: i32, w: i32, c0: i32): void {
+  for (let c = c0; c < C; c += 4) {
     let acc = f32x4.splat(0);
     for (let kh = 0; kh < KH; kh++)
       for (let kw = 0; kw < KW; kw++) {
         const d = at(dp, ((h + KH - 1 - kh) * PW + (w + KW - 1 - kw)) * OC);
-        const wk = at(wx, (kh * KW + kw) * OC * C + c);
-        for (let o = 0; o < OC; o++) acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(at(d, o)), v128.load(at(wk, o * C))));
+        const wk = at(wx, (kh * KW + kw) * OC * LD + c);
+        for (let o = 0; o < OC; o++) acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(at(d, o)), v128.load(at(wk, o * LD))));
       }
-    v128.store(at(dx, (h * W + w) * C + c), acc);
-  }
-  for (; c < C; c++) {
-    let s: f32 = 0;
-    for (let kh = 0; kh < KH; kh++)
-      for (let kw = 0; kw < KW; kw++) {
-        const d = at(dp, ((h + KH - 1 - kh) * PW + (w + KW - 1 - kw)) * OC);
-        const wk = at(wx, (kh * KW + kw) * OC * C + c);
-        for (let o = 0; o < OC; o++) s += load<f32>(at(d, o)) * load<f32>(at(wk, o * C));
-      }
-    store<f32>(at(dx, (h * W + w) * C + c), s);
+    const dst = at(dx, (h * W + w) * C + c);
+    const lanes = min(4, C - c);
+    if (lanes == 4) v128.store(dst, acc);
+    else {
+      store<f32>(dst, f32x4.extract_lane(acc, 0));
+      if (lanes > 1) store<f32>(dst + 4, f32x4.extract_lane(acc, 1));
+      if (lanes > 2) store<f32>(dst + 8, f32x4.extract_lane(acc, 2));
+    }
   }
 }
 
 /** Any stride: pixel (h, w), each tap's window found and checked; the same order (taps, then o). */
-function dxStrided(dx: usize, dy: usize, wx: usize, C: i32, W: i32, KH: i32, KW: i32, stride: i32, pad: i32, OH: i32, OW: i32, OC: i32, h: i32, w: i32): void {
+function dxStrided(dx: usize, dy: usize, wx: usize, C: i32, LD: i32, W: i32, KH: i32, KW: i32, stride: i32, pad: i32, OH: i32, OW: i32, OC: i32, h: i32, w: i32): void {
   for (let c = 0; c < C; c++) {
     let s: f32 = 0;
     for (let kh = 0; kh < KH; kh++) {
@@ -251,8 +252,8 @@ function dxStrided(dx: usize, dy: usize, wx: usize, C: i32, W: i32, KH: i32, KW:
         const sw = w + pad - kw;
         if (sw < 0 || sw % stride != 0 || sw / stride >= OW) continue;
         const d = at(dy, ((sh / stride) * OW + sw / stride) * OC);
-        const wk = at(wx, (kh * KW + kw) * OC * C + c);
-        for (let o = 0; o < OC; o++) s += load<f32>(at(d, o)) * load<f32>(at(wk, o * C));
+        const wk = at(wx, (kh * KW + kw) * OC * LD + c);
+        for (let o = 0; o < OC; o++) s += load<f32>(at(d, o)) * load<f32>(at(wk, o * LD));
       }
     }
     store<f32>(at(dx, (h * W + w) * C + c), s);
