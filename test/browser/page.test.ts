@@ -148,6 +148,23 @@ describe("the page, cross-origin isolated (dptrain serve)", () => {
   });
 });
 
+describe("the examples/mnist CNN in the page (wasm's direct convolutions)", () => {
+  it("trains 20 steps on 2 workers to the CLI's model.safetensors, byte for byte", async () => {
+    const cnn = readFileSync(join(packageRoot, "configs", "mnist-cnn.yaml"), "utf8").replace(/^train:\n  epochs: 14$/m, "train:\n  epochs: 1\n  maxSteps: 20");
+    expect(cnn).toContain("maxSteps: 20");
+    const config = join(work, "cnn-20.yaml");
+    writeFileSync(config, cnn);
+    const cli = await runCli(["train", "-c", config, "--set", "engine.kernels=wasm", "--set", "engine.workers=2", "--out", join(work, "cnn-run")]);
+    expect(cli.stderr).toBe("");
+    expect(cli.code).toBe(0);
+    const page = await PageDriver.open(browser, isolated.url);
+    expect(await page.train(cnn, 2)).toBe("done");
+    expect(await page.text("#status")).toMatch(/^done: step 20 \/ 20 on 2 workers \(wasm\)/);
+    expect(Buffer.from(await page.download()).equals(readFileSync(join(work, "cnn-run", "model.safetensors")))).toBe(true);
+    expect(page.errors).toEqual([]);
+  });
+});
+
 describe("a step worker that fails or hangs in the page", () => {
   it("is replaced and its step re-run from its saved parameters: the CLI's bits", async () => {
     const faults = [

@@ -28,5 +28,9 @@ export async function instantiateWasmModule(memory: WebAssembly.Memory, module: 
 }
 
 export async function wasmKernelsFromModule(memory: WebAssembly.Memory, module: WebAssembly.Module, shown: string): Promise<PointerKernels> {
-  return adaptPointerKernels(await instantiateWasmModule(memory, module, shown));
+  const kernels = adaptPointerKernels(await instantiateWasmModule(memory, module, shown));
+  // The arena holds no im2col matrices for wasm (engine.ts layoutInputOf): a module built before
+  // the direct convolutions would write convs where there is no room.
+  if (!kernels.convForward || !kernels.useScratch) throw new Error(`${shown}: built before the direct conv kernels; run npm run build`);
+  return kernels;
 }
