@@ -1,14 +1,14 @@
 // A page's coordinator (session worker), without cross-origin isolation.
 // A page that is not cross-origin isolated cannot send shared memory to a worker, so its one step
-// worker runs in the coordinator's own thread: the same handlers and the same per-command step
-// generator as a step-loop thread (worker/worker-loop.ts runCommand), driven between the
-// coordinator's awaits instead of blocking. One worker only: there is nobody to meet at a barrier.
-import { barrierViews, CMD, CMD_EXIT, CONSUMED, SEQ } from "../engine/common/barrier.js";
+// worker runs in the coordinator's own thread: the same handlers and the same step loop as a
+// step-loop thread (worker/worker-loop.ts stepLoop), awaiting where that thread would block.
+// One worker only: there is nobody to meet at a barrier.
+import { barrierViews, CONSUMED } from "../engine/common/barrier.js";
 import type { StepPool } from "../engine/coordinator/host.js";
 import type { EvalTask, LoopResult, LoopTask, StepTask, TaskResult, WorkerInit } from "../engine/common/protocol.js";
 import { createKernelsFor, type KernelLoaders } from "../engine/worker/kernels-for.js";
 import { makeStepHandlers, type StepHandlers } from "../engine/worker/step-handlers.js";
-import { runCommand } from "../engine/worker/worker-loop.js";
+import { stepLoop } from "../engine/worker/worker-loop.js";
 
 /** The coordinator gets the thread back at least this often while steps run. */
 const SLICE_MS = 15;
@@ -41,34 +41,25 @@ export class InlineStepPool implements StepPool {
     return undefined;
   }
 
-  /** runStepLoop's schedule, yielding the thread while waiting for commands and every SLICE_MS of steps. */
+  /** The step loop (worker-loop.ts stepLoop), awaiting where a step-loop thread would block, and every SLICE_MS of steps. */
   private async loop(handlers: StepHandlers, task: LoopTask): Promise<LoopResult> {
     const views = barrierViews(this.init.memory, this.init.layout);
-    const { ctrl } = views;
-    let seq = task.seq;
-    let steps = 0;
-    for (;;) {
-      while (Atomics.load(ctrl, SEQ) === seq) {
-        if (this.closed) throw new Error("step pool closed");
-        await nextTurn();
-      }
-      seq = Atomics.load(ctrl, SEQ);
-      if (Atomics.load(ctrl, CMD) === CMD_EXIT) return { steps };
-      const command = runCommand(handlers, views, task);
-      let sliceStart = performance.now();
-      for (let r = command.next(); ; r = command.next()) {
-        if (r.done) {
-          steps += r.value;
-          break;
-        }
+    const loop = stepLoop(handlers, views, task);
+    let sliceStart = performance.now();
+    for (let r = loop.next(); ; r = loop.next()) {
+      if (r.done) return r.value;
+      if (this.closed) throw new Error("step pool closed");
+      const wait = r.value;
+      if (wait === null) {
+        if (performance.now() - sliceStart <= SLICE_MS) continue;
+      } else if ("consumed" in wait) {
         // the ring is full until the coordinator has read it: let it run
-        while (r.value > 0 && Atomics.load(ctrl, CONSUMED) < r.value) await nextTurn();
-        if (performance.now() - sliceStart > SLICE_MS) {
-          await nextTurn();
-          sliceStart = performance.now();
-        }
-        if (this.closed) throw new Error("step pool closed");
+        while (Atomics.load(views.ctrl, CONSUMED) < wait.consumed) await nextTurn();
+        continue;
       }
+      // waiting for a command, or a slice of steps done: let the coordinator run
+      await nextTurn();
+      sliceStart = performance.now();
     }
   }
 }

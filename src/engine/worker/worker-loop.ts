@@ -58,134 +58,142 @@ function barrier(ctrl: Int32Array, index: number, workers: number, k: number, sp
   else waitAtLeast(ctrl, index, workers * k, spinMs, generation);
 }
 
-/** Runs commands until CMD_EXIT. Throws (ending the task) if a handler throws. */
+/**
+ * What the step loop waits for (stepLoop): SEQ to move on from `seq` (the next command), or
+ * CONSUMED to reach `consumed` (room in the ring); null after each step, where a thread it
+ * shares with the coordinator may let the coordinator run.
+ */
+export type LoopWait = { seq: number } | { consumed: number } | null;
+
+/** Runs commands until CMD_EXIT, blocking in Atomics.wait. Throws (ending the task) if a handler throws. */
 export function runStepLoop(handlers: StepHandlers, views: BarrierViews, task: LoopTask): LoopResult {
   const { ctrl } = views;
-  let seq = task.seq;
-  let steps = 0;
-  for (;;) {
-    for (let v = Atomics.load(ctrl, SEQ); v === seq; v = Atomics.load(ctrl, SEQ)) {
+  const loop = stepLoop(handlers, views, task);
+  for (let r = loop.next(); ; r = loop.next()) {
+    if (r.done) return r.value;
+    const wait = r.value;
+    if (wait === null) continue;
+    if ("seq" in wait) {
       checkGeneration(ctrl, task.generation);
-      Atomics.wait(ctrl, SEQ, seq, WAIT_SLICE_MS);
-    }
-    checkGeneration(ctrl, task.generation);
-    seq = Atomics.load(ctrl, SEQ);
-    if (Atomics.load(ctrl, CMD) === CMD_EXIT) return { steps };
-    const command = runCommand(handlers, views, task);
-    for (let r = command.next(); ; r = command.next()) {
-      if (r.done) {
-        steps += r.value;
-        break;
-      }
-      if (r.value > 0) waitAtLeast(ctrl, CONSUMED, r.value, 0, task.generation);
-    }
+      Atomics.wait(ctrl, SEQ, wait.seq, WAIT_SLICE_MS);
+    } else waitAtLeast(ctrl, CONSUMED, wait.consumed, 0, task.generation);
   }
 }
 
 /**
- * One command (the range of steps in ctrl) as worker task.worker; returns the steps it ran. It
- * yields after each step: 0, or the CONSUMED count it must wait for before it may write the
- * ring again. A step-loop thread waits there (runStepLoop); a single worker sharing its thread
- * with the coordinator (a page without cross-origin isolation, src/web/inline-pool.ts) lets the
- * coordinator run instead.
+ * The step loop as the waits it needs (LoopWait): commands until CMD_EXIT, returning the steps
+ * run. A step-loop thread blocks at each wait (runStepLoop); a single worker sharing its thread
+ * with the coordinator (a page without cross-origin isolation, src/web/inline-pool.ts) awaits.
  */
-export function* runCommand(handlers: StepHandlers, views: BarrierViews, task: LoopTask): Generator<number, number, void> {
+export function* stepLoop(handlers: StepHandlers, views: BarrierViews, task: LoopTask): Generator<LoopWait, LoopResult, void> {
+  const { ctrl } = views;
+  let seq = task.seq;
+  let steps = 0;
+  for (;;) {
+    while (Atomics.load(ctrl, SEQ) === seq) yield { seq };
+    checkGeneration(ctrl, task.generation);
+    seq = Atomics.load(ctrl, SEQ);
+    if (Atomics.load(ctrl, CMD) === CMD_EXIT) return { steps };
+    steps += yield* runCommand(handlers, views, task);
+  }
+}
+
+/** One command (the range of steps in ctrl) as worker task.worker; returns the steps it ran. */
+function* runCommand(handlers: StepHandlers, views: BarrierViews, task: LoopTask): Generator<LoopWait, number, void> {
   const { ctrl, results, ring } = views;
   const { worker, workers, spinMs, generation } = task;
   let steps = 0;
   // This worker's phase times (bench --profile): only it writes them; readers look between commands.
   const profile = views.profile.subarray(worker * PROFILE_FIELDS, (worker + 1) * PROFILE_FIELDS);
-  {
-    const first = ctrl[FIRST_STEP]!, count = ctrl[COUNT]!, epochFirst = ctrl[EPOCH_FIRST]!, batch = ctrl[BATCH]!;
-    const fixedStart = ctrl[FIXED_START]!, fixedRows = ctrl[FIXED_ROWS]!, trainRows = ctrl[TRAIN_ROWS]!;
-    const skipNonFinite = ctrl[SKIP_NON_FINITE] === 1;
-    const chunks = handlers.paramChunkCount(workers);
-    // Step i's PARAMS claims are [i·(chunks + W), …): each worker's last claim of a step is the one that fails.
-    let claimBase = 0;
-    const claim = () => {
-      checkGeneration(ctrl, generation);
-      const c = Atomics.add(ctrl, PARAMS_CLAIMS, 1) - claimBase;
-      return c < chunks ? c : -1;
-    };
-    let outcome = OUTCOME_COMPLETE;
-    let skips = 0;
-    for (let i = 0; i < count; i++) {
-      const step = first + i;
-      if (i >= RING_STEPS) yield i - RING_STEPS + 1;
-      const t0 = performance.now();
-      const batchStart = fixedRows >= 0 ? fixedStart : (step - epochFirst) * batch;
-      const rows = fixedRows >= 0 ? fixedRows : Math.min(batch, trainRows - batchStart);
-      const mine = resultOffset(step & 1, worker, workers);
-      const r = handlers.rows(step, batchStart, rows, worker, workers);
-      results[mine + R_CORRECT] = r.correct;
-      results[mine + R_ROWS_MS] = r.kernelMs;
-      // PARAMS reads every row's activations and gradients: all ROWS work must be done first.
-      const t1 = performance.now();
-      barrier(ctrl, MID_BARRIER, workers, i + 1, spinMs, generation);
-      const t2 = performance.now();
-      claimBase = i * (chunks + workers);
-      const pr = handlers.params(step, rows, worker, workers, claim);
-      results[mine + R_PARAMS_MS] = pr.kernelMs;
-      // A stop request seen by any worker before the barrier halts all of them after it.
-      if (Atomics.load(ctrl, STOP) === 1) Atomics.store(ctrl, HALT, 1);
-      // The next step's ROWS reads θ_{t+1}: all PARAMS work must be done first.
-      const t3 = performance.now();
-      barrier(ctrl, END_BARRIER, workers, i + 1, spinMs, generation);
-      const t4 = performance.now();
-      profile[P_ROWS_MS]! += r.kernelMs;
-      profile[P_WAIT_MID_MS]! += t2 - t1;
-      profile[P_PARAMS_MS]! += pr.kernelMs - pr.optimMs;
-      profile[P_OPTIM_MS]! += pr.optimMs;
-      profile[P_WAIT_END_MS]! += t4 - t3;
-      profile[P_OTHER_MS]! += t1 - t0 - r.kernelMs + (t3 - t2 - pr.kernelMs);
-      const { lossSum, gradNormSq } = handlers.sums(step, rows);
-      const nonFinite = !Number.isFinite(lossSum) || !Number.isFinite(gradNormSq);
+  const first = ctrl[FIRST_STEP]!, count = ctrl[COUNT]!, epochFirst = ctrl[EPOCH_FIRST]!, batch = ctrl[BATCH]!;
+  const fixedStart = ctrl[FIXED_START]!, fixedRows = ctrl[FIXED_ROWS]!, trainRows = ctrl[TRAIN_ROWS]!;
+  const skipNonFinite = ctrl[SKIP_NON_FINITE] === 1;
+  const chunks = handlers.paramChunkCount(workers);
+  // Step i's PARAMS claims are [i·(chunks + W), …): each worker's last claim of a step is the one that fails.
+  let claimBase = 0;
+  const claim = () => {
+    checkGeneration(ctrl, generation);
+    const c = Atomics.add(ctrl, PARAMS_CLAIMS, 1) - claimBase;
+    return c < chunks ? c : -1;
+  };
+  let outcome = OUTCOME_COMPLETE;
+  let skips = 0;
+  for (let i = 0; i < count; i++) {
+    const step = first + i;
+    if (i >= RING_STEPS) yield { consumed: i - RING_STEPS + 1 };
+    const t0 = performance.now();
+    const batchStart = fixedRows >= 0 ? fixedStart : (step - epochFirst) * batch;
+    const rows = fixedRows >= 0 ? fixedRows : Math.min(batch, trainRows - batchStart);
+    const mine = resultOffset(step & 1, worker, workers);
+    const r = handlers.rows(step, batchStart, rows, worker, workers);
+    results[mine + R_CORRECT] = r.correct;
+    results[mine + R_ROWS_MS] = r.kernelMs;
+    // PARAMS reads every row's activations and gradients: all ROWS work must be done first.
+    const t1 = performance.now();
+    barrier(ctrl, MID_BARRIER, workers, i + 1, spinMs, generation);
+    const t2 = performance.now();
+    claimBase = i * (chunks + workers);
+    const pr = handlers.params(step, rows, worker, workers, claim);
+    results[mine + R_PARAMS_MS] = pr.kernelMs;
+    // A stop request seen by any worker before the barrier halts all of them after it.
+    if (Atomics.load(ctrl, STOP) === 1) Atomics.store(ctrl, HALT, 1);
+    // The next step's ROWS reads θ_{t+1}: all PARAMS work must be done first.
+    const t3 = performance.now();
+    barrier(ctrl, END_BARRIER, workers, i + 1, spinMs, generation);
+    const t4 = performance.now();
+    profile[P_ROWS_MS]! += r.kernelMs;
+    profile[P_WAIT_MID_MS]! += t2 - t1;
+    profile[P_PARAMS_MS]! += pr.kernelMs - pr.optimMs;
+    profile[P_OPTIM_MS]! += pr.optimMs;
+    profile[P_WAIT_END_MS]! += t4 - t3;
+    profile[P_OTHER_MS]! += t1 - t0 - r.kernelMs + (t3 - t2 - pr.kernelMs);
+    const { lossSum, gradNormSq } = handlers.sums(step, rows);
+    const nonFinite = !Number.isFinite(lossSum) || !Number.isFinite(gradNormSq);
+    if (worker === 0) {
+      let correct = 0, rowsMs = 0, paramsMs = 0;
+      for (let w = 0; w < workers; w++) {
+        const o = resultOffset(step & 1, w, workers);
+        correct += results[o + R_CORRECT]!;
+        rowsMs = Math.max(rowsMs, results[o + R_ROWS_MS]!);
+        paramsMs = Math.max(paramsMs, results[o + R_PARAMS_MS]!);
+      }
+      const e = (i % RING_STEPS) * RING_FIELDS;
+      ring[e + RING_STEP] = step;
+      ring[e + RING_LOSS_SUM] = lossSum;
+      ring[e + RING_CORRECT] = correct;
+      ring[e + RING_ROWS] = rows;
+      ring[e + RING_GRAD_NORM_SQ] = gradNormSq;
+      ring[e + RING_KERNEL_MS] = rowsMs + paramsMs;
+      ring[e + RING_NON_FINITE] = nonFinite ? 1 : 0;
+    }
+    if (nonFinite && !skipNonFinite) {
+      outcome = OUTCOME_NON_FINITE;
       if (worker === 0) {
-        let correct = 0, rowsMs = 0, paramsMs = 0;
-        for (let w = 0; w < workers; w++) {
-          const o = resultOffset(step & 1, w, workers);
-          correct += results[o + R_CORRECT]!;
-          rowsMs = Math.max(rowsMs, results[o + R_ROWS_MS]!);
-          paramsMs = Math.max(paramsMs, results[o + R_PARAMS_MS]!);
-        }
-        const e = (i % RING_STEPS) * RING_FIELDS;
-        ring[e + RING_STEP] = step;
-        ring[e + RING_LOSS_SUM] = lossSum;
-        ring[e + RING_CORRECT] = correct;
-        ring[e + RING_ROWS] = rows;
-        ring[e + RING_GRAD_NORM_SQ] = gradNormSq;
-        ring[e + RING_KERNEL_MS] = rowsMs + paramsMs;
-        ring[e + RING_NON_FINITE] = nonFinite ? 1 : 0;
-      }
-      if (nonFinite && !skipNonFinite) {
-        outcome = OUTCOME_NON_FINITE;
-        if (worker === 0) {
-          ring[(i % RING_STEPS) * RING_FIELDS + RING_WALL_MS] = performance.now() - t0;
-          Atomics.store(ctrl, DONE, i + 1);
-        }
-        break;
-      }
-      if (nonFinite) {
-        handlers.skip(step, worker, workers);
-        barrier(ctrl, SKIP_BARRIER, workers, ++skips, spinMs, generation);
-      }
-      steps++;
-      const t5 = performance.now();
-      profile[P_OTHER_MS]! += t5 - t4;
-      profile[P_STEP_MS]! += t5 - t0;
-      profile[P_STEPS]!++;
-      if (worker === 0) {
-        ring[(i % RING_STEPS) * RING_FIELDS + RING_WALL_MS] = t5 - t0;
+        ring[(i % RING_STEPS) * RING_FIELDS + RING_WALL_MS] = performance.now() - t0;
         Atomics.store(ctrl, DONE, i + 1);
       }
-      if (Atomics.load(ctrl, HALT) === 1) {
-        outcome = i + 1 < count ? OUTCOME_STOPPED : OUTCOME_COMPLETE;
-        break;
-      }
-      yield 0;
+      break;
     }
-    if (worker === 0) Atomics.store(ctrl, OUTCOME, outcome);
-    if (Atomics.add(ctrl, EXITED, 1) + 1 === workers) Atomics.notify(ctrl, EXITED);
+    if (nonFinite) {
+      handlers.skip(step, worker, workers);
+      barrier(ctrl, SKIP_BARRIER, workers, ++skips, spinMs, generation);
+    }
+    steps++;
+    const t5 = performance.now();
+    profile[P_OTHER_MS]! += t5 - t4;
+    profile[P_STEP_MS]! += t5 - t0;
+    profile[P_STEPS]!++;
+    if (worker === 0) {
+      ring[(i % RING_STEPS) * RING_FIELDS + RING_WALL_MS] = t5 - t0;
+      Atomics.store(ctrl, DONE, i + 1);
+    }
+    if (Atomics.load(ctrl, HALT) === 1) {
+      outcome = i + 1 < count ? OUTCOME_STOPPED : OUTCOME_COMPLETE;
+      break;
+    }
+    yield null;
   }
+  if (worker === 0) Atomics.store(ctrl, OUTCOME, outcome);
+  if (Atomics.add(ctrl, EXITED, 1) + 1 === workers) Atomics.notify(ctrl, EXITED);
   return steps;
 }
