@@ -4,9 +4,8 @@
 // and signal handling.
 import { runExperiment, type ExperimentEvents, type ExperimentRequest, type ExperimentSummary } from "./experiment.js";
 import type { StepInfo } from "../report/metrics.js";
+import { stepEventGate } from "./step-events.js";
 
-/** Step events are forwarded at most this often (each one is a message between threads). */
-const STEP_EVENT_INTERVAL_MS = 100;
 
 export interface SessionSnapshot {
   running: boolean;
@@ -21,17 +20,13 @@ export class TrainingSession {
   async run(request: ExperimentRequest, events: ExperimentEvents): Promise<ExperimentSummary> {
     if (this.controller) throw new Error("a training run is already in progress in this session");
     this.controller = new AbortController();
-    let lastSent = 0;
+    const forward = stepEventGate();
     try {
       return await runExperiment(request, {
         onStart: (info) => void events.onStart?.(info),
         onStep: (info) => {
           this.lastStep = info;
-          const now = performance.now();
-          if (now - lastSent >= STEP_EVENT_INTERVAL_MS || info.step === info.totalSteps || info.rowsDone === info.rowsInEpoch) {
-            lastSent = now;
-            void events.onStep?.(info);
-          }
+          if (forward(info)) void events.onStep?.(info);
         },
         // awaited across the thread boundary: the caller may answer false (stop before the next epoch)
         onEpoch: (m) => events.onEpoch?.(m),

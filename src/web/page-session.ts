@@ -20,12 +20,11 @@ import type { EpochMetrics, StepInfo } from "../report/metrics.js";
 import { arenaNotAllocated, checkArenaFits, engineOptions, stepsPerEpoch, type EngineFor } from "../run/engine-options.js";
 import { encodeModel } from "../run/model-encoding.js";
 import { trainOn, type TrainState } from "../run/train-loop.js";
+import { stepEventGate } from "../run/step-events.js";
 import { webHost } from "./web-host.js";
 
 /** The name a config typed into the page is reported by (file-less: line:col follow it). */
 export const PAGE_CONFIG_NAME = "config";
-/** Step events are forwarded at most this often (each is a message between threads). */
-const STEP_EVENT_INTERVAL_MS = 100;
 
 const MNIST_FILES: IdxSet<string> = {
   trainImages: "train-images-idx3-ubyte", trainLabels: "train-labels-idx1-ubyte",
@@ -68,16 +67,13 @@ interface Paused {
 }
 
 export class PageSession {
-  private readonly base: string;
   private dataset: Promise<Dataset> | null = null;
   private controller: AbortController | null = null;
   private paused: Paused | null = null;
   private trained: { params: Float32Array; config: Config; spec: ModelSpec } | null = null;
   private faults: FaultSpec[] = [];
 
-  constructor(base: string, private readonly isolated: boolean) {
-    this.base = base;
-  }
+  constructor(private readonly base: string, private readonly isolated: boolean) {}
 
   info(): PageInfo {
     return { isolated: this.isolated, cores: navigator.hardwareConcurrency || 1 };
@@ -86,7 +82,7 @@ export class PageSession {
   /** Parses and checks a config without starting anything (the page shows the error). */
   async check(text: string, workers: number): Promise<string> {
     const config = this.parse(text);
-    const dataset = await this.data(config);
+    const dataset = await this.data();
     checkArenaFits(config, { dataset, spec: specForDataset(config.model, dataset), workers: this.workersFor(workers), kernels: this.kernels(config) });
     return config.name;
   }
@@ -137,7 +133,7 @@ export class PageSession {
   /** The scaling test: `steps` timed steps at 1…maxWorkers workers, as dptrain bench runs them. */
   async scaling(text: string, maxWorkers: number, steps: number, onPoint: (p: ScalingPoint) => void): Promise<ScalingPoint[]> {
     const config = this.parse(text);
-    const dataset = await this.data(config);
+    const dataset = await this.data();
     const spec = specForDataset(config.model, dataset);
     const kernels = this.kernels(config);
     const points: ScalingPoint[] = [];
@@ -162,9 +158,9 @@ export class PageSession {
     const controller = new AbortController();
     this.controller = controller;
     try {
-      const dataset = await this.data(config);
+      const dataset = await this.data();
       const kernels = this.kernels(config);
-      let lastSent = 0;
+      const forward = stepEventGate();
       let total = 0;
       const result = await allocating(config, { dataset, spec: specForDataset(config.model, dataset), workers, kernels }, () => trainOn(config, { dataset, workers, kernels, host: webHost(this.base, this.isolated) }, {
         signal: controller.signal,
@@ -172,11 +168,7 @@ export class PageSession {
         ...(resume ? { resume } : {}),
         onStep: (info) => {
           total = info.totalSteps;
-          const now = performance.now();
-          if (now - lastSent >= STEP_EVENT_INTERVAL_MS || info.step === info.totalSteps) {
-            lastSent = now;
-            events.step?.(info);
-          }
+          if (forward(info)) events.step?.(info);
         },
         onEpoch: (m) => void events.epoch?.(m),
         onRetry: (step, attempt, error) => events.retry?.(step, attempt, error.message),
@@ -213,8 +205,8 @@ export class PageSession {
     return this.isolated ? Math.max(1, Math.floor(asked)) : 1;
   }
 
-  private data(config: Config): Promise<Dataset> {
-    void config;
+  /** The MNIST files from the server, fetched once (parse() admits no other dataset). */
+  private data(): Promise<Dataset> {
     this.dataset ??= fetchMnist(new URL("data/mnist/", this.base).href).catch((err: unknown) => {
       this.dataset = null;
       throw err;
