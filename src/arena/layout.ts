@@ -1,8 +1,9 @@
 // Pure sizing of the one shared arena. Every byte the training run touches lives in a named
 // region here; the coordinator and the workers derive all their views from this object.
 //
-//   data        trainImages (N, C) u8 · trainLabels (N) u8 · testImages · testLabels
-//   order       trainOrder (N) u32: this epoch's permutation · testOrder (Nt) u32: identity
+//   data        per split (train, validation, test): inputs (N, inputWidth) u8 pixels or f32
+//               features (inputType) · labels (N) u8
+//   order       trainOrder (N) u32: this epoch's permutation · evalOrder (max(Nv, Nt)) u32: identity
 //   params[2]   θ_t and θ_{t+1} (P) f32, double-buffered by step parity
 //   optimState[2] the optimizer's state (S, P) f32, S slots (optim/optimizers.ts), double-buffered the same way
 //   grad        (P) f32: the mean gradient of this step, for optimizers not fused into PARAMS (not SGD)
@@ -10,7 +11,7 @@
 //               acts[i], dacts[i] (R, widths[i]) f32, labels (R) u8, rowLoss (2, R) f32 by step parity,
 //               cols[j], dcols[j] (R, OH·OW·C·KH·KW) f32: each conv layer's im2col matrix and its gradient (empty for native: direct conv kernels)
 //               (R = max(batch, W · eval chunk): eval worker w uses rows [w·E, (w+1)·E))
-//   testLoss    (Nt) f32: each test row's loss, summed in row order after EVAL
+//   evalLoss    (max(Nv, Nt)) f32: each evaluated row's loss, summed in row order after EVAL
 //   rowSq       (nParamRows) f64: Σ g² of each parameter row (one output feature of one layer)
 //   control     (CONTROL_INTS) i32: flags shared by all threads (fault injection in tests)
 //   barrier     i32: the step loop's command words and per-worker results (engine/barrier.ts)
@@ -49,19 +50,31 @@ export interface WorkspaceRegions {
   colWidths: number[];
 }
 
+/** The splits of a dataset in the arena: train every step, validation and test in EVAL. */
+export type SplitName = "train" | "validation" | "test";
+/** The splits EVAL runs over. */
+export type EvalSplit = Exclude<SplitName, "train">;
+
+export interface SplitRegions {
+  /** (count, inputWidth) of inputType */
+  inputs: Region;
+  /** (count) u8 */
+  labels: Region;
+  count: number;
+}
+
 export interface ArenaLayout {
   bytes: number;
   /** WebAssembly pages (64 KiB) */
   pages: number;
-  pixelsPerImage: number;
-  trainCount: number;
-  testCount: number;
-  trainImages: Region;
-  trainLabels: Region;
-  testImages: Region;
-  testLabels: Region;
+  /** values per sample (the model's nInputs) */
+  inputWidth: number;
+  /** u8 pixels (normalized at gather) or f32 features (copied) */
+  inputType: "u8" | "f32";
+  data: Record<SplitName, SplitRegions>;
   trainOrder: Region;
-  testOrder: Region;
+  /** identity order over the largest eval split */
+  evalOrder: Region;
   params: [Region, Region];
   optimState: [Region, Region];
   /** S: state vectors of P floats in each optimState buffer */
@@ -72,7 +85,8 @@ export interface ArenaLayout {
   workspace: WorkspaceRegions;
   /** rows a worker's EVAL chunk holds (its own rows [w·E, (w+1)·E) of the workspace) */
   evalChunkRows: number;
-  testLoss: Region;
+  /** per-row losses of the split being evaluated */
+  evalLoss: Region;
   rowSq: Region;
   control: Region;
   barrier: Region;
@@ -86,9 +100,11 @@ export interface ArenaLayout {
 
 export interface LayoutInput {
   spec: ModelSpec;
-  trainCount: number;
-  testCount: number;
-  pixelsPerImage: number;
+  /** rows of each split (validation and test may be 0) */
+  counts: Record<SplitName, number>;
+  inputWidth: number;
+  /** default u8 */
+  inputType?: "u8" | "f32";
   /** the most rows in one training step */
   batchRows: number;
   /** W step workers */
@@ -152,11 +168,15 @@ export class ArenaTooLargeError extends RangeError {
 }
 
 export function layout(input: LayoutInput): ArenaLayout {
-  const { spec, trainCount, testCount, pixelsPerImage, batchRows, workers, evalChunkRows } = input;
-  for (const [key, value] of Object.entries({ trainCount, testCount, pixelsPerImage, batchRows, workers, evalChunkRows })) {
+  const { spec, counts, inputWidth, batchRows, workers, evalChunkRows } = input;
+  const inputType = input.inputType ?? "u8";
+  for (const [key, value] of Object.entries({ trainCount: counts.train, inputWidth, batchRows, workers, evalChunkRows })) {
     if (!Number.isInteger(value) || value < 1) throw new RangeError(`layout: ${key} must be a positive integer, got ${value}`);
   }
-  if (pixelsPerImage !== spec.nInputs) throw new RangeError(`layout: images have ${pixelsPerImage} pixels but the model expects ${spec.nInputs} inputs`);
+  for (const key of ["validation", "test"] as const) {
+    if (!Number.isInteger(counts[key]) || counts[key] < 0) throw new RangeError(`layout: the ${key} count must be a non-negative integer, got ${counts[key]}`);
+  }
+  if (inputWidth !== spec.nInputs) throw new RangeError(`layout: samples have ${inputWidth} values but the model expects ${spec.nInputs} inputs`);
   // The first RESERVED_LOW_BYTES belong to the WASM kernel module (its static data and stack);
   // no region starts at 0, so pointer 0 can mean "none" (e.g. no mask for denseInputGrad).
   let cursor = RESERVED_LOW_BYTES;
@@ -167,12 +187,11 @@ export function layout(input: LayoutInput): ArenaLayout {
   };
   const { entries, nParams } = paramLayout(spec);
   const widths = activationWidths(spec);
-  const trainImages = region("u8", trainCount * pixelsPerImage);
-  const trainLabels = region("u8", trainCount);
-  const testImages = region("u8", testCount * pixelsPerImage);
-  const testLabels = region("u8", testCount);
-  const trainOrder = region("u32", trainCount);
-  const testOrder = region("u32", testCount);
+  const splitRegions = (count: number): SplitRegions => ({ inputs: region(inputType, count * inputWidth), labels: region("u8", count), count });
+  const data = { train: splitRegions(counts.train), validation: splitRegions(counts.validation), test: splitRegions(counts.test) };
+  const evalRows = Math.max(counts.validation, counts.test);
+  const trainOrder = region("u32", counts.train);
+  const evalOrder = region("u32", evalRows);
   const params: [Region, Region] = [region("f32", nParams), region("f32", nParams)];
   const stateSlots = input.stateSlots ?? 1;
   const optimState: [Region, Region] = [region("f32", stateSlots * nParams), region("f32", stateSlots * nParams)];
@@ -189,7 +208,7 @@ export function layout(input: LayoutInput): ArenaLayout {
     cols: colWidths(spec).map((width) => region("f32", matrices ? rows * width : 0)),
     dcols: spec.layers.flatMap((l, i) => (l.kind === "conv2d" ? [region("f32", i === 0 || !matrices ? 0 : rows * l.g.OH * l.g.OW * l.g.C * l.g.KH * l.g.KW)] : [])),
   };
-  const testLoss = region("f32", testCount);
+  const evalLoss = region("f32", evalRows);
   const rowSq = region("f64", paramRows(spec));
   const control = region("i32", CONTROL_INTS);
   const barrier = region("i32", BARRIER_HEADER_INTS + 2 * workers * BARRIER_RESULT_INTS);
@@ -200,10 +219,9 @@ export function layout(input: LayoutInput): ArenaLayout {
   if (cursor > MAX_ARENA_BYTES) throw new ArenaTooLargeError(cursor);
   const pages = Math.ceil(cursor / PAGE_BYTES);
   return {
-    bytes: pages * PAGE_BYTES, pages, pixelsPerImage, trainCount, testCount,
-    trainImages, trainLabels, testImages, testLabels, trainOrder, testOrder,
+    bytes: pages * PAGE_BYTES, pages, inputWidth, inputType, data, trainOrder, evalOrder,
     params, optimState, stateSlots, grad, nParams, paramEntries: entries,
-    workspace, evalChunkRows, testLoss, rowSq, control, barrier, stepRing, profile, kernelScratch, kernelScratchFloats,
+    workspace, evalChunkRows, evalLoss, rowSq, control, barrier, stepRing, profile, kernelScratch, kernelScratchFloats,
   };
 }
 

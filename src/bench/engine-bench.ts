@@ -3,7 +3,7 @@
 // count, so the final weights must be bitwise identical.
 import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
-import { loadDataset } from "../data/dataset.js";
+import { loadData } from "../data/dataset.js";
 import { Engine, type WorkerProfile } from "../engine/coordinator/engine.js";
 import { resolveKernels } from "../kernels/resolve.js";
 import { engineOptions, stepsPerEpoch } from "../run/engine-options.js";
@@ -23,7 +23,7 @@ export interface EngineBenchResult extends EngineMeasurement {
 }
 
 export async function benchEngine(config: Config, threads: number, steps: number, warmup: number): Promise<EngineBenchResult> {
-  const dataset = await loadDataset(config.data.dataset, config.data.dir);
+  const dataset = await loadData(config.data, config.seed);
   const spec = specForDataset(config.model, dataset);
   const kernels = resolveKernels(config.engine.kernels, config.engine.isa);
   const engine = Engine.create({ ...engineOptions(config, { dataset, spec, workers: threads, kernels }), host: nodeHost });

@@ -37,7 +37,7 @@ async function tfjsSamplesPerSecond(): Promise<{ samplesPerSec: number; backend:
     y.fill(0);
     for (let b = 0; b < BATCH; b++) {
       const row = order[(s * BATCH + b) % order.length]!;
-      for (let c = 0; c < 784; c++) x[b * 784 + c] = data.train.images[row * 784 + c]! / 255;
+      for (let c = 0; c < 784; c++) x[b * 784 + c] = data.train.inputs[row * 784 + c]! / 255;
       y[b * 10 + data.train.labels[row]!] = 1;
     }
     tf.tidy(() => {

@@ -2,7 +2,7 @@
 import type { Command } from "commander";
 import { evaluate } from "../run/evaluate.js";
 import { loadModelFile } from "../run/checkpoint.js";
-import { classNames } from "../report/class-names.js";
+import { classNames } from "../data/class-names.js";
 import { collect, configForModel } from "./options.js";
 
 interface EvalFlags {
@@ -25,16 +25,17 @@ export function registerEval(program: Command): void {
       // The model file decides the architecture and the input scaling it was trained with.
       const base = configForModel(flags.model, flags.config, flags.set);
       const config = { ...base, model: loaded.model, data: { ...base.data, normalize: loaded.normalize } };
-      const stats = await evaluate(config, loaded.named);
+      const stats = await evaluate(config, loaded.named, { standardize: loaded.standardize });
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ test_loss: stats.loss, test_acc: stats.accuracy, confusion: stats.confusion })}\n`);
+        const key = stats.split === "test" ? "test" : "val";
+        process.stdout.write(`${JSON.stringify({ [`${key}_loss`]: stats.loss, [`${key}_acc`]: stats.accuracy, confusion: stats.confusion })}\n`);
         return;
       }
-      const names = classNames(config.data.dataset, loaded.spec.nClasses);
+      const names = loaded.classNames ?? classNames(config.data.dataset, loaded.spec.nClasses);
       const width = Math.max(5, ...names.map((n) => n.length)) + 1;
       const pad = (s: string | number) => String(s).padStart(width);
       const lines = [
-        `${config.data.dataset} test set: loss ${stats.loss.toFixed(4)}, accuracy ${(stats.accuracy * 100).toFixed(2)}%`,
+        `${config.data.dataset} ${stats.split === "test" ? "test set" : "validation split"}: loss ${stats.loss.toFixed(4)}, accuracy ${(stats.accuracy * 100).toFixed(2)}%`,
         "confusion matrix (rows: true, columns: predicted)",
         pad("") + names.map(pad).join(""),
         ...stats.confusion.map((row, i) => pad(names[i]!) + row.map(pad).join("")),

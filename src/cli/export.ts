@@ -6,7 +6,7 @@ import { loadModelFile } from "../run/checkpoint.js";
 import { DEFAULT_OPSET, exportOnnx, INPUT_NAME, LOGITS_NAME, MIN_OPSET, PROBS_NAME } from "../export/onnx.js";
 import { writeFileAtomic } from "../io/atomic.js";
 import { packageRoot } from "../paths.js";
-import { classNames } from "../report/class-names.js";
+import { classNames } from "../data/class-names.js";
 import { UsageError } from "../errors.js";
 import { configForModel, intOption } from "./options.js";
 

@@ -1,12 +1,15 @@
-// dptrain predict --model FILE (--index N… | --image FILE.png) [--invert] [--json]
+// dptrain predict --model FILE (--index N… | --image FILE… | --csv FILE | --npy FILE) [--invert] [--json]
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { PNG } from "pngjs";
-import { loadDataset } from "../data/dataset.js";
-import { normalizePixel, normalizePixels, type InputNorm } from "../data/normalize.js";
+import { loadData } from "../data/dataset.js";
+import { OWN_DATA_KINDS } from "../config/schema.js";
+import { csvInputs, imageInputs, npyInputs, type PredictInputs } from "../run/predict-inputs.js";
+import { normalizePixel, type InputNorm } from "../data/normalize.js";
+import { modelInputFloats } from "../model/input-layout.js";
 import { loadModelFile } from "../run/checkpoint.js";
 import { predictProbabilities } from "../model/predict.js";
-import { classNames } from "../report/class-names.js";
+import { classNames } from "../data/class-names.js";
 import { UsageError } from "../errors.js";
 import { collect, configForModel, intOption } from "./options.js";
 
@@ -15,7 +18,9 @@ interface PredictFlags {
   config?: string;
   set: string[];
   index: number[];
-  image?: string;
+  image: string[];
+  csv?: string;
+  npy?: string;
   invert: boolean;
   json: boolean;
 }
@@ -23,44 +28,54 @@ interface PredictFlags {
 export function registerPredict(program: Command): void {
   program
     .command("predict")
-    .description("class and probabilities for test images (by index) or a PNG file")
+    .description("class and probabilities for test rows (by index), image files, a CSV of feature rows or an .npy array")
     .requiredOption("--model <file>", "model.safetensors (or checkpoint.safetensors)")
     .option("--index <n>", "test-set row to classify (repeatable)", (v: string, prev: number[]) => [...prev, intOption("--index", 0)(v)], [] as number[])
-    .option("--image <file>", "a PNG of the model's input size (28×28 for MNIST), white digit on black")
+    .option("--image <file>", "an image (repeatable): MNIST models, a PNG of their input size, white digit on black; image-folder models, a PNG or JPEG, resized to their size", collect, [] as string[])
+    .option("--csv <file>", "rows of features (CSV models): the training file's feature columns, with or without its label column")
+    .option("--npy <file>", "an .npy array of samples (N, …) of the model's input shape and dtype")
     .option("--invert", "the PNG is dark ink on a light background", false)
     .option("-c, --config <file>", "config naming the dataset (default: the config.yaml beside the model)")
     .option("--set <key=value>", "override a config key (repeatable)", collect, [])
     .option("--json", "print JSON", false)
     .action(async (flags: PredictFlags) => {
-      if ((flags.index.length > 0) === (flags.image !== undefined)) throw new UsageError("predict: expected --index N… or --image FILE.png (one of them)");
+      const given = [flags.index.length > 0, flags.image.length > 0, flags.csv !== undefined, flags.npy !== undefined].filter(Boolean).length;
+      if (given !== 1) throw new UsageError("predict: expected one of --index N…, --image FILE…, --csv FILE or --npy FILE");
       const loaded = loadModelFile(flags.model);
       const config = configForModel(flags.model, flags.config, flags.set);
-      const names = classNames(config.data.dataset, loaded.spec.nClasses);
+      const names = loaded.classNames ?? classNames(config.data.dataset, loaded.spec.nClasses);
+      const own = (OWN_DATA_KINDS as readonly string[]).includes(config.data.dataset);
       const C = loaded.spec.nInputs;
-      let inputs: Float32Array;
-      let labels: (string | null)[];
-      let sources: string[];
-      if (flags.image) {
-        inputs = readPngInput(flags.image, C, flags.invert, loaded.normalize);
-        labels = [null];
-        sources = [flags.image];
+      let prepared: PredictInputs;
+      if (flags.csv !== undefined) prepared = await csvInputs(flags.csv, loaded, config.data);
+      else if (flags.npy !== undefined) prepared = await npyInputs(flags.npy, loaded);
+      else if (flags.image.length > 0 && own) prepared = await imageInputs(flags.image, loaded);
+      else if (flags.image.length > 0) {
+        const inputs = new Float32Array(flags.image.length * C);
+        flags.image.forEach((file, i) => inputs.set(readPngInput(file, C, flags.invert, loaded.normalize), i * C));
+        prepared = { inputs, sources: flags.image, labels: flags.image.map(() => null) };
       } else {
-        const data = await loadDataset(config.data.dataset, config.data.dir);
-        inputs = new Float32Array(flags.index.length * C);
-        flags.index.forEach((row, i) => {
-          if (row >= data.test.count) throw new UsageError(`--index ${row}: expected a test row < ${data.test.count}, found ${row}`);
-          normalizePixels(inputs, data.test.images.subarray(row * C, (row + 1) * C), loaded.normalize, i * C);
+        const data = await loadData(config.data, config.seed, { standardize: loaded.standardize });
+        const test = data.test;
+        if (!test) throw new UsageError(`--index: the config's data have no test set (data.test)`);
+        const width = test.inputs.length / test.count;
+        const rows = flags.index.map((row) => {
+          if (row >= test.count) throw new UsageError(`--index ${row}: expected a test row < ${test.count}, found ${row}`);
+          return row;
         });
-        labels = flags.index.map((row) => names[data.test.labels[row]!]!);
-        sources = flags.index.map((row) => `test[${row}]`);
+        const picked = new (test.inputs.constructor as new (n: number) => Uint8Array | Float32Array)(rows.length * width);
+        rows.forEach((row, i) => picked.set(test.inputs.subarray(row * width, (row + 1) * width), i * width));
+        prepared = { inputs: modelInputFloats(picked, loaded.spec, loaded.normalize), sources: rows.map((row) => `test[${row}]`), labels: rows.map((row) => names[test.labels[row]!]!) };
       }
+      const { inputs, sources, labels } = prepared;
       const probs = predictProbabilities(loaded.spec, loaded.params, inputs, sources.length);
       const results = probs.map((p, i) => {
         const best = p.indexOf(Math.max(...p));
         return { input: sources[i]!, label: labels[i], predicted: names[best]!, probability: p[best]!, probabilities: Object.fromEntries(p.map((x, k) => [names[k]!, x])) };
       });
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify(flags.image ? results[0] : results)}\n`);
+        // one --image of an MNIST model prints one object, as it always has
+        process.stdout.write(`${JSON.stringify(flags.image.length === 1 && !own ? results[0] : results)}\n`);
         return;
       }
       for (const r of results) {

@@ -84,6 +84,11 @@ async function trainCommand(flags: TrainFlags, verbose: boolean): Promise<number
       return EXIT.interrupted;
     }
     const acc = summary.testAccuracy === null ? "" : `, test accuracy ${(summary.testAccuracy * 100).toFixed(2)}%`;
+    const b = summary.best;
+    if (b) {
+      const why = summary.earlyStopped ? `early stop: no ${b.metric} improvement for ${config.train.earlyStop!.patience} epochs; ` : "";
+      process.stdout.write(`${why}best epoch ${b.epoch} (${b.metric} ${b.value.toFixed(4)}): model.safetensors holds its weights\n`);
+    }
     process.stdout.write(`Done: ${summary.step} steps${acc}. Report: ${join(summary.runDir, "report.html")}\n`);
     return EXIT.ok;
   } catch (err) {

@@ -43,6 +43,7 @@ function readWithExtends(absPath: string, shown: string, origins: Origins, files
   files.push(shown);
   const ownOrigins: Origins = { keys: new Map(), values: new Map() };
   const own = readYamlFile(absPath, shown, ownOrigins);
+  resolveDataPaths(own, dirname(absPath));
   const parent = own.extends;
   delete own.extends;
   if (parent !== undefined && (typeof parent !== "string" || parent.length === 0)) {
@@ -63,6 +64,18 @@ export function readYamlFile(absPath: string, shown: string, origins: Origins): 
     throw new ConfigError(`${shown}: cannot read config (${code === "ENOENT" ? "file not found" : code ?? (err as Error).message})`);
   }
   return parseYamlText(text, shown, origins);
+}
+
+/** data.dir, data.train, data.test and a data.validation path, relative to the folder of the file that names them. */
+const DATA_PATH_KEYS = ["dir", "train", "test", "validation"] as const;
+
+function resolveDataPaths(own: Plain, folder: string): void {
+  const data = own.data;
+  if (!isPlainObject(data)) return;
+  for (const key of DATA_PATH_KEYS) {
+    const v = data[key];
+    if (typeof v === "string" && v.length > 0) data[key] = resolve(folder, v);
+  }
 }
 
 function isPlainObject(v: unknown): v is Plain {

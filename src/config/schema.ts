@@ -9,14 +9,37 @@ export { ScheduleSchema } from "./optim-schema.js";
 
 const int = () => z.number().int();
 
+/** Kinds of data.dataset that read the user's files (data/own-data.ts). */
+export const OWN_DATA_KINDS = ["csv", "npy", "images"] as const;
+/** What train.earlyStop may watch: an EpochMetrics field measured every epoch. */
+export const EARLY_STOP_METRICS = ["val_loss", "val_acc", "test_loss", "test_acc", "train_loss", "train_acc"] as const;
+
 export const ConfigSchema = z
   .strictObject({
     name: z.string().min(1).regex(/^[\w.-]+$/, "letters, digits, '_', '-' or '.'").default("experiment"),
     seed: int().min(0).max(2 ** 32 - 1).default(42),
     data: z
       .strictObject({
-        dataset: z.enum(["mnist", "fashion-mnist", "idx", "mnist-dataset-cache"]).default("mnist"),
+        /** mnist, fashion-mnist, idx (data.dir) and mnist-dataset-cache are IDX sets; csv, npy and images are the user's own files (data.train) */
+        dataset: z.enum(["mnist", "fashion-mnist", "idx", "mnist-dataset-cache", ...OWN_DATA_KINDS]).default("mnist"),
+        /** IDX kinds: the directory of the four IDX files */
         dir: z.string().min(1).optional(),
+        /** csv: a file; npy: a folder holding X.npy and y.npy; images: a folder of class folders (relative to the config file's folder) */
+        train: z.string().min(1).optional(),
+        /** the same kind as train; optional */
+        test: z.string().min(1).optional(),
+        /** a fraction of the training rows (seeded, stratified by class), or a path of the same kind as train */
+        validation: z.union([z.number().gt(0).lt(1), z.string().min(1)]).optional(),
+        /** csv: the label column, by name (with a header) or 0-based index; default the last column */
+        label: z.union([z.string().min(1), int().min(0)]).optional(),
+        /** csv: whether the first row names the columns */
+        header: z.boolean().default(true),
+        /** f32 features (csv, float32 npy): scale each feature by the training rows' mean and standard deviation */
+        standardize: z.boolean().default(true),
+        /** images: resize every image to [H, W] (antialiased bilinear); otherwise all must have one size */
+        size: z.tuple([int().min(1).max(4096), int().min(1).max(4096)]).optional(),
+        /** images: 1 (grayscale) or 3 (RGB); default 3 where any image has color, else 1 */
+        channels: z.union([z.literal(1), z.literal(3)]).optional(),
         /** pixels become (u8 / 255 − mean) / std (torchvision Normalize); MNIST's usual values are 0.1307, 0.3081 */
         normalize: z
           .strictObject({
@@ -50,6 +73,16 @@ export const ConfigSchema = z
         maxSteps: int().min(1).optional(),
         batchSize: int().min(1).max(65536).default(64),
         onNonFinite: z.enum(["stop", "skip-step"]).default("stop"),
+        /** stop when `metric` has not improved by minDelta for `patience` epochs; model.safetensors keeps the best epoch's weights */
+        earlyStop: z
+          .strictObject({
+            metric: z.enum(EARLY_STOP_METRICS).default("val_loss"),
+            /** auto: min for a loss, max for an accuracy */
+            mode: z.enum(["auto", "min", "max"]).default("auto"),
+            patience: int().min(0).max(100000).default(5),
+            minDelta: z.number().min(0).default(0),
+          })
+          .optional(),
       })
       .prefault({}),
     optim: OptimSchema.prefault({}),
@@ -89,6 +122,28 @@ export const ConfigSchema = z
     }
     if (c.data.dataset === "idx" && c.data.dir === undefined) {
       ctx.addIssue({ code: "custom", path: ["data", "dir"], message: "a directory of IDX files (data.dataset is idx)", input: undefined });
+    }
+    const own = (OWN_DATA_KINDS as readonly string[]).includes(c.data.dataset);
+    if (own && c.data.train === undefined) {
+      ctx.addIssue({ code: "custom", path: ["data", "train"], message: `the training data's path (data.dataset is ${c.data.dataset})`, input: undefined });
+    }
+    const onlyFor = (key: "train" | "test" | "dir" | "label" | "size" | "channels", kinds: readonly string[], what: string) => {
+      if (c.data[key] !== undefined && !kinds.includes(c.data.dataset)) {
+        ctx.addIssue({ code: "custom", path: ["data", key], message: `no data.${key} with data.dataset ${c.data.dataset} (it applies to ${what})`, input: c.data[key] });
+      }
+    };
+    onlyFor("train", OWN_DATA_KINDS, "csv, npy and images");
+    onlyFor("test", OWN_DATA_KINDS, "csv, npy and images");
+    onlyFor("dir", ["mnist", "fashion-mnist", "idx"], "the IDX kinds");
+    onlyFor("label", ["csv"], "csv");
+    onlyFor("size", ["images"], "images");
+    onlyFor("channels", ["images"], "images");
+    const es = c.train.earlyStop;
+    if (es?.metric.startsWith("val_") && c.data.validation === undefined) {
+      ctx.addIssue({ code: "custom", path: ["train", "earlyStop", "metric"], message: `a metric the run measures (${es.metric} needs data.validation)`, input: es.metric });
+    }
+    if (es?.metric.startsWith("test_") && c.eval.every !== 1) {
+      ctx.addIssue({ code: "custom", path: ["train", "earlyStop", "metric"], message: `a metric measured every epoch (${es.metric} is measured every ${c.eval.every} epochs: set eval.every: 1)`, input: es.metric });
     }
   });
 

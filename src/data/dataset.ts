@@ -1,19 +1,56 @@
-// Node: loads a dataset's four IDX files (in parallel, bounded by p-limit) and validates them as
-// a set (split.ts). The returned bytes are temporary: the engine copies them once into the
-// shared arena.
+// Node: a config's data as one Dataset. The IDX kinds load four files (in parallel, bounded by
+// p-limit; split.ts validates them as a set); csv, npy and images load the user's files
+// (own-data.ts). Then, on the training rows only: a fraction of them held out for validation
+// (holdout.ts), and f32 features standardized (standardize.ts). The returned arrays are
+// temporary: the engine copies them once into the shared arena.
 import pLimit from "p-limit";
+import type { Config } from "../config/schema.js";
+import { OWN_DATA_KINDS } from "../config/schema.js";
+import { classNames } from "./class-names.js";
+import { DataError } from "./errors.js";
+import { holdout } from "./holdout.js";
 import { readIdx } from "./idx.js";
+import { loadOwnData } from "./own-data.js";
 import { resolvePaths, type DatasetName, type IdxPaths } from "./sources.js";
-import { datasetFromIdx, type Dataset } from "./split.js";
+import { datasetFromIdx, inputWidth, type Dataset } from "./split.js";
+import { applyStandardization, fitStandardization, type Standardization } from "./standardize.js";
 
 export { N_CLASSES, type Dataset, type Split } from "./split.js";
 
 /** At most this many files are read and gunzipped at once (each holds up to ~47 MB). */
 const FILE_LOAD_CONCURRENCY = 2;
 
+export interface LoadDataOptions {
+  /** f32 features: apply these statistics (a model file's) instead of fitting them on the training rows */
+  standardize?: Standardization | null;
+}
+
+/** config.data as a Dataset: its splits, classes and input shape, held out and standardized as it says. */
+export async function loadData(data: Config["data"], seed: number, options: LoadDataOptions = {}): Promise<Dataset> {
+  const own = (OWN_DATA_KINDS as readonly string[]).includes(data.dataset);
+  if (!own && typeof data.validation === "string") {
+    throw new DataError("data.validation", `expected a fraction of the training rows (data.dataset ${data.dataset} has no validation files), found ${JSON.stringify(data.validation)}`);
+  }
+  const loaded = own ? await loadOwnData(data) : await loadDataset(data.dataset as DatasetName, data.dir);
+  let dataset = loaded;
+  if (typeof data.validation === "number") {
+    const { train, validation } = holdout(loaded.train, data.validation, loaded.nClasses, seed, inputWidth(loaded.inputShape));
+    dataset = { ...loaded, train, validation };
+  }
+  if (dataset.inputType === "f32" && data.standardize) {
+    const width = inputWidth(dataset.inputShape);
+    const stats = options.standardize ?? fitStandardization(dataset.train.inputs as Float32Array, width);
+    if (stats.mean.length !== width) throw new DataError("data", `the model was standardized for ${stats.mean.length} features, the data have ${width}`);
+    for (const split of [dataset.train, dataset.validation, dataset.test]) if (split) applyStandardization(split.inputs as Float32Array, stats);
+    dataset = { ...dataset, standardize: stats };
+  }
+  return dataset;
+}
+
 export async function loadDataset(dataset: DatasetName, dir?: string): Promise<Dataset> {
   const paths = await resolvePaths(dataset, dir);
-  return loadIdxSet(dataset, paths);
+  const loaded = await loadIdxSet(dataset, paths);
+  return { ...loaded, classNames: classNames(dataset, loaded.nClasses) };
 }
 
 export async function loadIdxSet(name: string, paths: IdxPaths): Promise<Dataset> {

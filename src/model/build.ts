@@ -3,19 +3,19 @@
 // naming the layer, its index and the shapes.
 import { ConfigError } from "../config/errors.js";
 import type { Config } from "../config/schema.js";
-import type { Dataset } from "../data/dataset.js";
+import { inputWidth, type Dataset } from "../data/split.js";
 import { mlp, softmaxRegression, type Layer, type ModelSpec } from "./spec.js";
 
 /** The model named by config.model for inputs of shape inputShape (C, H, W; nInputs = their product) and nClasses classes. */
 export function specFromConfig(model: Config["model"], nInputs: number, nClasses: number, inputShape: number[] = [1, 1, nInputs]): ModelSpec {
-  if (model.type === "softmax") return softmaxRegression(nInputs, nClasses);
-  if (model.type === "mlp") return mlp([nInputs, ...model.hidden, nClasses], model.activation);
+  if (model.type === "softmax") return { ...softmaxRegression(nInputs, nClasses), inputShape };
+  if (model.type === "mlp") return { ...mlp([nInputs, ...model.hidden, nClasses], model.activation), inputShape };
   return sequential(model.layers ?? [], inputShape, nClasses, model.init);
 }
 
-/** The model config.model names for a dataset's images (1, rows, cols) and classes. */
-export function specForDataset(model: Config["model"], dataset: Pick<Dataset, "rows" | "cols" | "nClasses">): ModelSpec {
-  return specFromConfig(model, dataset.rows * dataset.cols, dataset.nClasses, [1, dataset.rows, dataset.cols]);
+/** The model config.model names for a dataset's samples ((C, H, W) images or (F) features) and classes. */
+export function specForDataset(model: Config["model"], dataset: Pick<Dataset, "inputShape" | "nClasses">): ModelSpec {
+  return specFromConfig(model, inputWidth(dataset.inputShape), dataset.nClasses, dataset.inputShape);
 }
 
 const shapeText = (shape: number[]) => `(${shape.join(", ")})`;
@@ -26,6 +26,8 @@ function sequential(configs: NonNullable<Config["model"]["layers"]>, inputShape:
   let shape = [...inputShape];
   let linears = 0;
   let convs = 0;
+  // The input rows are (C, H, W) (model/input-layout.ts); a conv or pool's output is (H, W, C).
+  let channelsLast = false;
   let dropouts = 0;
   const unique = (name: string, where: string) => {
     if (names.has(name)) throw new ConfigError(`${where}: expected a module name not used before, found ${JSON.stringify(name)} again`);
@@ -50,7 +52,7 @@ function sequential(configs: NonNullable<Config["model"]["layers"]>, inputShape:
     switch (c.type) {
       case "flatten": {
         // Conv activations are NHWC per row; PyTorch flattens (C, H, W): transpose where it differs.
-        if (shape.length === 3 && shape[0]! > 1 && shape[1]! * shape[2]! > 1) layers.push({ kind: "flatten", positions: shape[1]! * shape[2]!, channels: shape[0]! });
+        if (channelsLast && shape.length === 3 && shape[0]! > 1 && shape[1]! * shape[2]! > 1) layers.push({ kind: "flatten", positions: shape[1]! * shape[2]!, channels: shape[0]! });
         shape = [shape.reduce((a, b) => a * b, 1)];
         return;
       }
@@ -64,6 +66,7 @@ function sequential(configs: NonNullable<Config["model"]["layers"]>, inputShape:
         const nextIsRelu = configs[i + 1]?.type === "relu";
         layers.push({ kind: "conv2d", name, outChannels: c.out, init: init === "torch" ? "torch" : nextIsRelu ? "kaiming-uniform" : "xavier-uniform", g: { C, H, W, KH: c.kernel, KW: c.kernel, stride: c.stride, pad: c.padding, OH, OW } });
         shape = [c.out, OH, OW];
+        channelsLast = true;
         return;
       }
       case "maxpool2d": {

@@ -35,14 +35,15 @@ export function confusionSpec(confusion: number[][], classNames: string[], title
   };
 }
 
-/** A grayscale image (rows × cols u8) as a PNG data URL. */
-export function pngDataUrl(pixels: Uint8Array, rows: number, cols: number, scale = 2): string {
+/** An image (channels × rows × cols u8: 1 gray or 3 RGB planes) as a PNG data URL; gray is drawn as dark ink on white, like the d2l figures. */
+export function pngDataUrl(pixels: Uint8Array, rows: number, cols: number, scale = 2, channels = 1): string {
   const png = new PNG({ width: cols * scale, height: rows * scale });
+  const plane = rows * cols;
   for (let y = 0; y < rows * scale; y++) {
     for (let x = 0; x < cols * scale; x++) {
-      const v = pixels[Math.floor(y / scale) * cols + Math.floor(x / scale)]!;
+      const p = Math.floor(y / scale) * cols + Math.floor(x / scale);
       const i = (y * cols * scale + x) * 4;
-      png.data[i] = png.data[i + 1] = png.data[i + 2] = 255 - v; // dark ink on white, like the d2l figures
+      for (let c = 0; c < 3; c++) png.data[i + c] = channels === 1 ? 255 - pixels[p]! : pixels[c * plane + p]!;
       png.data[i + 3] = 255;
     }
   }

@@ -5,7 +5,7 @@
 import type { TopLevelSpec } from "vega-lite";
 import type { EpochMetrics } from "./metrics.js";
 
-export type CurveSeries = "train loss" | "test loss" | "train acc" | "test acc";
+export type CurveSeries = "train loss" | "val loss" | "test loss" | "train acc" | "val acc" | "test acc";
 
 /** One point of one curve; x is an epoch (report.html) or a step (the page, live). */
 export interface CurvePoint {
@@ -14,15 +14,14 @@ export interface CurvePoint {
   value: number;
 }
 
-const LOSS: CurveSeries[] = ["train loss", "test loss"];
-const ACCURACY: CurveSeries[] = ["train acc", "test acc"];
+const LOSS: CurveSeries[] = ["train loss", "val loss", "test loss"];
+const ACCURACY: CurveSeries[] = ["train acc", "val acc", "test acc"];
 
 export function epochCurvePoints(history: EpochMetrics[]): CurvePoint[] {
+  const point = (m: EpochMetrics, series: CurveSeries, value: number | null | undefined): CurvePoint[] => (value === null || value === undefined ? [] : [{ x: m.epoch, series, value }]);
   return history.flatMap((m) => [
-    { x: m.epoch, series: "train loss" as const, value: m.train_loss },
-    ...(m.test_loss === null ? [] : [{ x: m.epoch, series: "test loss" as const, value: m.test_loss }]),
-    { x: m.epoch, series: "train acc" as const, value: m.train_acc },
-    ...(m.test_acc === null ? [] : [{ x: m.epoch, series: "test acc" as const, value: m.test_acc }]),
+    ...point(m, "train loss", m.train_loss), ...point(m, "val loss", m.val_loss), ...point(m, "test loss", m.test_loss),
+    ...point(m, "train acc", m.train_acc), ...point(m, "val acc", m.val_acc), ...point(m, "test acc", m.test_acc),
   ]);
 }
 

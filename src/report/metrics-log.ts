@@ -4,11 +4,14 @@ import { existsSync, readFileSync } from "node:fs";
 import { writeFileAtomic } from "../io/atomic.js";
 import type { EpochMetrics } from "./metrics.js";
 
-export const METRIC_KEYS = ["epoch", "step", "train_loss", "train_acc", "test_loss", "test_acc", "samples_per_s", "seconds"] as const;
+export const METRIC_KEYS = ["epoch", "step", "train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc", "samples_per_s", "seconds"] as const;
 
 export function metricsLine(m: EpochMetrics): string {
   return JSON.stringify({
-    epoch: m.epoch, step: m.step, train_loss: m.train_loss, train_acc: m.train_acc, test_loss: m.test_loss,
+    epoch: m.epoch, step: m.step, train_loss: m.train_loss, train_acc: m.train_acc,
+    // a run without data.validation writes no val_ keys (its lines read as before)
+    ...(m.val_loss === null || m.val_loss === undefined ? {} : { val_loss: m.val_loss, val_acc: m.val_acc }),
+    test_loss: m.test_loss,
     test_acc: m.test_acc, samples_per_s: m.samples_per_s, seconds: m.seconds, kernel_fraction: m.kernel_fraction,
     ...(m.complete ? {} : { partial: true }),
   });
@@ -24,7 +27,8 @@ export function parseMetrics(text: string, name = "metrics.jsonl"): EpochMetrics
   return text.split("\n").flatMap((line, i) => {
     if (line.trim() === "") return [];
     try {
-      return [JSON.parse(line) as EpochMetrics];
+      const m = JSON.parse(line) as EpochMetrics;
+      return [{ ...m, val_loss: m.val_loss ?? null, val_acc: m.val_acc ?? null }];
     } catch {
       throw new Error(`${name} line ${i + 1} is not JSON`);
     }

@@ -8,6 +8,9 @@ export interface EpochMetrics {
   step: number;
   train_loss: number;
   train_acc: number;
+  /** the validation split's (data.validation) after this epoch, or null */
+  val_loss: number | null;
+  val_acc: number | null;
   test_loss: number | null;
   test_acc: number | null;
   samples_per_s: number;

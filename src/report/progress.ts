@@ -15,8 +15,9 @@ export interface Progress {
 export function epochSummary(m: EpochMetrics, epochs: number): string {
   const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
   const test = m.test_acc === null ? "test –" : `test loss ${m.test_loss!.toFixed(4)} acc ${pct(m.test_acc)}`;
+  const val = m.val_acc === null || m.val_acc === undefined ? "" : `val loss ${m.val_loss!.toFixed(4)} acc ${pct(m.val_acc)} | `;
   const partial = m.complete ? "" : " (partial: train.maxSteps)";
-  return `Epoch ${m.epoch}/${epochs}${partial}: train loss ${m.train_loss.toFixed(4)} acc ${pct(m.train_acc)} | ${test} | ${m.samples_per_s.toFixed(0)} samples/s | ${m.seconds.toFixed(1)} s`;
+  return `Epoch ${m.epoch}/${epochs}${partial}: train loss ${m.train_loss.toFixed(4)} acc ${pct(m.train_acc)} | ${val}${test} | ${m.samples_per_s.toFixed(0)} samples/s | ${m.seconds.toFixed(1)} s`;
 }
 
 export function createProgress(out: NodeJS.WriteStream = process.stdout): Progress {

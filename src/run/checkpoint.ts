@@ -17,9 +17,11 @@ import { specFromConfig } from "../model/build.js";
 import { paramLayout, type ModelSpec } from "../model/spec.js";
 import { namedParams } from "../model/views.js";
 import type { TrainState } from "./train-loop.js";
-import { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, encodeCheckpoint, encodeModel, MODEL_FORMAT } from "./model-encoding.js";
+import { BEST_PREFIX, CHECKPOINT_FORMAT, CHECKPOINT_VERSION, encodeCheckpoint, encodeModel, MODEL_FORMAT, type InputContract } from "./model-encoding.js";
+import type { BestEpoch, EarlyStopState } from "./early-stop.js";
+import { parseStandardization, type Standardization } from "../data/standardize.js";
 
-export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, encodeCheckpoint, encodeModel, MODEL_FORMAT };
+export { CHECKPOINT_FORMAT, CHECKPOINT_VERSION, encodeCheckpoint, encodeModel, MODEL_FORMAT, type InputContract };
 import { STATE_NAMES, stateSlots } from "../optim/optimizers.js";
 
 /** Bounds on a model file's description (a 4096×4096 input; a 65536-way output, the linear layer's own cap). */
@@ -33,12 +35,12 @@ export class CheckpointError extends Error {
   }
 }
 
-export function saveModel(path: string, params: Float32Array, config: Config, spec: ModelSpec): void {
-  writeFileAtomic(path, encodeModel(params, config, spec));
+export function saveModel(path: string, params: Float32Array, config: Config, spec: ModelSpec, inputs?: InputContract, best?: BestEpoch | null): void {
+  writeFileAtomic(path, encodeModel(params, config, spec, inputs, best));
 }
 
-export function saveCheckpoint(path: string, state: TrainState, config: Config, spec: ModelSpec): void {
-  writeFileAtomic(path, encodeCheckpoint(state, config, spec));
+export function saveCheckpoint(path: string, state: TrainState, config: Config, spec: ModelSpec, inputs?: InputContract): void {
+  writeFileAtomic(path, encodeCheckpoint(state, config, spec, inputs));
 }
 
 export function readSafetensors(path: string): SafetensorsFile {
@@ -72,7 +74,7 @@ function flatFrom(file: SafetensorsFile, spec: ModelSpec, path: string, prefix =
   for (const e of entries) flat.set(file.tensors.get(`${prefix}${e.name}`)!.data, e.offset);
   const expected = new Set(entries.map((e) => `${prefix}${e.name}`));
   for (const name of file.tensors.keys()) {
-    const isState = STATE_NAMES.some((slot) => name.startsWith(`${slot}.`));
+    const isState = STATE_NAMES.some((slot) => name.startsWith(`${slot}.`)) || name.startsWith(BEST_PREFIX);
     if (name.startsWith(prefix) && (prefix !== "" || !isState) && !expected.has(name)) {
       throw new CheckpointError(`${path}: unexpected tensor ${name}: this model has ${[...expected].join(", ")}`);
     }
@@ -89,6 +91,12 @@ export interface LoadedModel {
   named: Record<string, Float32Array>;
   /** how the model's inputs were scaled in training; predict and eval must do the same */
   normalize: InputNorm;
+  /** u8 pixels or f32 features (input_type; absent = u8) */
+  inputType: "u8" | "f32";
+  /** class_names, or null where the file has none ("0", "1", … or the dataset's) */
+  classNames: string[] | null;
+  /** f32 features: the standardization training applied (standardize), or null */
+  standardize: Standardization | null;
 }
 
 /** A model.safetensors (or a checkpoint): the model it describes and its params. */
@@ -134,7 +142,32 @@ export function loadModelFile(path: string): LoadedModel {
     throw new CheckpointError(`${path}: __metadata__.model: ${(err as Error).message}`);
   }
   const params = flatFrom(file, spec, path);
-  return { model, spec, params, named: namedParams(params, paramLayout(spec).entries), normalize: normalizeMetadata(file.metadata.normalize, path) };
+  const meta = file.metadata;
+  const inputType = meta.input_type === undefined ? "u8" : meta.input_type;
+  if (inputType !== "u8" && inputType !== "f32") throw new CheckpointError(`${path}: __metadata__.input_type: expected "u8" or "f32", found ${JSON.stringify(inputType)}`);
+  let classNames: string[] | null = null;
+  if (meta.class_names !== undefined) {
+    const names = (() => {
+      try {
+        return JSON.parse(meta.class_names) as unknown;
+      } catch {
+        return null;
+      }
+    })();
+    if (!Array.isArray(names) || names.length !== classes || !names.every((n) => typeof n === "string")) {
+      throw new CheckpointError(`${path}: __metadata__.class_names: expected a JSON list of ${classes} strings, found ${JSON.stringify(meta.class_names.slice(0, 60))}`);
+    }
+    classNames = names as string[];
+  }
+  let standardize: Standardization | null = null;
+  if (meta.standardize !== undefined) {
+    try {
+      standardize = parseStandardization(meta.standardize, inputs, `${path}: __metadata__.standardize`);
+    } catch (err) {
+      throw new CheckpointError((err as Error).message);
+    }
+  }
+  return { model, spec, params, named: namedParams(params, paramLayout(spec).entries), normalize: normalizeMetadata(meta.normalize, path), inputType, classNames, standardize };
 }
 
 function normalizeMetadata(text: string | undefined, path: string): InputNorm {
@@ -153,7 +186,7 @@ function normalizeMetadata(text: string | undefined, path: string): InputNorm {
 }
 
 /** Config keys that must match between a checkpoint and the run resuming it (else the trajectory differs). */
-const TRAJECTORY_KEYS = ["seed", "data.dataset", "data.dir", "data.normalize", "model.type", "model.hidden", "model.activation", "model.layers", "model.init", "train.batchSize", "optim", "engine.kernels", "engine.isa"];
+const TRAJECTORY_KEYS = ["seed", "data.dataset", "data.dir", "data.train", "data.validation", "data.label", "data.header", "data.standardize", "data.size", "data.channels", "data.normalize", "train.earlyStop", "model.type", "model.hidden", "model.activation", "model.layers", "model.init", "train.batchSize", "optim", "engine.kernels", "engine.isa"];
 
 function pick(obj: unknown, path: string): unknown {
   return path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], obj);
@@ -224,7 +257,25 @@ export function loadCheckpoint(path: string, config: Config, spec: ModelSpec): T
     params: flatFrom(file, spec, path),
     optimState: concat(stateSlots(config.optim).map((slot) => flatFrom(file, spec, path, `${slot}.`))),
     epochLossSum: sums.lossSum, epochCorrect: sums.correct, epochRows: sums.rows, epochMs: sums.ms, epochKernelMs: sums.kernelMs,
+    earlyStop: earlyStopFrom(file, spec, path, config),
   };
+}
+
+/** The early-stop counters and best θ a checkpoint holds (null where it has none, or the run has no train.earlyStop). */
+function earlyStopFrom(file: SafetensorsFile, spec: ModelSpec, path: string, config: Config): EarlyStopState | null {
+  const text = file.metadata.early_stop;
+  if (text === undefined || !config.train.earlyStop) return null;
+  let v: Partial<Omit<EarlyStopState, "bestParams">>;
+  try {
+    v = JSON.parse(text) as typeof v;
+  } catch {
+    throw new CheckpointError(`${path}: __metadata__.early_stop: expected JSON, found ${JSON.stringify(text.slice(0, 60))}`);
+  }
+  const isInt = (n: unknown) => Number.isInteger(n) && (n as number) >= 0;
+  if (typeof v.best !== "number" || !isInt(v.bestEpoch) || !isInt(v.bestStep) || !isInt(v.wait)) {
+    throw new CheckpointError(`${path}: __metadata__.early_stop: expected {best, bestEpoch, bestStep, wait}, found ${text.slice(0, 80)}`);
+  }
+  return { best: v.best, bestEpoch: v.bestEpoch!, bestStep: v.bestStep!, wait: v.wait!, bestParams: flatFrom(file, spec, path, BEST_PREFIX) };
 }
 
 

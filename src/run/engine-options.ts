@@ -3,7 +3,7 @@
 // depends on this machine (cores, the native addon) is in machine.ts.
 import { ArenaTooLargeError, layout as computeLayout } from "../arena/layout.js";
 import { ConfigError } from "../config/errors.js";
-import type { Config } from "../config/schema.js";
+import { OWN_DATA_KINDS, type Config } from "../config/schema.js";
 import type { Dataset } from "../data/dataset.js";
 import { layoutInputOf, type EngineSettings } from "../engine/coordinator/engine.js";
 import type { ResolvedKernels } from "../kernels/resolve.js";
@@ -43,6 +43,13 @@ function arenaDriver(config: Config, engine: EngineFor): { key: string; what: st
   const rowFloats = activationWidths(spec).reduce((n, w) => n + 2 * w, 0);
   const evalRows = workers * config.eval.batchSize;
   const workspaceBytes = Math.max(config.train.batchSize, evalRows) * rowFloats * 4;
+  const { dataset } = engine;
+  const rows = dataset.train.count + (dataset.validation?.count ?? 0) + (dataset.test?.count ?? 0);
+  const dataBytes = rows * spec.nInputs * (dataset.inputType === "f32" ? 4 : 1);
+  if (dataBytes >= paramBytes && dataBytes >= workspaceBytes) {
+    const key = (OWN_DATA_KINDS as readonly string[]).includes(config.data.dataset) ? "data.train" : "data.dataset";
+    return { key, what: `the data take ${gib(dataBytes)}${config.data.dataset === "images" ? "; a smaller data.size shrinks them" : ""}` };
+  }
   return paramBytes >= workspaceBytes
     ? { key: config.model.type === "softmax" ? "model.type" : config.model.type === "sequential" ? "model.layers" : "model.hidden", what: `the parameters and optimizer state take ${gib(paramBytes)}` }
     : { key: evalRows > config.train.batchSize ? "eval.batchSize" : "train.batchSize", what: `the activations of ${Math.max(config.train.batchSize, evalRows)} rows take ${gib(workspaceBytes)}` };

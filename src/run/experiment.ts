@@ -6,9 +6,10 @@ import { join } from "node:path";
 import { createHash } from "node:crypto";
 import type { Config } from "../config/schema.js";
 import { configToYaml } from "../config/load.js";
-import { loadDataset } from "../data/dataset.js";
+import { loadData } from "../data/dataset.js";
 import { loadCheckpoint, saveCheckpoint, saveModel } from "./checkpoint.js";
 import { train, type CheckpointReason, type TrainState } from "./train.js";
+import type { BestEpoch } from "./early-stop.js";
 import { checkArenaFits, stepsPerEpoch, totalSteps } from "./engine-options.js";
 import { resolvedConfig, resolveWorkers } from "./machine.js";
 import type { EpochMetrics, StepInfo } from "../report/metrics.js";
@@ -60,12 +61,15 @@ export interface ExperimentSummary {
   /** sha256 of the final parameter bytes */
   paramsSha256: string;
   workers: number;
+  /** train.earlyStop: the epoch model.safetensors holds, and whether the run stopped early */
+  best: BestEpoch | null;
+  earlyStopped: boolean;
 }
 
 export async function runExperiment(req: ExperimentRequest, events: ExperimentEvents = {}, signal?: AbortSignal): Promise<ExperimentSummary> {
   // engine.kernels/isa as this machine runs them: config.yaml and checkpoints record the set actually used.
   const { config, kernels } = resolvedConfig(req.config);
-  const dataset = await loadDataset(config.data.dataset, config.data.dir);
+  const dataset = await loadData(config.data, config.seed);
   const spec = specForDataset(config.model, dataset);
   const workers = resolveWorkers(config.engine.workers);
   checkArenaFits(config, { dataset, spec, workers, kernels });
@@ -95,15 +99,16 @@ export async function runExperiment(req: ExperimentRequest, events: ExperimentEv
       return events.onEpoch?.(m);
     },
     onCheckpoint: (state, reason) => {
-      saveCheckpoint(checkpointPath, state, config, spec);
+      saveCheckpoint(checkpointPath, state, config, spec, dataset);
       return events.onCheckpoint?.(checkpointPath, reason, state.step);
     },
   });
-  saveModel(join(runDir, RUN_FILES.model), result.state.params, config, spec);
-  if (!req.noReport) await writeReport(runDir, { config, data: dataset, spec, params: result.state.params, history: readMetrics(join(runDir, RUN_FILES.metrics)), evaluation: result.evaluation });
+  saveModel(join(runDir, RUN_FILES.model), result.modelParams, config, spec, dataset, result.best);
+  if (!req.noReport) await writeReport(runDir, { config, data: dataset, spec, params: result.modelParams, history: readMetrics(join(runDir, RUN_FILES.metrics)), evaluation: result.evaluation });
   return {
     runDir, history: result.history, stopped: result.stopped, step: result.state.step,
     testAccuracy: result.evaluation?.accuracy ?? null, testLoss: result.evaluation?.loss ?? null,
     paramsSha256: createHash("sha256").update(result.state.params).digest("hex"), workers: result.workers,
+    best: result.best, earlyStopped: result.earlyStopped,
   };
 }

@@ -12,6 +12,9 @@ import type { FaultSpec } from "../engine/common/protocol.js";
 import type { ResolvedKernels } from "../kernels/resolve.js";
 import type { EpochMetrics, StepInfo } from "../report/metrics.js";
 import { checkArenaFits, engineOptions, stepsPerEpoch, totalSteps } from "./engine-options.js";
+import { earlyStopWatch, type BestEpoch, type EarlyStopState } from "./early-stop.js";
+
+export type { BestEpoch, EarlyStopState } from "./early-stop.js";
 
 /** Everything needed to continue training exactly where it stopped. */
 export interface TrainState {
@@ -28,6 +31,8 @@ export interface TrainState {
   epochRows: number;
   epochMs: number;
   epochKernelMs: number;
+  /** train.earlyStop: the best epoch so far (null before the first measured epoch, or without earlyStop) */
+  earlyStop: EarlyStopState | null;
 }
 
 export type CheckpointReason = "epoch" | "stop" | "end" | "failure";
@@ -49,13 +54,18 @@ export interface TrainLoopOptions {
 
 export interface TrainResult {
   history: EpochMetrics[];
-  /** named copies of the final parameters in nn.Linear layout: params["fc1.weight"] (520, 784) */
+  /** named copies of modelParams in nn.Linear layout: params["fc1.weight"] (520, 784) */
   params: Record<string, Float32Array>;
   state: TrainState;
-  /** the last test-set evaluation, if any */
+  /** the last test-set evaluation, if any (with train.earlyStop: of the best epoch's weights) */
   evaluation: EvalStats | null;
   /** true when stopped by the signal before the end */
   stopped: boolean;
+  /** train.earlyStop: the best epoch, whose weights modelParams are; and whether it ended the run early */
+  best: BestEpoch | null;
+  earlyStopped: boolean;
+  /** what model.safetensors holds: the best epoch's θ with train.earlyStop, else the final θ (state.params) */
+  modelParams: Float32Array;
   spec: ModelSpec;
   workers: number;
 }
@@ -108,9 +118,13 @@ export async function trainOn(config: Config, { dataset, workers, kernels, host 
     let epoch = r?.epoch ?? 0;
     let acc = { lossSum: r?.epochLossSum ?? 0, correct: r?.epochCorrect ?? 0, rows: r?.epochRows ?? 0, ms: r?.epochMs ?? 0, kernelMs: r?.epochKernelMs ?? 0 };
     let stopped = false;
+    let earlyStopped = false;
+    const watch = config.train.earlyStop ? earlyStopWatch(config.train.earlyStop) : null;
+    let early: EarlyStopState | null = r?.earlyStop ?? null;
     const snapshot = (): TrainState => ({
       step, epoch, params: engine.paramsBuffer(step).slice(), optimState: engine.optimStateBuffer(step).slice(),
       epochLossSum: acc.lossSum, epochCorrect: acc.correct, epochRows: acc.rows, epochMs: acc.ms, epochKernelMs: acc.kernelMs,
+      earlyStop: early,
     });
     lastGood.snapshot = snapshot;
 
@@ -151,27 +165,41 @@ export async function trainOn(config: Config, { dataset, workers, kernels, host 
       const epochDone = step === (epoch + 1) * perEpoch;
       if (stopped && !epochDone) break;
       const last = step >= total;
-      const evalNow = last || (config.eval.every > 0 && (epoch + 1) % config.eval.every === 0);
-      evaluation = evalNow ? await engine.evaluate(step) : null;
+      const evalNow = dataset.test !== null && (last || (config.eval.every > 0 && (epoch + 1) % config.eval.every === 0));
+      evaluation = evalNow ? await engine.evaluate(step, "test") : null;
+      const validation = dataset.validation ? await engine.evaluate(step, "validation") : null;
       const metrics: EpochMetrics = {
         epoch: epoch + 1, step,
         train_loss: acc.lossSum / acc.rows, train_acc: acc.correct / acc.rows,
+        val_loss: validation?.loss ?? null, val_acc: validation?.accuracy ?? null,
         test_loss: evaluation?.loss ?? null, test_acc: evaluation?.accuracy ?? null,
         samples_per_s: (acc.rows / acc.ms) * 1000, seconds: acc.ms / 1000,
         kernel_fraction: acc.kernelMs / acc.ms, complete: epochDone,
       };
       history.push(metrics);
+      if (watch && epochDone) {
+        early = watch(early, metrics, () => engine.paramsBuffer(step).slice());
+        if (early && early.wait >= config.train.earlyStop!.patience && !last) earlyStopped = true;
+      }
       if ((await options.onEpoch?.(metrics, evaluation)) === false && !last) stopped = true;
       if (epochDone) {
         epoch++;
         acc = { lossSum: 0, correct: 0, rows: 0, ms: 0, kernelMs: 0 };
       }
       const every = config.output.checkpointEvery;
-      if (!last && !stopped && epochDone && every > 0 && epoch % every === 0) await options.onCheckpoint?.(snapshot(), "epoch");
-      if (last) break;
+      if (!last && !stopped && !earlyStopped && epochDone && every > 0 && epoch % every === 0) await options.onCheckpoint?.(snapshot(), "epoch");
+      if (last || earlyStopped) break;
     }
     const state = snapshot();
     await options.onCheckpoint?.(state, stopped ? "stop" : "end");
-    return { history, params: namedParams(state.params, engine.layout.paramEntries), state, evaluation, stopped, spec, workers };
+    const best = early && watch ? { metric: config.train.earlyStop!.metric, value: early.best, epoch: early.bestEpoch, step: early.bestStep } : null;
+    const modelParams = early && watch ? early.bestParams : state.params;
+    if (best && best.step !== step && dataset.test && evaluation) {
+      // The test figures describe the model the run keeps: the best epoch's weights, evaluated
+      // in θ_step's buffer after the final state was taken.
+      engine.paramsBuffer(step).set(modelParams);
+      evaluation = await engine.evaluate(step, "test");
+    }
+    return { history, params: namedParams(modelParams, engine.layout.paramEntries), state, evaluation, stopped, best, earlyStopped, modelParams, spec, workers };
   }
 }

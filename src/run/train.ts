@@ -1,7 +1,7 @@
 // Node's library entry, train(): the config's data loaded from disk (or given), its workers and
 // kernel set resolved for this machine, and the epoch loop (train-loop.ts) on piscina threads.
 import type { Config } from "../config/schema.js";
-import { loadDataset, type Dataset } from "../data/dataset.js";
+import { loadData, type Dataset } from "../data/dataset.js";
 import { nodeHost } from "../engine/coordinator/node-host.js";
 import { resolveKernels, type ResolvedKernels } from "../kernels/resolve.js";
 import { resolveWorkers } from "./machine.js";
@@ -18,7 +18,7 @@ export interface TrainOptions extends TrainLoopOptions {
 }
 
 export async function train(config: Config, options: TrainOptions = {}): Promise<TrainResult> {
-  const dataset = options.dataset ?? (await loadDataset(config.data.dataset, config.data.dir));
+  const dataset = options.dataset ?? (await loadData(config.data, config.seed));
   const kernels = options.kernels ?? resolveKernels(config.engine.kernels, config.engine.isa);
   return trainOn(config, { dataset, workers: resolveWorkers(config.engine.workers), kernels, host: nodeHost }, options);
 }

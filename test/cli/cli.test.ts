@@ -118,7 +118,7 @@ describe("dptrain predict --image and bench --json", () => {
     const data = await loadDataset("mnist");
     const png = new PNG({ width: 28, height: 28 });
     for (let i = 0; i < 784; i++) {
-      const v = data.test.images[3 * 784 + i]!;
+      const v = data.test!.inputs[3 * 784 + i]!;
       png.data.set([v, v, v, 255], i * 4);
     }
     const file = join(dir, "digit.png");
@@ -133,7 +133,7 @@ describe("dptrain predict --image and bench --json", () => {
     // The library path a user's own script takes gives the same probability as the CLI.
     const lib = await import("../../src/index.js");
     const model = lib.loadModelFile(join(out, "model.safetensors"));
-    const x = lib.normalizePixels(new Float32Array(784), data.test.images.subarray(3 * 784, 4 * 784), model.normalize);
+    const x = lib.normalizePixels(new Float32Array(784), (data.test!.inputs as Uint8Array).subarray(3 * 784, 4 * 784), model.normalize);
     const [probs] = lib.predictProbabilities(model.spec, model.params, x, 1);
     expect(Math.max(...probs!)).toBeCloseTo(byIndex.probability, 12);
     const wrong = await runCli(["predict", "--model", join(out, "model.safetensors"), "--image", join(process.cwd(), "package.json")]);

@@ -64,7 +64,7 @@ describe("loadIdxSet", () => {
   it("loads a valid set (gzipped) and checks it as a whole", async () => {
     const set = writeTinyIdxSet({ gzip: true });
     const data = await loadIdxSet("tiny", findStandardFiles(set, "test"));
-    expect([data.rows, data.cols, data.train.count, data.test.count]).toEqual([4, 4, 20, 10]);
+    expect([data.inputShape, data.train.count, data.test!.count]).toEqual([[1, 4, 4], 20, 10]);
     expect(data.train.labels[13]).toBe(3);
   });
 

@@ -8,7 +8,7 @@ import { BARRIER_SPIN_MS, barrierSpinMs } from "../../src/engine/coordinator/ste
 import { specForDataset } from "../../src/model/build.js";
 import { denseSteps } from "../../src/model/graph.js";
 
-const cnn = specForDataset(loadConfig("configs/mnist-cnn.yaml").config.model, { rows: 28, cols: 28, nClasses: 10 });
+const cnn = specForDataset(loadConfig("configs/mnist-cnn.yaml").config.model, { inputShape: [1, 28, 28], nClasses: 10 });
 
 /** How many of layer `name`'s parameter rows worker w owns (0 if none). */
 const ownedRows = (plan: ParamSegment[][], w: number, name: string) =>
@@ -56,7 +56,7 @@ describe("paramPlan", () => {
 });
 
 describe("paramChunks (claimed at run time)", () => {
-  const mlp = specForDataset(loadConfig("configs/mnist-mlp.yaml").config.model, { rows: 28, cols: 28, nClasses: 10 });
+  const mlp = specForDataset(loadConfig("configs/mnist-mlp.yaml").config.model, { inputShape: [1, 28, 28], nClasses: 10 });
   for (const [name, spec] of [["MNIST CNN", cnn], ["seed MLP", mlp]] as const) {
     for (const workers of [1, 2, 3, 16]) {
       it(`${name}, ${workers} workers: chunks cover every parameter row once, in order, about ${CHUNKS_PER_WORKER} per worker`, () => {

@@ -66,7 +66,7 @@ export function trainReference(data: Dataset, o: ReferenceOptions): ReferenceRes
     writeEpochOrder(order, o.seed, epoch);
     for (let start = 0; start < data.train.count && step < totalSteps; start += o.batchSize, step++) {
       const B = Math.min(o.batchSize, data.train.count - start);
-      k.gatherRows(ws.acts[0]!, labels, data.train.images, data.train.labels, order, start, B, C, mean, std);
+      k.gatherRows(ws.acts[0]!, labels, data.train.inputs as Uint8Array, data.train.labels, order, start, B, C, mean, std);
       const context = { seed: o.seed, step, row0: start };
       forward(k, o.spec, paramViews, ws, B, context);
       lossSum += backwardRows(k, o.spec, paramViews, ws, labels, losses, B, context).lossSum;
@@ -88,22 +88,23 @@ export function trainReference(data: Dataset, o: ReferenceOptions): ReferenceRes
 }
 
 /** Test accuracy of flat params on the dataset's test split (single thread, TS kernels). */
-export function testAccuracy(data: Dataset, spec: ModelSpec, params: Float32Array, inputNorm: InputNorm = PLAIN_SCALING, chunkRows = 500): number {
+export function testAccuracy(dataset: Dataset, spec: ModelSpec, params: Float32Array, inputNorm: InputNorm = PLAIN_SCALING, chunkRows = 500): number {
+  const test = dataset.test!;
   const k = tsKernels<Float32Array>();
   const views = viewsOf(params, spec);
   const ws = workspace(spec, chunkRows);
   const labels = new Uint8Array(chunkRows);
   const preds = new Uint8Array(chunkRows);
-  const order = Uint32Array.from({ length: data.test.count }, (_, i) => i);
+  const order = Uint32Array.from({ length: test.count }, (_, i) => i);
   let correct = 0;
-  for (let start = 0; start < data.test.count; start += chunkRows) {
-    const B = Math.min(chunkRows, data.test.count - start);
-    k.gatherRows(ws.acts[0]!, labels, data.test.images, data.test.labels, order, start, B, C(spec), inputNorm.mean, inputNorm.std);
+  for (let start = 0; start < test.count; start += chunkRows) {
+    const B = Math.min(chunkRows, test.count - start);
+    k.gatherRows(ws.acts[0]!, labels, test.inputs as Uint8Array, test.labels, order, start, B, C(spec), inputNorm.mean, inputNorm.std);
     forward(k, spec, views, ws, B);
     argmaxRows(preds, ws.acts[ws.acts.length - 1]!, B, spec.nClasses);
     for (let b = 0; b < B; b++) if (preds[b] === labels[b]) correct++;
   }
-  return correct / data.test.count;
+  return correct / test.count;
 }
 
 const C = (spec: ModelSpec) => spec.nInputs;

@@ -82,8 +82,8 @@ describe("dptrain export: trained models in ONNX Runtime", () => {
       const K = model.spec.nClasses;
 
       const n = 1000;
-      const ours = referenceLogits(model.spec, model.params, model.normalize, mnist.test.images, n);
-      const theirs = await ortLogits(file, mnist.test.images, n, model.spec.nInputs);
+      const ours = referenceLogits(model.spec, model.params, model.normalize, (mnist.test!.inputs as Uint8Array), n);
+      const theirs = await ortLogits(file, (mnist.test!.inputs as Uint8Array), n, model.spec.nInputs);
       expect(maxAbsDiff(theirs.logits, ours)).toBeLessThan(1e-4);
       expect(argmaxes(theirs.logits, K)).toEqual(argmaxes(ours, K));
       // The probabilities output is the softmax of the logits.
@@ -96,9 +96,9 @@ describe("dptrain export: trained models in ONNX Runtime", () => {
       }
 
       // Round trip: ONNX Runtime's accuracy on the whole test set is dptrain eval's, to 0.01%.
-      const all = await ortLogits(file, mnist.test.images, mnist.test.count, model.spec.nInputs);
+      const all = await ortLogits(file, (mnist.test!.inputs as Uint8Array), mnist.test!.count, model.spec.nInputs);
       const predicted = argmaxes(all.logits, K);
-      const accuracy = predicted.filter((p, i) => p === mnist.test.labels[i]).length / mnist.test.count;
+      const accuracy = predicted.filter((p, i) => p === mnist.test!.labels[i]).length / mnist.test!.count;
       const ev = await runCli(["eval", "--model", join(run, "model.safetensors"), "--json"]);
       expect(ev.code).toBe(0);
       expect(Math.abs(accuracy - (JSON.parse(ev.stdout) as { test_acc: number }).test_acc)).toBeLessThanOrEqual(1e-4);
@@ -132,9 +132,9 @@ describe("dptrain export: trained models in ONNX Runtime", () => {
     const ex = await runCli(["export", join(run, "model.safetensors"), "-o", out, "--opset", "11"]);
     expect(ex.code).toBe(0);
     const model = loadModelFile(join(run, "model.safetensors"));
-    const theirs = await ortLogits(out, mnist.test.images, 100, 784);
+    const theirs = await ortLogits(out, (mnist.test!.inputs as Uint8Array), 100, 784);
     expect(theirs.probs).toBeUndefined();
-    expect(maxAbsDiff(theirs.logits, referenceLogits(model.spec, model.params, model.normalize, mnist.test.images, 100))).toBeLessThan(1e-4);
+    expect(maxAbsDiff(theirs.logits, referenceLogits(model.spec, model.params, model.normalize, (mnist.test!.inputs as Uint8Array), 100))).toBeLessThan(1e-4);
   });
 
   it("bad input is exit 2 in one line, and an existing output file is left as it was", async () => {

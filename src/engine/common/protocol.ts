@@ -5,7 +5,7 @@
 // The shared memory and the layout go to each worker once (WorkerInit, via piscina's
 // workerData); every task after that carries only small integers. Data, params and
 // activations are never posted.
-import type { ArenaLayout } from "../../arena/layout.js";
+import type { ArenaLayout, EvalSplit } from "../../arena/layout.js";
 import type { InputNorm } from "../../data/normalize.js";
 import type { ModelSpec } from "../../model/spec.js";
 import type { OptimConfig } from "../../config/optim-schema.js";
@@ -80,6 +80,7 @@ export interface LoopResult {
 export interface EvalTask {
   kind: "eval";
   step: number;
+  split: EvalSplit;
   rows: [number, number];
   /** which evalChunkRows-row part of the workspace this task may use (unique among the tasks) */
   chunk: number;

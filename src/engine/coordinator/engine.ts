@@ -11,9 +11,10 @@
 // step-loop.ts); evaluation runs as ordinary pool tasks after the loop is stopped. The
 // coordinator never computes kernels itself; with 1 worker the same loop runs on that one worker.
 import { createMemory, f32View, f64View, u32View, u8View } from "../../arena/arena.js";
-import { layout as computeLayout, type ArenaLayout, type LayoutInput } from "../../arena/layout.js";
+import { layout as computeLayout, type ArenaLayout, type EvalSplit, type LayoutInput } from "../../arena/layout.js";
 import { stateSlots } from "../../optim/optimizers.js";
-import type { Dataset } from "../../data/dataset.js";
+import { inputWidth, type Dataset } from "../../data/split.js";
+import { modelInputs } from "../../model/input-layout.js";
 import { PLAIN_SCALING, type InputNorm } from "../../data/normalize.js";
 import { initParams } from "../../model/init.js";
 import type { ModelSpec } from "../../model/spec.js";
@@ -93,8 +94,8 @@ export interface WorkerProfile {
 export function layoutInputOf(options: EngineSettings): LayoutInput {
   const { spec, dataset, workers, batchSize } = options;
   return {
-    spec, trainCount: dataset.train.count, testCount: dataset.test.count,
-    pixelsPerImage: dataset.rows * dataset.cols, batchRows: batchSize, workers, evalChunkRows: options.evalChunkRows,
+    spec, counts: { train: dataset.train.count, validation: dataset.validation?.count ?? 0, test: dataset.test?.count ?? 0 },
+    inputWidth: inputWidth(dataset.inputShape), inputType: dataset.inputType, batchRows: batchSize, workers, evalChunkRows: options.evalChunkRows,
     stateSlots: stateSlots(options.optim).length, gradScratch: options.optim.type !== "sgd",
     // native and wasm run convs straight on the NHWC activations (kernels.ts convForward, …);
     // wasm's kernels keep their rearranged weights and partial sums in a slot per worker
@@ -118,12 +119,17 @@ export class Engine {
     this.layout = computeLayout(layoutInputOf(options));
     this.memory = createMemory(this.layout);
     const L = this.layout;
-    u8View(this.memory, L.trainImages).set(dataset.train.images);
-    u8View(this.memory, L.trainLabels).set(dataset.train.labels);
-    u8View(this.memory, L.testImages).set(dataset.test.images);
-    u8View(this.memory, L.testLabels).set(dataset.test.labels);
-    const testOrder = u32View(this.memory, L.testOrder);
-    for (let i = 0; i < testOrder.length; i++) testOrder[i] = i;
+    for (const name of ["train", "validation", "test"] as const) {
+      const split = dataset[name];
+      if (!split) continue;
+      const regions = L.data[name];
+      // The model's first layer reads its rows in the order modelInputs gives (channels last for a conv).
+      const inputs = modelInputs(split.inputs, spec);
+      (L.inputType === "f32" ? f32View(this.memory, regions.inputs) : u8View(this.memory, regions.inputs)).set(inputs);
+      u8View(this.memory, regions.labels).set(split.labels);
+    }
+    const evalOrder = u32View(this.memory, L.evalOrder);
+    for (let i = 0; i < evalOrder.length; i++) evalOrder[i] = i;
     this.trainOrder = u32View(this.memory, L.trainOrder);
     this.profile = f64View(this.memory, L.profile);
     initParams(this.paramsBuffer(0), spec, options.seed);
@@ -247,19 +253,20 @@ export class Engine {
     return this.loop;
   }
 
-  /** Test-set loss, accuracy and confusion matrix with θ_step, split across the workers (retried like a step). */
-  evaluate(step: number): Promise<EvalStats> {
-    return this.retrying(() => this.attemptEvaluate(step), () => step);
+  /** Loss, accuracy and confusion matrix of a split (default the test set) with θ_step, split across the workers (retried like a step). */
+  evaluate(step: number, split: EvalSplit = "test"): Promise<EvalStats> {
+    if (this.layout.data[split].count === 0) throw new RangeError(`evaluate: the dataset has no ${split} rows`);
+    return this.retrying(() => this.attemptEvaluate(step, split), () => step);
   }
 
-  private async attemptEvaluate(step: number): Promise<EvalStats> {
+  private async attemptEvaluate(step: number, split: EvalSplit): Promise<EvalStats> {
     await this.stopLoop();
     const t0 = performance.now();
-    const nTest = this.layout.testCount;
+    const nTest = this.layout.data[split].count;
     const tasks: EvalTask[] = [];
     for (let w = 0; w < this.options.workers; w++) {
       const rows = splitRange(nTest, this.options.workers, w);
-      if (rows[1] > rows[0]) tasks.push({ kind: "eval", step, rows, chunk: tasks.length });
+      if (rows[1] > rows[0]) tasks.push({ kind: "eval", step, split, rows, chunk: tasks.length });
     }
     const results = await this.pool.phase(tasks, this.timeoutMs);
     const K = this.options.spec.nClasses;
@@ -271,7 +278,7 @@ export class Engine {
     }
     // Per-row losses summed in row order: the same for any worker count.
     let lossSum = 0;
-    for (const loss of f32View(this.memory, this.layout.testLoss)) lossSum += loss;
+    for (const loss of f32View(this.memory, this.layout.evalLoss).subarray(0, nTest)) lossSum += loss;
     return { loss: lossSum / nTest, accuracy: correct / nTest, confusion, wallMs: performance.now() - t0 };
   }
 

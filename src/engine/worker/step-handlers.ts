@@ -12,9 +12,10 @@
 //           worker gets the same bits, so they all reach the same verdict on a non-finite step
 //   skip    a skipped step: θ_{t+1}, v_{t+1} = θ_t, v_t for this worker's parameter rows
 //   eval    EVAL: forward over a range of test rows, per-row losses, confusion counts
-import { bindParams, f32View, i32View, u8View, type Binder } from "../../arena/arena.js";
-import { rowsOf, tensorOf, type Region } from "../../arena/layout.js";
+import { bindParams, f32View, i32View, u32View, u8View, type Binder } from "../../arena/arena.js";
+import { rowsOf, tensorOf, type Region, type SplitRegions } from "../../arena/layout.js";
 import type { DenseGradBuffers, DenseParamBuffers, Kernels, OptimStepHyper } from "../../kernels/kernels.js";
+import { gatherFeatureRows } from "../../kernels/ts/gather.js";
 import { argmaxRows } from "../../kernels/ts/softmax-ce.js";
 import { backwardRows, denseSteps, forward, weightGrad, type DenseStep, type ParamViews, type Workspace } from "../../model/graph.js";
 import { optimStepHyper, slotPositions } from "../../optim/optimizers.js";
@@ -102,12 +103,26 @@ export function makeStepHandlers<F, U8, U32, F64>(
   const rowSqView = new Float64Array(memory.buffer, layout.rowSq.offset, layout.rowSq.length);
   const whole = new Float32Array(memory.buffer);
   const rowSqOf = (seg: ParamSegment) => bind.f64({ offset: layout.rowSq.offset + seg.rowBase * 8, length: seg.dense.OC, type: "f64" });
-  const train = { images: bind.u8(layout.trainImages), labels: bind.u8(layout.trainLabels), order: bind.u32(layout.trainOrder) };
-  const test = { images: bind.u8(layout.testImages), labels: bind.u8(layout.testLabels), order: bind.u32(layout.testOrder) };
   const C = spec.nInputs;
+  const { mean, std } = inputNorm;
+  /**
+   * Rows [start, start + B) of a split's `order` into workspace rows [first, first + B): u8 pixels
+   * through the kernel set's gatherRows (normalized), f32 features copied (gatherFeatureRows).
+   */
+  const gatherer = (split: SplitRegions, order: Region) => {
+    if (layout.inputType === "f32") {
+      const [features, labels, rowIndex] = [f32View(memory, split.inputs), u8View(memory, split.labels), u32View(memory, order)];
+      return (first: number, start: number, B: number) =>
+        gatherFeatureRows(f32View(memory, rowsOf(wsp.acts[0]!, C, first, B)), u8View(memory, rowsOf(wsp.labels, 1, first, B)), features, labels, rowIndex, start, B, C);
+    }
+    const [images, labels, rowIndex] = [bind.u8(split.inputs), bind.u8(split.labels), bind.u32(order)];
+    return (first: number, start: number, B: number) =>
+      k.gatherRows(bind.f32(rowsOf(wsp.acts[0]!, C, first, B)), bind.u8(rowsOf(wsp.labels, 1, first, B)), images, labels, rowIndex, start, B, C, mean, std);
+  };
+  const gatherTrain = gatherer(layout.data.train, layout.trainOrder);
+  const gatherEval = { validation: gatherer(layout.data.validation, layout.evalOrder), test: gatherer(layout.data.test, layout.evalOrder) };
   const K = spec.nClasses;
   const last = widths.length - 1;
-  const { mean, std } = inputNorm;
   /** Points the kernels at worker slot w's scratch (a set that needs one: wasm's direct convs). */
   const useScratch = k.useScratch && layout.kernelScratchFloats > 0
     ? (w: number) => k.useScratch!(bind.f32(rowsOf(layout.kernelScratch, layout.kernelScratchFloats, w, 1)), layout.kernelScratchFloats)
@@ -126,7 +141,7 @@ export function makeStepHandlers<F, U8, U32, F64>(
       useScratch(worker);
       const losses = bind.f32(rowsOf(wsp.rowLoss, 1, (step & 1) * wsp.rows + r0, B));
       if (failAt === 0) injector!.fire(fault!);
-      k.gatherRows(ws.acts[0]!, labels, train.images, train.labels, train.order, batchStart + r0, B, C, mean, std);
+      gatherTrain(r0, batchStart + r0, B);
       const context = { seed, step, row0: batchStart + r0 };
       forward(k, spec, params[step & 1], ws, B, context);
       if (failAt === 1) injector!.fire(fault!);
@@ -219,10 +234,10 @@ export function makeStepHandlers<F, U8, U32, F64>(
       for (let start = task.rows[0]; start < task.rows[1]; start += E) {
         const B = Math.min(E, task.rows[1] - start);
         const { ws, labels, acts } = workspaceRows(task.chunk * E, B);
-        k.gatherRows(ws.acts[0]!, labels, test.images, test.labels, test.order, start, B, C, mean, std);
+        gatherEval[task.split](task.chunk * E, start, B);
         forward(k, spec, theta, ws, B);
         // The fused kernel also writes dlogits; eval ignores them (forward-only semantics).
-        const stats = k.softmaxCrossEntropy(ws.dacts[last]!, bind.f32(rowsOf(layout.testLoss, 1, start, B)), ws.acts[last]!, labels, B, K, 1);
+        const stats = k.softmaxCrossEntropy(ws.dacts[last]!, bind.f32(rowsOf(layout.evalLoss, 1, start, B)), ws.acts[last]!, labels, B, K, 1);
         correct += stats.correct;
         argmaxRows(preds, f32View(memory, acts[last]!), B, K);
         const labelView = u8View(memory, rowsOf(wsp.labels, 1, task.chunk * E, B));

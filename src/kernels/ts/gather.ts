@@ -19,3 +19,19 @@ export function gatherRows<F extends FloatArray>(
     outLabels[b] = labels[row]!;
   }
 }
+
+// Gathers B rows of f32 features named by rowIndex[start .. start+B): a copy, already
+// standardized at load (data/standardize.ts). It has no arithmetic, so this one implementation
+// serves every kernel set (on views of the shared arena) and the bits cannot differ between them.
+// out (B, F)  outLabels (B)  features (N, F) f32  labels (N) u8  rowIndex (≥ start+B) u32
+export function gatherFeatureRows(
+  out: Float32Array, outLabels: Uint8Array,
+  features: Float32Array, labels: Uint8Array, rowIndex: Uint32Array,
+  start: number, B: number, F: number,
+): void {
+  for (let b = 0; b < B; b++) {
+    const row = rowIndex[start + b]!;
+    out.set(features.subarray(row * F, (row + 1) * F), b * F);
+    outLabels[b] = labels[row]!;
+  }
+}

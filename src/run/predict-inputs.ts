@@ -1,0 +1,85 @@
+// Node: the inputs `dptrain predict` is given, as a model's f32 inputs (N, nInputs): rows of a
+// CSV file, an .npy array, or image files. Each is prepared as training prepared its data:
+// features standardized with the model file's statistics, pixels normalized with its
+// data.normalize, images decoded, resized to the model's size and reduced to its channels.
+import { readFile } from "node:fs/promises";
+import type { Config } from "../config/schema.js";
+import { readCsvTable } from "../data/csv-table.js";
+import { DataError } from "../data/errors.js";
+import { decodeImage, luminance } from "../data/image-decode.js";
+import { parseNpy } from "../data/npy.js";
+import { resizeBilinear } from "../data/resize.js";
+import { applyStandardization } from "../data/standardize.js";
+import { modelInputFloats } from "../model/input-layout.js";
+import type { LoadedModel } from "./checkpoint.js";
+
+export interface PredictInputs {
+  /** (N, nInputs) f32 */
+  inputs: Float32Array;
+  /** what to call each row in the output */
+  sources: string[];
+  /** each row's label where the file has one (a CSV's label column), else null */
+  labels: (string | null)[];
+}
+
+/** f32 features (N, F) as training saw them: standardized with the model's statistics. */
+function standardized(model: LoadedModel, features: Float32Array): Float32Array {
+  return model.standardize ? applyStandardization(features, model.standardize) : features;
+}
+
+export async function csvInputs(file: string, model: LoadedModel, data: Config["data"]): Promise<PredictInputs> {
+  if (model.inputType !== "f32") throw new DataError(file, "a CSV of features, but the model was trained on u8 pixels: pass --npy or --image");
+  const F = model.spec.nInputs;
+  const table = await readCsvTable(file, { header: data.header, label: data.label, features: F });
+  return {
+    inputs: standardized(model, table.features),
+    sources: Array.from(table.lines, (line) => `${file}:${line}`),
+    labels: table.labelColumn < 0 ? table.labels.map(() => null) : table.labels,
+  };
+}
+
+export async function npyInputs(file: string, model: LoadedModel): Promise<PredictInputs> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    throw new DataError(file, (err as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : `cannot read (${(err as Error).message})`);
+  }
+  const X = parseNpy(bytes, file);
+  const want = model.inputType === "u8" ? "u1" : "f4";
+  if (X.dtype !== want) throw new DataError(file, `dtype ${X.dtype}: expected ${want === "u1" ? "uint8" : "float32"}, as the model was trained on`);
+  const shape = model.spec.inputShape ?? [model.spec.nInputs];
+  const width = model.spec.nInputs;
+  const sample = X.shape.slice(1).reduce((a, b) => a * b, 1);
+  // (N, …sample) with the model's sample size, or one sample of exactly the model's shape.
+  const one = sample !== width && X.shape.join() === shape.join();
+  if (!one && sample !== width) throw new DataError(file, `shape (${X.shape.join(", ")}): expected (N, ${shape.join(", ")}) for this model`);
+  const N = one ? 1 : X.shape[0]!;
+  const rows = X.data as Uint8Array | Float32Array;
+  const inputs = rows instanceof Float32Array ? modelInputFloats(standardized(model, rows.slice()), model.spec, model.normalize) : modelInputFloats(rows, model.spec, model.normalize);
+  return { inputs, sources: Array.from({ length: N }, (_, i) => `${file}[${i}]`), labels: new Array<null>(N).fill(null) };
+}
+
+/** PNG or JPEG files for a model trained on an image folder: (C, H, W) from its input shape. */
+export async function imageInputs(files: string[], model: LoadedModel): Promise<PredictInputs> {
+  const shape = model.spec.inputShape;
+  if (model.inputType !== "u8" || !shape || shape.length !== 3) throw new DataError(files[0]!, "an image, but the model was not trained on images: pass --csv or --npy");
+  const [C, H, W] = shape as [number, number, number];
+  const width = C * H * W;
+  const stored = new Uint8Array(files.length * width);
+  for (const [n, file] of files.entries()) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(file);
+    } catch (err) {
+      throw new DataError(file, (err as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : `cannot read (${(err as Error).message})`);
+    }
+    const img = decodeImage(bytes, file);
+    const rgb = resizeBilinear(img.rgb, img.height, img.width, 3, H, W);
+    const plane = H * W;
+    // Gray pixels have luminance R (= G = B), so one rule serves gray and color images.
+    if (C === 1) stored.set(luminance(rgb), n * width);
+    else for (let c = 0; c < C; c++) for (let p = 0; p < plane; p++) stored[n * width + c * plane + p] = rgb[3 * p + c]!;
+  }
+  return { inputs: modelInputFloats(stored, model.spec, model.normalize), sources: files, labels: files.map(() => null) };
+}
