@@ -38,14 +38,15 @@ export function registerExport(program: Command): void {
       const bytes = exportOnnx(loaded, {
         opset: flags.opset,
         probs: flags.probs,
-        classNames: classNames(config.data.dataset, loaded.spec.nClasses),
+        classNames: loaded.classNames ?? classNames(config.data.dataset, loaded.spec.nClasses),
         version,
         ...(existsSync(configFile) ? { config: readFileSync(configFile, "utf8") } : {}),
       });
       writeFileAtomic(output, bytes);
       const K = loaded.spec.nClasses;
       const outs = flags.probs ? `${LOGITS_NAME}, ${PROBS_NAME} [batch, ${K}]` : `${LOGITS_NAME} [batch, ${K}]`;
-      process.stdout.write(`wrote ${output}: opset ${flags.opset}, ${INPUT_NAME} [batch, ${loaded.spec.nInputs}] (0–255) → ${outs}, ${(bytes.length / 1e6).toFixed(2)} MB\n`);
+      const range = loaded.inputType === "f32" ? "features" : "0–255";
+      process.stdout.write(`wrote ${output}: opset ${flags.opset}, ${INPUT_NAME} [batch, ${loaded.spec.nInputs}] (${range}) → ${outs}, ${(bytes.length / 1e6).toFixed(2)} MB\n`);
     });
 }
 

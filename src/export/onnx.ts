@@ -1,9 +1,11 @@
 // A trained dptrain model as an ONNX graph, written with protobufjs over the official ONNX schema
 // (the onnx-proto package: onnx.proto3, IR version 8). The graph is the PyTorch-layout model:
 //
-//   pixels (batch, nInputs) f32 in [0, 255], each row as dptrain stores it (H, W, C interleaved)
+//   pixels (batch, nInputs) f32 in [0, 255], each row as dptrain's datasets hold it ((C, H, W), PyTorch's order)
 //     → x / 255 − mean → / std            the model's input normalization (model.safetensors metadata)
-//     → Reshape (batch, C, H, W)          when the first weighted layer is a conv (C > 1: via (H, W, C) + Transpose)
+//   or features (batch, F) f32 as in the user's CSV or .npy (a model trained on f32 features)
+//     → (x − mean_f) / std_f              the standardization fitted on its training rows
+//     → Reshape (batch, C, H, W)          when the first weighted layer is a conv
 //     → Conv / Relu / MaxPool / Flatten / Gemm … in layer order (dropout is the identity at inference)
 //     → logits (batch, K)                 and, with probs, Softmax(axis 1) → probabilities (batch, K)
 //
@@ -12,6 +14,7 @@
 // kernels keep them NHWC: dptrain's flatten transposes to NCHW order, so both flatten alike.
 import onnxProto from "onnx-proto";
 import type { InputNorm } from "../data/normalize.js";
+import type { Standardization } from "../data/standardize.js";
 import { paramLayout, type ModelSpec } from "../model/spec.js";
 
 const { onnx } = onnxProto;
@@ -20,7 +23,7 @@ const { onnx } = onnxProto;
 export const ONNX_IR_VERSION = 8;
 /** The newest opset of IR version 8; ONNX Runtime 1.30 and onnxruntime-web 1.30 both run it. */
 export const DEFAULT_OPSET = 17;
-/** Every op used here (Gemm, Conv, MaxPool, Relu, Flatten, Reshape, Transpose, Softmax, Sub, Div) has the semantics we need from opset 11 on. */
+/** Every op used here (Gemm, Conv, MaxPool, Relu, Flatten, Reshape, Softmax, Sub, Div) has the semantics we need from opset 11 on. */
 export const MIN_OPSET = 11;
 
 export const INPUT_NAME = "pixels";
@@ -40,6 +43,10 @@ export interface ExportableModel {
   /** flat params in paramLayout(spec) */
   params: Float32Array;
   normalize: InputNorm;
+  /** u8 pixels (default) or f32 features */
+  inputType?: "u8" | "f32";
+  /** f32 features: the per-feature standardization training applied */
+  standardize?: Standardization | null;
 }
 
 export interface ExportOptions {
@@ -96,20 +103,22 @@ export function exportOnnx(model: ExportableModel, options: ExportOptions = {}):
     return floats(name, e.shape, params.subarray(e.offset, e.offset + e.size));
   };
 
-  // The input normalization, with the same three f32 roundings as dptrain's gather: (x / 255 − mean) / std.
-  current = node("Div", [current, floats("pixel_scale", [], Float32Array.of(255))], [], "scaled");
-  if (normalize.mean !== 0) current = node("Sub", [current, floats("normalize_mean", [], Float32Array.of(normalize.mean))], [], "centered");
-  if (normalize.std !== 1) current = node("Div", [current, floats("normalize_std", [], Float32Array.of(normalize.std))], [], "normalized");
+  const features = model.inputType === "f32";
+  if (!features) {
+    // The input normalization, with the same three f32 roundings as dptrain's gather: (x / 255 − mean) / std.
+    current = node("Div", [current, floats("pixel_scale", [], Float32Array.of(255))], [], "scaled");
+    if (normalize.mean !== 0) current = node("Sub", [current, floats("normalize_mean", [], Float32Array.of(normalize.mean))], [], "centered");
+    if (normalize.std !== 1) current = node("Div", [current, floats("normalize_std", [], Float32Array.of(normalize.std))], [], "normalized");
+  } else if (model.standardize) {
+    // The standardization, with the same two f32 roundings as dptrain's loader: (x − mean_f) / std_f.
+    current = node("Sub", [current, floats("feature_mean", [spec.nInputs], Float32Array.from(model.standardize.mean))], [], "centered");
+    current = node("Div", [current, floats("feature_std", [spec.nInputs], Float32Array.from(model.standardize.std))], [], "standardized");
+  }
 
   const [C, H, W] = spec.inputShape?.length === 3 ? (spec.inputShape as [number, number, number]) : [1, 1, spec.nInputs];
   const toImage = () => {
     if (rank === 4) return;
-    if (C === 1) {
-      current = node("Reshape", [current, int64s("image_shape", [-1, 1, H, W])]);
-    } else {
-      current = node("Reshape", [current, int64s("image_shape", [-1, H, W, C])]);
-      current = node("Transpose", [current], [{ name: "perm", ints: [0, 3, 1, 2] }]);
-    }
+    current = node("Reshape", [current, int64s("image_shape", [-1, C, H, W])]);
     rank = 4;
   };
   const toFeatures = () => {
@@ -157,7 +166,9 @@ export function exportOnnx(model: ExportableModel, options: ExportOptions = {}):
     name, docString: doc,
     type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType: onnx.TensorProto.DataType.FLOAT, shape: onnx.TensorShapeProto.create({ dim: [{ dimParam: "batch" }, { dimValue: width }] }) }) }),
   });
-  const inputDoc = `raw pixel values in [0, 255], one row per image of ${spec.nInputs} values (${C === 1 ? `${H}×${W}, row-major` : `${H}×${W}×${C}, channels interleaved`}), as dptrain predict takes them; the graph normalizes them`;
+  const inputDoc = features
+    ? `raw feature values, one row of ${spec.nInputs} per sample, in the training file's column order; the graph ${model.standardize ? "standardizes" : "takes"} them`
+    : `raw pixel values in [0, 255], one row per image of ${spec.nInputs} values (${C === 1 ? `${H}×${W}, row-major` : `${C}×${H}×${W}, channel by channel`}), as dptrain predict takes them; the graph normalizes them`;
   const graph = onnx.GraphProto.create({
     name: "dptrain",
     node: nodes,
@@ -171,7 +182,7 @@ export function exportOnnx(model: ExportableModel, options: ExportOptions = {}):
   });
   const metadata: Record<string, string> = {
     "dptrain.class_names": JSON.stringify(names),
-    "dptrain.normalize": JSON.stringify(normalize),
+    ...(features ? (model.standardize ? { "dptrain.standardize": JSON.stringify(model.standardize) } : {}) : { "dptrain.normalize": JSON.stringify(normalize) }),
     "dptrain.input_shape": JSON.stringify([C, H, W]),
     ...(options.version ? { "dptrain.version": options.version } : {}),
     ...(options.config !== undefined ? { "dptrain.config": options.config } : {}),

@@ -8,7 +8,9 @@ import * as ort from "onnxruntime-node";
 import onnxProto from "onnx-proto";
 import { ConfigSchema } from "../../src/config/schema.js";
 import { loadDataset, type Dataset } from "../../src/data/dataset.js";
-import { normalizePixels, type InputNorm } from "../../src/data/normalize.js";
+import { modelInputFloats } from "../../src/model/input-layout.js";
+import { applyStandardization } from "../../src/data/standardize.js";
+import type { InputNorm } from "../../src/data/normalize.js";
 import { loadModelFile } from "../../src/run/checkpoint.js";
 import { DEFAULT_OPSET, exportOnnx, OnnxExportError } from "../../src/export/onnx.js";
 import { encodeSafetensors } from "../../src/io/safetensors.js";
@@ -32,7 +34,8 @@ async function ortLogits(file: string, pixels: Uint8Array, n: number, nInputs: n
 }
 
 function referenceLogits(spec: ModelSpec, params: Float32Array, norm: InputNorm, pixels: Uint8Array, n: number): Float32Array {
-  const inputs = normalizePixels(new Float32Array(n * spec.nInputs), pixels.subarray(0, n * spec.nInputs), norm);
+  // rows in the datasets' (C, H, W) order, as the ONNX graph takes them; a conv first layer reads them channels last
+  const inputs = modelInputFloats(pixels.subarray(0, n * spec.nInputs), spec, norm);
   return predictLogits(spec, params, inputs, n);
 }
 
@@ -173,7 +176,7 @@ describe("exportOnnx (library): every conv geometry", () => {
       { type: "conv2d", out: 4, kernel: 3, stride: 2, padding: 1 }, { type: "relu" }, { type: "maxpool2d", kernel: 2, stride: 1 },
       { type: "flatten" }, { type: "linear", out: 6 },
     ]],
-    ["three input channels (rows stored H, W, C) and a 5×5 kernel", [3, 9, 9], [
+    ["three input channels (rows stored C, H, W) and a 5×5 kernel", [3, 9, 9], [
       { type: "conv2d", out: 5, kernel: 5, padding: 2 }, { type: "relu" }, { type: "conv2d", out: 2, kernel: 3 }, { type: "maxpool2d", kernel: 2 },
       { type: "dropout", p: 0.3 }, { type: "flatten" }, { type: "linear", out: 7 }, { type: "relu" }, { type: "linear", out: 4 },
     ]],
@@ -194,6 +197,20 @@ describe("exportOnnx (library): every conv geometry", () => {
       expect(maxAbsDiff(out.logits!.data as Float32Array, referenceLogits(spec, params, norm, pixels, n))).toBeLessThan(1e-4);
     });
   }
+
+  it("a model of f32 features: the graph standardizes them as dptrain's loader does", async () => {
+    const spec = specFromConfig(ConfigSchema.shape.model.parse({ type: "mlp", hidden: [8] }), 5, 3);
+    const params = randomArray(Float32Array, paramLayout(spec).nParams, rng, 0.5);
+    const standardize = { mean: [1, -2, 300, 0, 0.5], std: [2, 0.01, 100, 1, 3] };
+    const bytes = exportOnnx({ spec, params, normalize: { mean: 0, std: 1 }, inputType: "f32", standardize });
+    const n = 8;
+    const raw = Float32Array.from({ length: n * 5 }, (_, i) => standardize.mean[i % 5]! + (rng.nextFloat() * 2 - 1) * 3 * standardize.std[i % 5]!);
+    const session = await ort.InferenceSession.create(bytes);
+    const out = await session.run({ pixels: new ort.Tensor("float32", raw.slice(), [n, 5]) });
+    await session.release();
+    const ours = predictLogits(spec, params, applyStandardization(raw.slice(), standardize), n);
+    expect(maxAbsDiff(out.logits!.data as Float32Array, ours)).toBeLessThan(1e-5);
+  });
 
   it("refuses an opset out of range and class names of the wrong count", () => {
     const spec = specFromConfig(ConfigSchema.shape.model.parse({ type: "softmax" }), 4, 3);
