@@ -48,6 +48,8 @@ export interface WorkspaceRegions {
   cols: Region[];
   dcols: Region[];
   colWidths: number[];
+  /** (rows, inputWidth) f32: training rows as gathered, which data.augment transforms into acts[0] (empty without it) */
+  gathered: Region;
 }
 
 /** The splits of a dataset in the arena: train every step, validation and test in EVAL. */
@@ -117,6 +119,8 @@ export interface LayoutInput {
   gradScratch?: boolean;
   /** conv layers' im2col matrices and their gradients (default true; a kernel set with the direct conv kernels needs none) */
   convMatrices?: boolean;
+  /** data.augment: the gathered rows before augmentation, (rows, inputWidth) f32 in the workspace */
+  augment?: boolean;
   /** a scratch slot per worker for the direct conv kernels (the wasm set: its threads share one memory, so a kernel has no private buffer of its own) */
   convScratch?: boolean;
 }
@@ -206,6 +210,7 @@ export function layout(input: LayoutInput): ArenaLayout {
     rowLoss: region("f32", 2 * rows),
     colWidths: colWidths(spec).map((width) => (matrices ? width : 0)),
     cols: colWidths(spec).map((width) => region("f32", matrices ? rows * width : 0)),
+    gathered: region("f32", input.augment ? rows * inputWidth : 0),
     dcols: spec.layers.flatMap((l, i) => (l.kind === "conv2d" ? [region("f32", i === 0 || !matrices ? 0 : rows * l.g.OH * l.g.OW * l.g.C * l.g.KH * l.g.KW)] : [])),
   };
   const evalLoss = region("f32", evalRows);

@@ -38,6 +38,14 @@ export const ConfigSchema = z
         standardize: z.boolean().default(true),
         /** images: resize every image to [H, W] (antialiased bilinear); otherwise all must have one size */
         size: z.tuple([int().min(1).max(4096), int().min(1).max(4096)]).optional(),
+        /** image inputs, training rows only: a random shift (pixels, zero-padded), a left-right flip, a rotation (degrees) per row */
+        augment: z
+          .strictObject({
+            shift: int().min(0).max(64).default(0),
+            flip: z.boolean().default(false),
+            rotate: z.number().min(0).max(180).default(0),
+          })
+          .optional(),
         /** images: 1 (grayscale) or 3 (RGB); default 3 where any image has color, else 1 */
         channels: z.union([z.literal(1), z.literal(3)]).optional(),
         /** pixels become (u8 / 255 − mean) / std (torchvision Normalize); MNIST's usual values are 0.1307, 0.3081 */

@@ -6,7 +6,7 @@
 //   a scalar  a float or a 0/1 flag, passed as it is
 // pointer-abi.ts builds the Kernels adapter from these, and the native set its bounds checks
 // (native/checked-exports.ts). Adding a kernel: its source in each set plus one entry here.
-import type { ConvGeometry, DenseGradBuffers, DenseParamBuffers, DropoutKey, Kernels, LossStats, OptimStateBuffers, OptimStepHyper, PoolGeometry, SgdHyper } from "./kernels.js";
+import type { AugmentGeometry, AugmentKey, AugmentSettings, ConvGeometry, DenseGradBuffers, DenseParamBuffers, DropoutKey, Kernels, LossStats, OptimStateBuffers, OptimStepHyper, PoolGeometry, SgdHyper } from "./kernels.js";
 import { dropoutConstants } from "./ts/dropout.js";
 
 /** The named flat arguments of one call. */
@@ -167,6 +167,16 @@ export const DESCRIPTORS: { [K in keyof PointerKernels]-?: KernelDescriptor<K> }
     abi: [...gradBuffers((a) => a.C!), rowSq, f32in("dout", (a) => a.B! * a.OC!), f32in("inp", (a) => a.B! * a.C!), ...sizes("B", "C", "OC", "o0", "o1"), ...scalars("gradScale")],
     flatten: (g: DenseGradBuffers<number>, rowSqAt, dout, inp, B, C, OC, o0, o1, gradScale) => [g.weightGrad, g.biasGrad, rowSqAt, dout, inp, B, C, OC, o0, o1, gradScale],
     check: rowRange,
+  },
+  augmentRows: {
+    abi: [
+      f32out("out", (a) => a.B! * a.C! * a.H! * a.W!), f32in("inp", (a) => a.B! * a.C! * a.H! * a.W!), ...sizes("B", "C", "H", "W", "channelsLast", "shift", "flip"),
+      ...scalars("rotate", "fill", "seed", "step", "row0"),
+    ],
+    // rotate travels as degrees; the kernels draw each row's angle and take f32(cos), f32(sin) of it
+    flatten: (out, inp, B, g: AugmentGeometry, a: AugmentSettings, key: AugmentKey) => [
+      out, inp, B, g.C, g.H, g.W, g.channelsLast ? 1 : 0, a.shift, a.flip ? 1 : 0, a.rotate, a.fill, key.seed >>> 0, key.step >>> 0, key.row0 >>> 0,
+    ],
   },
   dropoutForward: { export: "dropoutApply", abi: DROPOUT, flatten: dropout },
   dropoutBackward: { export: "dropoutApply", abi: DROPOUT, flatten: dropout },

@@ -88,6 +88,33 @@ export interface DropoutKey {
   stream: number;
 }
 
+/** data.augment's settings as the kernels take them (kernels/ts/augment.ts has the definition). */
+export interface AugmentSettings {
+  /** random shift of up to ±shift pixels in each direction (0: none) */
+  shift: number;
+  /** flip left-right with probability ½ */
+  flip: boolean;
+  /** rotate by up to ±rotate degrees (0: none), bilinear */
+  rotate: number;
+  /** the value of a position outside the image: the input a 0 pixel becomes */
+  fill: number;
+}
+
+/** One row's image: C channels of H×W, stored channel by channel or (channelsLast) interleaved. */
+export interface AugmentGeometry {
+  C: number;
+  H: number;
+  W: number;
+  channelsLast: boolean;
+}
+
+/** What a row's augmentation is drawn from: row r of a call is global row row0 + r of the epoch's order. */
+export interface AugmentKey {
+  seed: number;
+  step: number;
+  row0: number;
+}
+
 /** A conv2d's input and window: C channels of H×W, KH×KW kernel, stride, zero padding, OH×OW output. */
 export interface ConvGeometry {
   C: number;
@@ -140,6 +167,10 @@ export interface Kernels<F, U8, U32, F64> {
   dropoutForward(out: F, inp: F, B: number, C: number, p: number, key: DropoutKey): void;
   // dinp, dout (B, C): dinp = dout · keep / (1 − p), the same mask as forward
   dropoutBackward(dinp: F, dout: F, B: number, C: number, p: number, key: DropoutKey): void;
+  // out, inp (B, C·H·W): each row's image shifted, flipped and rotated by its own draws from
+  // the hash of key (kernels/ts/augment.ts); row independent. Exact (integer positions) without
+  // rotation; with it, the bilinear arithmetic in f32 in the reference's order.
+  augmentRows(out: F, inp: F, B: number, g: AugmentGeometry, a: AugmentSettings, key: AugmentKey): void;
   // Activations of conv layers are stored per row in NHWC order (kernels/ts/conv.ts).
   // col (B, OH·OW, C·KH·KW)  inp (B, H, W, C)
   im2col(col: F, inp: F, B: number, g: ConvGeometry): void;

@@ -7,6 +7,8 @@ import { OWN_DATA_KINDS, type Config } from "../config/schema.js";
 import type { Dataset } from "../data/dataset.js";
 import { layoutInputOf, type EngineSettings } from "../engine/coordinator/engine.js";
 import type { ResolvedKernels } from "../kernels/resolve.js";
+import type { AugmentSettings } from "../kernels/kernels.js";
+import { normalizedPixel } from "../data/normalize.js";
 import { activationWidths, paramLayout, type ModelSpec } from "../model/spec.js";
 
 export function stepsPerEpoch(config: Config, nTrain: number): number {
@@ -31,7 +33,17 @@ export function engineOptions(config: Config, { dataset, spec, workers, kernels 
     spec, dataset, seed: config.seed, batchSize: config.train.batchSize, workers, kernels, evalChunkRows: config.eval.batchSize,
     optim: { ...config.optim, stepsPerEpoch: stepsPerEpoch(config, dataset.train.count), totalSteps: totalSteps(config, dataset.train.count) },
     stepTimeoutMs: config.engine.stepTimeoutMs, maxRetries: config.engine.maxRetries, inputNorm: config.data.normalize,
+    augment: augmentSettings(config, dataset),
   };
+}
+
+/** data.augment as the kernels take it: positions outside the image get the input a 0 pixel becomes (0 for f32 images). */
+export function augmentSettings(config: Config, dataset: Dataset): AugmentSettings | null {
+  const a = config.data.augment;
+  if (!a || (a.shift === 0 && !a.flip && a.rotate === 0)) return null;
+  if (dataset.inputShape.length !== 3) throw new ConfigError(`data.augment: expected image inputs (C, H, W), found features of shape (${dataset.inputShape.join(", ")})`);
+  const { mean, std } = config.data.normalize;
+  return { shift: a.shift, flip: a.flip, rotate: a.rotate, fill: dataset.inputType === "u8" ? normalizedPixel(0, mean, std) : 0 };
 }
 
 /** What sizes the biggest part of an arena: the key to lower, and what it takes. */

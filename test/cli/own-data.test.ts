@@ -205,6 +205,8 @@ describe("hostile inputs: exit 2, one line naming the file:line or key, no run d
   it("config keys that do not fit the kind", async () => {
     await expectRefused("no-train", "  dataset: csv\n", "data.train: expected the training data's path (data.dataset is csv)");
     await expectRefused("label-npy", "  dataset: npy\n  train: x\n  label: 3\n", "data.label: expected no data.label with data.dataset npy (it applies to csv)");
+    writeFileSync(join(dir, "table.csv"), rows(20));
+    await expectRefused("augment-features", "  dataset: csv\n  train: table.csv\n  augment: { flip: true }\n", "data.augment: expected image inputs (C, H, W), found features of shape (2)");
     await expectRefused("val-path", "  dataset: mnist\n  validation: somewhere\n", "data.validation: expected a fraction of the training rows (data.dataset mnist has no validation files)");
   });
 });

@@ -42,18 +42,20 @@ const layers = [
 
 const sets = ["ts", "wasm", ...(nativeCpuIsas().length > 0 ? ["native"] : [])] as const;
 
+const configFor = (kernels: string, workers: number, extra: { augment?: object; epochs?: number } = {}) => parseConfigObject({
+  seed: 2, data: { normalize: { mean: 0.4, std: 0.25 }, ...(extra.augment ? { augment: extra.augment } : {}) }, model: { type: "sequential", layers },
+  train: { epochs: extra.epochs ?? 3, batchSize: 32 }, optim: { lr: 0.05, momentum: 0.9 }, engine: { workers, kernels },
+}, "rgb");
+const sha = (params: Float32Array) => createHash("sha256").update(params).digest("hex");
+
 describe("conv2d on RGB input in every kernel set", () => {
   const finals = new Map<string, Float32Array>();
   for (const kernels of sets) {
     it(`${kernels}: 1, 2 and 3 workers give the same weights; it learns`, async () => {
       const hashes = new Set<string>();
       for (const workers of [1, 2, 3]) {
-        const config = parseConfigObject({
-          seed: 2, data: { normalize: { mean: 0.4, std: 0.25 } }, model: { type: "sequential", layers },
-          train: { epochs: 3, batchSize: 32 }, optim: { lr: 0.05, momentum: 0.9 }, engine: { workers, kernels },
-        }, "rgb");
-        const result = await train(config, { dataset });
-        hashes.add(createHash("sha256").update(result.state.params).digest("hex"));
+        const result = await train(configFor(kernels, workers), { dataset });
+        hashes.add(sha(result.state.params));
         if (workers === 2) {
           finals.set(kernels, result.state.params);
           const last = result.history[result.history.length - 1]!;
@@ -72,4 +74,22 @@ describe("conv2d on RGB input in every kernel set", () => {
       expect(worst, name).toBeLessThan(5e-3);
     }
   });
+});
+
+describe("data.augment (shift, flip, rotation) in every kernel set", () => {
+  const augment = { shift: 2, flip: true, rotate: 12 };
+  for (const kernels of sets) {
+    it(`${kernels}: 1, 2 and 3 workers give the same weights, other than without augmentation; a resume after epoch 1 ends on the same bits`, async () => {
+      const hashes = new Set<string>();
+      for (const workers of [1, 2, 3]) hashes.add(sha((await train(configFor(kernels, workers, { augment }), { dataset })).state.params));
+      expect(hashes.size).toBe(1);
+      const plain = sha((await train(configFor(kernels, 2), { dataset })).state.params);
+      expect(hashes.has(plain)).toBe(false);
+      const first = await train(configFor(kernels, 2, { augment, epochs: 1 }), { dataset });
+      const resumed = await train(configFor(kernels, 3, { augment }), { dataset, resume: first.state });
+      expect(hashes.has(sha(resumed.state.params))).toBe(true);
+      const last = resumed.history[resumed.history.length - 1]!;
+      expect(last.test_acc).toBeGreaterThan(0.8);
+    }, 240_000);
+  }
 });

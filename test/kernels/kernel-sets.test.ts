@@ -3,6 +3,8 @@
 // reference included), and the whole model's gradient through each set against float64 finite
 // differences.
 import { beforeAll, describe, expect, it } from "vitest";
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 import { denseForward, denseInputGrad, denseWeightGradSgd } from "../../src/kernels/ts/dense.js";
 import { gatherRows } from "../../src/kernels/ts/gather.js";
 import { reluBackward, reluForward } from "../../src/kernels/ts/relu.js";
@@ -408,6 +410,64 @@ for (const name of Object.keys(loaders)) {
         const [y, yV] = s.f32(99);
         s.k.dropoutForward(y, xi, 9, 11, 0, key);
         expect(Array.from(yV)).toEqual(Array.from(x));
+      });
+    });
+
+    describe("data.augment (shift, flip, rotation per row from the counter-based hash)", () => {
+      const key = { seed: 99, step: 5, row0: 40 };
+      const cases = [
+        ["gray 12×10, shift 3 + flip", { C: 1, H: 12, W: 10, channelsLast: false }, { shift: 3, flip: true, rotate: 0, fill: -0.5 }],
+        ["RGB (C, H, W) 9×9, shift 2", { C: 3, H: 9, W: 9, channelsLast: false }, { shift: 2, flip: false, rotate: 0, fill: 0 }],
+        ["RGB channels last 8×11, flip", { C: 3, H: 8, W: 11, channelsLast: true }, { shift: 0, flip: true, rotate: 0, fill: 0 }],
+        ["gray 28×28, rotation ±15° + shift 2 + flip", { C: 1, H: 28, W: 28, channelsLast: false }, { shift: 2, flip: true, rotate: 15, fill: -0.4242 }],
+        ["RGB channels last 10×10, rotation ±30°", { C: 3, H: 10, W: 10, channelsLast: true }, { shift: 0, flip: false, rotate: 30, fill: 0.1 }],
+      ] as const;
+      for (const [label, g, a] of cases) {
+        it(`${label}: ${a.rotate ? "the reference within 1e-6 (bit for bit where the f32 sine and cosine agree)" : "the reference's bits (values only move)"}; one call equals row by row`, () => {
+          s.reset();
+          const B = 9;
+          const width = g.C * g.H * g.W;
+          const x = randomArray(Float32Array, B * width, new Rng(width));
+          const run = (set: SetUnderTest, rows: [number, number][]) => {
+            const [, , inpR] = set.f32(B * width, x);
+            const [, outV, outR] = set.f32(B * width);
+            for (const [r0, r1] of rows) {
+              const at = (r: Region) => set.bind.f32({ offset: r.offset + r0 * width * 4, length: (r1 - r0) * width, type: "f32" });
+              set.k.augmentRows(at(outR), at(inpR), r1 - r0, g, a, { ...key, row0: key.row0 + r0 });
+            }
+            return outV.slice();
+          };
+          const mine = run(s, [[0, B]]);
+          const ref = run(tsSet(), [[0, B]]);
+          if (a.rotate) expect(maxAbsDiff(mine, ref)).toBeLessThan(1e-6);
+          else expect(Buffer.from(mine.buffer).equals(Buffer.from(ref.buffer))).toBe(true);
+          const byRow = run(s, Array.from({ length: B }, (_, r) => [r, r + 1] as [number, number]));
+          expect(Buffer.from(byRow.buffer).equals(Buffer.from(mine.buffer))).toBe(true);
+        });
+      }
+      it("draws shifts uniformly in [−shift, shift] and flips about half the rows; moving a row's content keeps its values", () => {
+        s.reset();
+        // One lit pixel per row at (4, 3) of a 9×15 image: where it lands is the row's draw. It
+        // lands in row 4 + dy, and in column 3 + dx, or 11 − dx where the row was flipped.
+        const [B, H, W] = [4000, 9, 15];
+        const x = new Float32Array(B * H * W);
+        for (let r = 0; r < B; r++) x[r * H * W + 4 * W + 3] = 1;
+        const [inp] = s.f32(B * H * W, x);
+        const [out, outV] = s.f32(B * H * W);
+        s.k.augmentRows(out, inp, B, { C: 1, H, W, channelsLast: false }, { shift: 2, flip: true, rotate: 0, fill: 0 }, key);
+        const dys = new Map<number, number>();
+        let flipped = 0;
+        for (let r = 0; r < B; r++) {
+          const row = outV.subarray(r * H * W, (r + 1) * H * W);
+          const at = row.findIndex((v) => v === 1);
+          expect(row.filter((v) => v !== 0)).toHaveLength(1);
+          const dy = Math.floor(at / W) - 4;
+          dys.set(dy, (dys.get(dy) ?? 0) + 1);
+          if (at % W >= 7) flipped++;
+        }
+        expect([...dys.keys()].sort((p, q) => p - q)).toEqual([-2, -1, 0, 1, 2]);
+        for (const n of dys.values()) expect(Math.abs(n / B - 0.2)).toBeLessThan(0.03);
+        expect(Math.abs(flipped / B - 0.5)).toBeLessThan(0.03);
       });
     });
 

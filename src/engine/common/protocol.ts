@@ -9,7 +9,7 @@ import type { ArenaLayout, EvalSplit } from "../../arena/layout.js";
 import type { InputNorm } from "../../data/normalize.js";
 import type { ModelSpec } from "../../model/spec.js";
 import type { OptimConfig } from "../../config/optim-schema.js";
-import type { KernelSet } from "../../kernels/kernels.js";
+import type { AugmentSettings, KernelSet } from "../../kernels/kernels.js";
 
 export type { KernelSet };
 
@@ -49,6 +49,8 @@ export interface WorkerInit {
   seed: number;
   /** pixel normalization applied by every gather (train and eval) */
   inputNorm: InputNorm;
+  /** data.augment for training rows, or null */
+  augment: AugmentSettings | null;
   /** absolute path of the compiled WASM kernels (kernels: wasm) */
   wasmPath: string;
   /** test-only fault plan; empty in normal runs */

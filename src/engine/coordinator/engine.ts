@@ -20,6 +20,7 @@ import { initParams } from "../../model/init.js";
 import type { ModelSpec } from "../../model/spec.js";
 import { writeEpochOrder } from "../../data/order.js";
 import type { ResolvedKernels } from "../../kernels/resolve.js";
+import type { AugmentSettings } from "../../kernels/kernels.js";
 import type { EngineHost, StepPool } from "./host.js";
 import {
   barrierViews, P_OPTIM_MS, P_OTHER_MS, P_PARAMS_MS, P_ROWS_MS, P_STEP_MS, P_STEPS, P_WAIT_END_MS, P_WAIT_MID_MS, PROFILE_FIELDS,
@@ -46,6 +47,8 @@ export interface EngineSettings {
   optim: OptimSettings;
   /** pixel normalization at gather time (default plain u8 / 255) */
   inputNorm?: InputNorm;
+  /** data.augment of training rows (image inputs), or none */
+  augment?: AugmentSettings | null;
   /** test rows each worker holds in the workspace at once during EVAL */
   evalChunkRows: number;
   /** a phase running longer than this counts as failed (a hung worker) */
@@ -101,6 +104,7 @@ export function layoutInputOf(options: EngineSettings): LayoutInput {
     // wasm's kernels keep their rearranged weights and partial sums in a slot per worker
     convMatrices: options.kernels.set === "ts",
     convScratch: options.kernels.set === "wasm",
+    augment: Boolean(options.augment),
   };
 }
 
@@ -135,7 +139,7 @@ export class Engine {
     initParams(this.paramsBuffer(0), spec, options.seed);
     this.init = {
       memory: this.memory, layout: L, spec, kernels: options.kernels.set, nativeIsa: options.kernels.isa, nativeAddon: options.kernels.addon,
-      optim: options.optim, seed: options.seed, inputNorm: options.inputNorm ?? PLAIN_SCALING, wasmPath: options.host.wasmKernels,
+      optim: options.optim, seed: options.seed, inputNorm: options.inputNorm ?? PLAIN_SCALING, augment: options.augment ?? null, wasmPath: options.host.wasmKernels,
       faults: options.faults ?? faultsFromEnv(),
     };
     this.pool = options.host.startPool(workers, this.init);

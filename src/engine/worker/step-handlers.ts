@@ -16,6 +16,7 @@ import { bindParams, f32View, i32View, u32View, u8View, type Binder } from "../.
 import { rowsOf, tensorOf, type Region, type SplitRegions } from "../../arena/layout.js";
 import type { DenseGradBuffers, DenseParamBuffers, Kernels, OptimStepHyper } from "../../kernels/kernels.js";
 import { gatherFeatureRows } from "../../kernels/ts/gather.js";
+import { readsChannelsLast } from "../../model/input-layout.js";
 import { argmaxRows } from "../../kernels/ts/softmax-ce.js";
 import { backwardRows, denseSteps, forward, weightGrad, type DenseStep, type ParamViews, type Workspace } from "../../model/graph.js";
 import { optimStepHyper, slotPositions } from "../../optim/optimizers.js";
@@ -43,7 +44,7 @@ export interface StepHandlers {
 /** The handlers of a worker that runs kernel set `k` (buffers named by `bind`) over the arena and run described by `init`. */
 export function makeStepHandlers<F, U8, U32, F64>(
   { kernels: k, bind }: { kernels: Kernels<F, U8, U32, F64>; bind: Binder<F, U8, U32, F64> },
-  init: Pick<WorkerInit, "memory" | "layout" | "spec" | "optim" | "inputNorm" | "faults" | "seed" | "kernels" | "nativeIsa">,
+  init: Pick<WorkerInit, "memory" | "layout" | "spec" | "optim" | "inputNorm" | "augment" | "faults" | "seed" | "kernels" | "nativeIsa">,
 ): StepHandlers {
   const { memory, layout, spec, optim, inputNorm, faults, seed } = init;
   const updateCost = updateCostFor(init.kernels, init.nativeIsa);
@@ -106,21 +107,34 @@ export function makeStepHandlers<F, U8, U32, F64>(
   const C = spec.nInputs;
   const { mean, std } = inputNorm;
   /**
-   * Rows [start, start + B) of a split's `order` into workspace rows [first, first + B): u8 pixels
-   * through the kernel set's gatherRows (normalized), f32 features copied (gatherFeatureRows).
+   * Rows [start, start + B) of a split's `order` into rows [first, first + B) of `into` (the
+   * first activation, or the rows data.augment transforms into it): u8 pixels through the kernel
+   * set's gatherRows (normalized), f32 features copied (gatherFeatureRows).
    */
-  const gatherer = (split: SplitRegions, order: Region) => {
+  const gatherer = (split: SplitRegions, order: Region, into: Region) => {
     if (layout.inputType === "f32") {
       const [features, labels, rowIndex] = [f32View(memory, split.inputs), u8View(memory, split.labels), u32View(memory, order)];
       return (first: number, start: number, B: number) =>
-        gatherFeatureRows(f32View(memory, rowsOf(wsp.acts[0]!, C, first, B)), u8View(memory, rowsOf(wsp.labels, 1, first, B)), features, labels, rowIndex, start, B, C);
+        gatherFeatureRows(f32View(memory, rowsOf(into, C, first, B)), u8View(memory, rowsOf(wsp.labels, 1, first, B)), features, labels, rowIndex, start, B, C);
     }
     const [images, labels, rowIndex] = [bind.u8(split.inputs), bind.u8(split.labels), bind.u32(order)];
     return (first: number, start: number, B: number) =>
-      k.gatherRows(bind.f32(rowsOf(wsp.acts[0]!, C, first, B)), bind.u8(rowsOf(wsp.labels, 1, first, B)), images, labels, rowIndex, start, B, C, mean, std);
+      k.gatherRows(bind.f32(rowsOf(into, C, first, B)), bind.u8(rowsOf(wsp.labels, 1, first, B)), images, labels, rowIndex, start, B, C, mean, std);
   };
-  const gatherTrain = gatherer(layout.data.train, layout.trainOrder);
-  const gatherEval = { validation: gatherer(layout.data.validation, layout.evalOrder), test: gatherer(layout.data.test, layout.evalOrder) };
+  const augment = init.augment;
+  const [IC, IH, IW] = (spec.inputShape?.length === 3 ? spec.inputShape : [1, 1, C]) as [number, number, number];
+  const augmentGeometry = { C: IC, H: IH, W: IW, channelsLast: readsChannelsLast(spec) };
+  /** A training batch's rows [first, first + B) into the first activation: gathered, then (data.augment) transformed row by row. */
+  const gatherTrain = augment
+    ? (() => {
+        const gather = gatherer(layout.data.train, layout.trainOrder, wsp.gathered);
+        return (first: number, start: number, B: number, step: number) => {
+          gather(first, start, B);
+          k.augmentRows(bind.f32(rowsOf(wsp.acts[0]!, C, first, B)), bind.f32(rowsOf(wsp.gathered, C, first, B)), B, augmentGeometry, augment, { seed, step, row0: start });
+        };
+      })()
+    : gatherer(layout.data.train, layout.trainOrder, wsp.acts[0]!);
+  const gatherEval = { validation: gatherer(layout.data.validation, layout.evalOrder, wsp.acts[0]!), test: gatherer(layout.data.test, layout.evalOrder, wsp.acts[0]!) };
   const K = spec.nClasses;
   const last = widths.length - 1;
   /** Points the kernels at worker slot w's scratch (a set that needs one: wasm's direct convs). */
@@ -141,7 +155,7 @@ export function makeStepHandlers<F, U8, U32, F64>(
       useScratch(worker);
       const losses = bind.f32(rowsOf(wsp.rowLoss, 1, (step & 1) * wsp.rows + r0, B));
       if (failAt === 0) injector!.fire(fault!);
-      gatherTrain(r0, batchStart + r0, B);
+      gatherTrain(r0, batchStart + r0, B, step);
       const context = { seed, step, row0: batchStart + r0 };
       forward(k, spec, params[step & 1], ws, B, context);
       if (failAt === 1) injector!.fire(fault!);

@@ -280,6 +280,15 @@ napi_value DropoutApply(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// (out, inp, B, C, H, W, channelsLast, shift, flip, rotate, fill, seed, step, row0)
+napi_value AugmentRows(napi_env env, napi_callback_info info) {
+  Call c(env, info, 14);
+  if (!c.ok) return nullptr;
+  auto u32 = [&](int i) { return static_cast<uint32_t>(c.args[i]); };
+  c.state->ops->augmentRows(c.ptr<float>(0), c.ptr<const float>(1), c.i32(2), c.i32(3), c.i32(4), c.i32(5), c.i32(6) != 0, c.i32(7), c.i32(8) != 0, c.args[9], c.f32(10), u32(11), u32(12), u32(13));
+  return nullptr;
+}
+
 // (kind, thetaOut, theta, grad, s0, s1, s2, s0Out, s1Out, s2Out, n, p0 … p7); slot pointer 0 = none
 napi_value OptimizerStep(napi_env env, napi_callback_info info) {
   Call c(env, info, 19);
@@ -340,6 +349,7 @@ napi_value KernelSet(napi_env env, napi_callback_info info) {
       {"maxpoolBackward", nullptr, MaxpoolBackward, nullptr, nullptr, nullptr, napi_default, state},
       {"transposeRows", nullptr, TransposeRows, nullptr, nullptr, nullptr, napi_default, state},
       {"dropoutApply", nullptr, DropoutApply, nullptr, nullptr, nullptr, napi_default, state},
+      {"augmentRows", nullptr, AugmentRows, nullptr, nullptr, nullptr, napi_default, state},
       {"optimizerStep", nullptr, OptimizerStep, nullptr, nullptr, nullptr, napi_default, state},
   };
   napi_define_properties(env, set, sizeof props / sizeof props[0], props);

@@ -72,6 +72,7 @@ const dptrain::Ops* ISA_OPS_FN() {
       .maxpoolBackward = maxpoolBackward,
       .transposeRows = transposeRows,
       .dropoutApply = dropoutApply,
+      .augmentRows = augmentRows,
       .optimizerStep = optimizerStep,
       .convForward = convForward,
       .convWeightGradSgd = convWeightGradSgd,

@@ -63,6 +63,8 @@ struct Ops {
   // out, inp (B, C): out = inp · scale where hash(seed, step, row0 + r, stream, c) ≥ threshold, else 0
   // (src/kernels/ts/dropout.ts); forward and backward both
   void (*dropoutApply)(float* out, const float* inp, int B, int C, uint32_t threshold, float scale, uint32_t seed, uint32_t step, uint32_t row0, uint32_t stream);
+  // out, inp (B, C·H·W): data.augment's shift, flip and rotation of each row (src/kernels/ts/augment.ts)
+  void (*augmentRows)(float* out, const float* inp, int B, int C, int H, int W, bool channelsLast, int shift, bool flip, double rotate, float fill, uint32_t seed, uint32_t step, uint32_t row0);
   // PARAMS: θ_{t+1}, state_{t+1} of n parameters from θ_t, state_t (slots s0..s2, null where
   // the kind has none) and the mean gradient; elementwise
   void (*optimizerStep)(float* thetaOut, const float* theta, const float* grad, const float* s0, const float* s1, const float* s2, float* s0Out, float* s1Out, float* s2Out, int64_t n, const OptimStep& h);

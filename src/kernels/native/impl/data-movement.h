@@ -181,3 +181,57 @@ void dropoutApply(float* out, const float* inp, int B, int C, uint32_t threshold
     }
   }
 }
+
+// ---- ROWS: data.augment (src/kernels/ts/augment.ts has the definition) ------------------
+// Scalar: a row's draws come from the dropout hash; the bilinear arithmetic is f32 in the
+// reference's order (the build turns FP contraction off, so no FMA merges a multiply and add).
+
+constexpr uint32_t AUGMENT_STREAM = 0xa06;
+
+void augmentRows(float* out, const float* inp, int B, int C, int H, int W, bool channelsLast, int shift, bool flip, double rotate, float fill, uint32_t seed, uint32_t step, uint32_t row0) {
+  const int64_t width = (int64_t)C * H * W;
+  const int cs = channelsLast ? 1 : H * W;
+  const int ys = channelsLast ? W * C : W;
+  const int xs = channelsLast ? C : 1;
+  const float cx = static_cast<float>((W - 1) / 2.0);
+  const float cy = static_cast<float>((H - 1) / 2.0);
+  const uint32_t base = mix32(mix32(seed ^ ((AUGMENT_STREAM + 1u) * 0x9e3779b1u)) ^ step);
+  const uint32_t span = static_cast<uint32_t>(2 * shift + 1);
+  for (int r = 0; r < B; r++) {
+    const uint32_t h = mix32(base ^ (row0 + static_cast<uint32_t>(r)));
+    const int dx = shift > 0 ? static_cast<int>(mix32(h ^ 0u) % span) - shift : 0;
+    const int dy = shift > 0 ? static_cast<int>(mix32(h ^ 1u) % span) - shift : 0;
+    const bool flipped = flip && mix32(h ^ 2u) >= 0x80000000u;
+    float c = 1, s = 0;
+    if (rotate > 0) {
+      const double theta = (static_cast<double>(mix32(h ^ 3u)) / 4294967296.0 * 2 - 1) * rotate * (3.141592653589793 / 180);  // JS: Math.PI / 180
+      c = static_cast<float>(std::cos(theta));
+      s = static_cast<float>(std::sin(theta));
+    }
+    const float* src = inp + r * width;
+    float* dst = out + r * width;
+    auto sample = [&](int ch, int y, int x) { return y >= 0 && y < H && x >= 0 && x < W ? src[(int64_t)ch * cs + (int64_t)y * ys + (int64_t)x * xs] : fill; };
+    for (int y = 0; y < H; y++)
+      for (int x = 0; x < W; x++) {
+        const int xf = flipped ? W - 1 - x : x;
+        float* o = dst + (int64_t)y * ys + (int64_t)x * xs;
+        if (!(rotate > 0)) {
+          for (int ch = 0; ch < C; ch++) o[(int64_t)ch * cs] = sample(ch, y - dy, xf - dx);
+          continue;
+        }
+        const float u = static_cast<float>(xf - dx) - cx;
+        const float v = static_cast<float>(y - dy) - cy;
+        const float px = c * u + s * v + cx;
+        const float py = c * v - s * u + cy;
+        const float fx0 = std::floor(px), fy0 = std::floor(py);
+        const int x0 = static_cast<int>(fx0), y0 = static_cast<int>(fy0);
+        const float fx = px - fx0, fy = py - fy0;
+        const float gx = 1 - fx, gy = 1 - fy;
+        for (int ch = 0; ch < C; ch++) {
+          const float top = gx * sample(ch, y0, x0) + fx * sample(ch, y0, x0 + 1);
+          const float bottom = gx * sample(ch, y0 + 1, x0) + fx * sample(ch, y0 + 1, x0 + 1);
+          o[(int64_t)ch * cs] = gy * top + fy * bottom;
+        }
+      }
+  }
+}

@@ -5,6 +5,7 @@ export { reluForward, reluBackward, gatherRows } from "./elementwise";
 export { softmaxCrossEntropy, lastCorrect } from "./softmax-ce";
 export { optimizerStep } from "./optimizer";
 export { dropoutApply } from "./dropout";
+export { augmentRows } from "./augment";
 export { im2col, col2im, maxpoolForward, maxpoolBackward, transposeRows } from "./conv";
 export { convForward, convInputGrad, convWeightGradSgd, convWeightGrad, useScratch } from "./direct-conv";
 
