@@ -14,6 +14,7 @@
 //   evalLoss    (max(Nv, Nt)) f32: each evaluated row's loss, summed in row order after EVAL
 //   rowSq       (nParamRows) f64: Σ g² of each parameter row (one output feature of one layer)
 //   control     (CONTROL_INTS) i32: flags shared by all threads (fault injection in tests)
+//   streamFilled (1) i32: data.stream: the ring of batches (data.train's regions) holds steps below it
 //   barrier     i32: the step loop's command words and per-worker results (engine/barrier.ts)
 //   stepRing    (RING_STEPS, RING_FIELDS) f64: each finished step's figures, read by the coordinator
 //   profile     (workers, PROFILE_FIELDS) f64: each worker's summed phase times (bench --profile)
@@ -91,6 +92,8 @@ export interface ArenaLayout {
   evalLoss: Region;
   rowSq: Region;
   control: Region;
+  /** (1) i32: data.stream's ring holds the batches of steps below this value (engine/coordinator/stream-feeder.ts) */
+  streamFilled: Region;
   barrier: Region;
   stepRing: Region;
   /** (workers, PROFILE_FIELDS) f64: each worker's accumulated phase times (engine/common/barrier.ts) */
@@ -102,7 +105,7 @@ export interface ArenaLayout {
 
 export interface LayoutInput {
   spec: ModelSpec;
-  /** rows of each split (validation and test may be 0) */
+  /** rows of each split (validation and test may be 0; a streamed train split: the ring's rows) */
   counts: Record<SplitName, number>;
   inputWidth: number;
   /** default u8 */
@@ -216,6 +219,7 @@ export function layout(input: LayoutInput): ArenaLayout {
   const evalLoss = region("f32", evalRows);
   const rowSq = region("f64", paramRows(spec));
   const control = region("i32", CONTROL_INTS);
+  const streamFilled = region("i32", 1);
   const barrier = region("i32", BARRIER_HEADER_INTS + 2 * workers * BARRIER_RESULT_INTS);
   const stepRing = region("f64", RING_STEPS * RING_FIELDS);
   const profile = region("f64", workers * PROFILE_FIELDS);
@@ -226,7 +230,7 @@ export function layout(input: LayoutInput): ArenaLayout {
   return {
     bytes: pages * PAGE_BYTES, pages, inputWidth, inputType, data, trainOrder, evalOrder,
     params, optimState, stateSlots, grad, nParams, paramEntries: entries,
-    workspace, evalChunkRows, evalLoss, rowSq, control, barrier, stepRing, profile, kernelScratch, kernelScratchFloats,
+    workspace, evalChunkRows, evalLoss, rowSq, control, streamFilled, barrier, stepRing, profile, kernelScratch, kernelScratchFloats,
   };
 }
 

@@ -13,7 +13,19 @@ import { readIdx } from "./idx.js";
 import { loadOwnData } from "./own-data.js";
 import { resolvePaths, type DatasetName, type IdxPaths } from "./sources.js";
 import { datasetFromIdx, inputWidth, type Dataset } from "./split.js";
-import { applyStandardization, fitStandardization, type Standardization } from "./standardize.js";
+import { applyStandardization, fitStandardization, fitStandardizationChunks, type Standardization } from "./standardize.js";
+import { memoryRowSource, type RowSource } from "./row-source.js";
+
+/** A source's rows in order, a chunk at a time. */
+function* sourceChunks(source: RowSource): Generator<Float32Array> {
+  const CHUNK = 4096;
+  for (let i = 0; i < source.count; i += CHUNK) {
+    const rows = Uint32Array.from({ length: Math.min(CHUNK, source.count - i) }, (_, k) => i + k);
+    const out = new Float32Array(rows.length * source.width);
+    source.read(rows, out);
+    yield out;
+  }
+}
 
 export { N_CLASSES, type Dataset, type Split } from "./split.js";
 
@@ -33,15 +45,21 @@ export async function loadData(data: Config["data"], seed: number, options: Load
   }
   const loaded = own ? await loadOwnData(data) : await loadDataset(data.dataset as DatasetName, data.dir);
   let dataset = loaded;
+  const width = inputWidth(loaded.inputShape);
+  if (data.stream === true && !loaded.train.source) {
+    // Streamed from memory: the same feeding path as a file too large to load (the data fit here).
+    dataset = { ...loaded, train: { ...loaded.train, source: memoryRowSource(loaded.train.inputs, width), inputs: loaded.train.inputs.subarray(0, 0) } };
+  }
   if (typeof data.validation === "number") {
-    const { train, validation } = holdout(loaded.train, data.validation, loaded.nClasses, seed, inputWidth(loaded.inputShape));
-    dataset = { ...loaded, train, validation };
+    const { train, validation } = holdout(dataset.train, data.validation, loaded.nClasses, seed, width);
+    dataset = { ...dataset, train, validation };
   }
   if (dataset.inputType === "f32" && data.standardize) {
-    const width = inputWidth(dataset.inputShape);
-    const stats = options.standardize ?? fitStandardization(dataset.train.inputs as Float32Array, width);
+    const source = dataset.train.source;
+    const stats = options.standardize ?? (source ? fitStandardizationChunks(() => sourceChunks(source), width) : fitStandardization(dataset.train.inputs as Float32Array, width));
     if (stats.mean.length !== width) throw new DataError("data", `the model was standardized for ${stats.mean.length} features, the data have ${width}`);
-    for (const split of [dataset.train, dataset.validation, dataset.test]) if (split) applyStandardization(split.inputs as Float32Array, stats);
+    // A streamed split's rows are standardized as they are fed (engine/coordinator/stream-feeder.ts).
+    for (const split of [dataset.train, dataset.validation, dataset.test]) if (split && !split.source) applyStandardization(split.inputs as Float32Array, stats);
     dataset = { ...dataset, standardize: stats };
   }
   return dataset;

@@ -3,12 +3,35 @@
 // keep the file's row order, so the split depends only on (seed, labels, fraction).
 import { Rng, writePermutation } from "../rng.js";
 import { DataError } from "./errors.js";
+import { readAllRows, subsetRowSource } from "./row-source.js";
 import type { Split } from "./split.js";
 
 /** Stream id that separates the holdout's randomness from init and data order for the same seed. */
 export const HOLDOUT_STREAM = 0x401d;
 
 export function holdout(train: Split, fraction: number, nClasses: number, seed: number, width: number): { train: Split; validation: Split } {
+  const { held, nVal } = holdoutRows(train.labels, fraction, nClasses, seed);
+  const N = train.count;
+  const pick = (want: number): Split => {
+    const count = want === 1 ? nVal : N - nVal;
+    const rows = new Uint32Array(count);
+    let k = 0;
+    for (let i = 0; i < N; i++) if (held[i] === want) rows[k++] = i;
+    const labels = Uint8Array.from(rows, (i) => train.labels[i]!);
+    if (train.source) {
+      // A streamed split: the held-out rows are read into memory, the rest stays a stream.
+      return want === 1 ? { inputs: readAllRows(train.source, rows), labels, count } : { inputs: train.inputs, labels, count, source: subsetRowSource(train.source, rows) };
+    }
+    const inputs = new (train.inputs.constructor as new (n: number) => Uint8Array | Float32Array)(count * width);
+    rows.forEach((i, j) => inputs.set(train.inputs.subarray(i * width, (i + 1) * width), j * width));
+    return { inputs, labels, count };
+  };
+  return { train: pick(0), validation: pick(1) };
+}
+
+/** Which rows (held[i] = 1) the holdout takes, by labels alone. */
+export function holdoutRows(trainLabels: Uint8Array, fraction: number, nClasses: number, seed: number): { held: Uint8Array; nVal: number } {
+  const train = { labels: trainLabels, count: trainLabels.length };
   const N = train.count;
   const perm = new Uint32Array(N);
   writePermutation(perm, new Rng(seed, HOLDOUT_STREAM));
@@ -27,17 +50,5 @@ export function holdout(train: Split, fraction: number, nClasses: number, seed: 
   const nVal = held.reduce((a, b) => a + b, 0);
   if (nVal === 0) throw new DataError("data.validation", `expected a fraction that holds out at least one row, found ${fraction} of ${N} rows (${nClasses} classes) rounds to none`);
   if (nVal === N) throw new DataError("data.validation", `expected a fraction that leaves training rows, found ${fraction} of ${N} rows holds out all of them`);
-  const pick = (want: number): Split => {
-    const count = want === 1 ? nVal : N - nVal;
-    const inputs = new (train.inputs.constructor as new (n: number) => Uint8Array | Float32Array)(count * width);
-    const labels = new Uint8Array(count);
-    let k = 0;
-    for (let i = 0; i < N; i++) {
-      if (held[i] !== want) continue;
-      inputs.set(train.inputs.subarray(i * width, (i + 1) * width), k * width);
-      labels[k++] = train.labels[i]!;
-    }
-    return { inputs, labels, count };
-  };
-  return { train: pick(0), validation: pick(1) };
+  return { held, nVal };
 }

@@ -18,8 +18,24 @@ export interface NpyArray {
 
 const ITEM_BYTES: Record<NpyDtype, number> = { u1: 1, i1: 1, u2: 2, i2: 2, u4: 4, i4: 4, u8: 8, i8: 8, f4: 4, f8: 8 };
 
+/** An .npy file's header, checked against the file's size: where its C-order data start. */
+export interface NpyHeader {
+  dtype: NpyDtype;
+  shape: number[];
+  littleEndian: boolean;
+  /** byte offset of the array's data */
+  dataStart: number;
+}
+
 /** Parses an .npy file's bytes; every problem is one DataError naming the file. */
 export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
+  const h = parseNpyHeader(bytes, file, bytes.length);
+  const count = h.shape.reduce((a, b) => a * b, 1);
+  return { dtype: h.dtype, shape: h.shape, data: elements(bytes.subarray(h.dataStart, h.dataStart + count * ITEM_BYTES[h.dtype]), h.dtype, count, h.littleEndian) };
+}
+
+/** The header from the file's first bytes (all of the header), checked against the whole file's size. */
+export function parseNpyHeader(bytes: Uint8Array, file: string, fileSize: number): NpyHeader {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new DataError(file, "not a NumPy .npy file (it does not start with \\x93NUMPY)");
   const major = bytes[6]!;
   if (major < 1 || major > 3) throw new DataError(file, `.npy format version ${major}.${bytes[7]}: expected 1.0, 2.0 or 3.0`);
@@ -28,7 +44,7 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   if (bytes.length < 8 + lengthBytes) throw new DataError(file, "truncated in its header");
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const dataStart = 8 + lengthBytes + headerLength;
-  if (bytes.length < dataStart) throw new DataError(file, `truncated: the header says it is ${headerLength} bytes, the file ends before that`);
+  if (bytes.length < dataStart) throw new DataError(file, fileSize < dataStart ? `truncated: the header says it is ${headerLength} bytes, the file ends before that` : `header of ${headerLength} bytes: too long to be an array's description`);
   const header = new TextDecoder(major === 3 ? "utf-8" : "latin1").decode(bytes.subarray(8 + lengthBytes, dataStart));
   const { descr, fortran, shape } = parseHeader(header, file);
   const little = descr[0] !== ">";
@@ -38,10 +54,10 @@ export function parseNpy(bytes: Uint8Array, file: string): NpyArray {
   if (fortran && shape.length > 1) throw new DataError(file, "fortran_order is True: save it in C order (numpy.ascontiguousarray) first");
   const count = shape.reduce((a, b) => a * b, 1);
   const need = count * ITEM_BYTES[dtype];
-  const have = bytes.length - dataStart;
+  const have = fileSize - dataStart;
   if (have < need) throw new DataError(file, `truncated: shape (${shape.join(", ")}) of ${dtype} needs ${need} bytes of data, found ${have}`);
   if (have > need) throw new DataError(file, `${have - need} bytes after the array's ${need}: not one .npy array (an .npz or a concatenation?)`);
-  return { dtype, shape, data: elements(bytes.subarray(dataStart, dataStart + need), dtype, count, little) };
+  return { dtype, shape, littleEndian: little || ITEM_BYTES[dtype] === 1, dataStart };
 }
 
 function parseHeader(header: string, file: string): { descr: string; fortran: boolean; shape: number[] } {

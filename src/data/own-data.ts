@@ -2,16 +2,22 @@
 // and the test and validation splits where they are files of the same kind, with one class
 // list and one input shape for all of them. A fraction for data.validation and the
 // standardization of f32 features are applied afterwards (dataset.ts), on the training rows.
-import { readFile } from "node:fs/promises";
+import { open, readFile, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config/schema.js";
 import { readCsvTable, type CsvTable } from "./csv-table.js";
 import { DataError } from "./errors.js";
 import { readImageFolder } from "./image-folder.js";
-import { parseNpy, type NpyArray } from "./npy.js";
+import { parseNpy, parseNpyHeader, type NpyArray } from "./npy.js";
+import { fileRowSource, type RowSource } from "./row-source.js";
 import { MAX_CLASSES, plainClassNames, type Dataset, type InputType, type Split } from "./split.js";
 
 type DataConfig = Config["data"];
+type StreamChoice = DataConfig["stream"];
+
+/** data.stream: auto streams a training X.npy whose data exceed this (the arena, a 4 GiB WebAssembly memory, also holds the model). */
+export const STREAM_AUTO_BYTES = 2 ** 31;
+
 type SplitFiles = { train: string; test: string | undefined; validation: string | undefined };
 
 /** The kinds' splits before the holdout and standardization (standardize: null). */
@@ -21,7 +27,7 @@ export async function loadOwnData(data: DataConfig): Promise<Dataset> {
     case "csv":
       return loadCsv(data, files);
     case "npy":
-      return loadNpy(files);
+      return loadNpy(files, data.stream);
     case "images":
       return loadImages(data, files);
     default:
@@ -86,9 +92,37 @@ interface NpyPair {
   maxLabel: number;
 }
 
-async function readNpyPair(dir: string): Promise<NpyPair> {
+/** X.npy's header and a stream of its rows, the data left on disk (read a batch at a time while training). */
+async function streamNpy(file: string): Promise<{ X: Pick<NpyArray, "dtype" | "shape">; source: (width: number) => RowSource }> {
+  let handle: FileHandle;
+  try {
+    handle = await open(file, "r");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new DataError(file, code === "ENOENT" ? "file not found (data.dataset npy reads X.npy and y.npy from the folder data.train names)" : `cannot read (${code})`);
+  }
+  try {
+    const { size } = await handle.stat();
+    const head = new Uint8Array(Math.min(size, NPY_HEADER_READ));
+    await handle.read(head, 0, head.length, 0);
+    const h = parseNpyHeader(head, file, size);
+    if (!h.littleEndian) throw new DataError(file, "big-endian data: streamed rows are read as stored; save it little-endian (numpy's default)");
+    const N = h.shape[0] ?? 0;
+    return { X: { dtype: h.dtype, shape: h.shape }, source: (width) => fileRowSource(file, h.dataStart, N, width, h.dtype === "f4" ? "f32" : "u8") };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** An .npy header is at most 64 KiB in practice (numpy writes version 1.0, a u16 length, for every array it can). */
+const NPY_HEADER_READ = 1 << 20;
+
+async function readNpyPair(dir: string, stream: StreamChoice): Promise<NpyPair> {
   const [xFile, yFile] = [join(dir, "X.npy"), join(dir, "y.npy")];
-  const [X, y] = await Promise.all([readNpyFile(xFile), readNpyFile(yFile)]);
+  const streamed = stream === false ? null : await streamNpy(xFile);
+  const big = streamed !== null && streamed.X.shape.reduce((a, b) => a * b, 1) * (streamed.X.dtype === "f4" ? 4 : 1) > STREAM_AUTO_BYTES;
+  const X: Pick<NpyArray, "dtype" | "shape"> & { data?: NpyArray["data"] } = streamed && (stream === true || big) ? streamed.X : await readNpyFile(xFile);
+  const y = await readNpyFile(yFile);
   if (X.dtype !== "u1" && X.dtype !== "f4") throw new DataError(xFile, `dtype ${X.dtype}: expected uint8 (pixels) or float32 (features)`);
   if (X.shape.length < 2) throw new DataError(xFile, `shape (${X.shape.join(", ")}): expected (N, features), (N, H, W) or (N, C, H, W)`);
   if (X.shape.length > 4) throw new DataError(xFile, `shape (${X.shape.join(", ")}): expected at most 4 dimensions (N, C, H, W)`);
@@ -105,21 +139,27 @@ async function readNpyPair(dir: string): Promise<NpyPair> {
     labels[i] = v;
     maxLabel = Math.max(maxLabel, v);
   }
+  const shape = X.shape.length === 3 ? [1, X.shape[1]!, X.shape[2]!] : X.shape.slice(1);
+  const inputType = X.dtype === "u1" ? "u8" : "f32";
+  if (X.data === undefined) {
+    // Streamed: the rows stay in the file; their values are checked as far as a stream allows (finite loss, or onNonFinite).
+    const source = streamed!.source(shape.reduce((a, b) => a * b, 1));
+    return { split: { inputs: inputType === "f32" ? new Float32Array(0) : new Uint8Array(0), labels, count: N, source }, inputType, shape, maxLabel };
+  }
   if (X.dtype === "f4") {
     const data = X.data as Float32Array;
     for (let i = 0; i < data.length; i++) {
       if (!Number.isFinite(data[i]!)) throw new DataError(xFile, `value ${data[i]} at row ${Math.floor(i / (data.length / N))}: expected finite numbers`);
     }
   }
-  const shape = X.shape.length === 3 ? [1, X.shape[1]!, X.shape[2]!] : X.shape.slice(1);
-  return { split: { inputs: X.data as Uint8Array | Float32Array, labels, count: N }, inputType: X.dtype === "u1" ? "u8" : "f32", shape, maxLabel };
+  return { split: { inputs: X.data as Uint8Array | Float32Array, labels, count: N }, inputType, shape, maxLabel };
 }
 
-async function loadNpy(files: SplitFiles): Promise<Dataset> {
-  const train = await readNpyPair(files.train);
+async function loadNpy(files: SplitFiles, stream: StreamChoice): Promise<Dataset> {
+  const train = await readNpyPair(files.train, stream);
   const other = async (dir: string | undefined) => {
     if (dir === undefined) return null;
-    const pair = await readNpyPair(dir);
+    const pair = await readNpyPair(dir, false);
     const xFile = join(dir, "X.npy");
     if (pair.inputType !== train.inputType) throw new DataError(xFile, `${pair.inputType === "u8" ? "uint8" : "float32"}, but the training X.npy is ${train.inputType === "u8" ? "uint8" : "float32"}`);
     if (pair.shape.join() !== train.shape.join()) throw new DataError(xFile, `samples of shape (${pair.shape.join(", ")}), but the training X.npy's are (${train.shape.join(", ")})`);

@@ -3,11 +3,14 @@
 // (dataset.ts and the loaders beside it), a web page fetches MNIST's IDX files.
 import { DataError } from "./errors.js";
 import type { IdxFile } from "./idx-format.js";
+import type { RowSource } from "./row-source.js";
 import type { Standardization } from "./standardize.js";
 
 export interface Split {
-  /** (count, inputWidth) row-major: u8 pixels in (C, H, W) order, or f32 features (Dataset.inputType) */
+  /** (count, inputWidth) row-major: u8 pixels in (C, H, W) order, or f32 features (Dataset.inputType); empty where `source` streams them */
   inputs: Uint8Array | Float32Array;
+  /** a streamed training split (data.stream): where its inputs are read from, a batch at a time */
+  source?: RowSource;
   /** (count) u8 class ids < nClasses */
   labels: Uint8Array;
   count: number;

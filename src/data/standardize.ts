@@ -11,15 +11,27 @@ export interface Standardization {
 
 /** Mean and standard deviation of each of the F columns of rows (N, F), summed in float64 in row order. */
 export function fitStandardization(rows: Float32Array, F: number): Standardization {
-  const N = rows.length / F;
+  return fitStandardizationChunks(() => [rows], F);
+}
+
+/** The same, over rows given in consecutive chunks (a streamed split read twice): the same sums in the same order. */
+export function fitStandardizationChunks(chunks: () => Iterable<Float32Array>, F: number): Standardization {
+  let N = 0;
   const sum = new Float64Array(F);
-  for (let i = 0; i < N; i++) for (let f = 0; f < F; f++) sum[f]! += rows[i * F + f]!;
+  for (const rows of chunks()) {
+    const n = rows.length / F;
+    for (let i = 0; i < n; i++) for (let f = 0; f < F; f++) sum[f]! += rows[i * F + f]!;
+    N += n;
+  }
   const mean = Array.from(sum, (s) => Math.fround(N > 0 ? s / N : 0));
   const sq = new Float64Array(F);
-  for (let i = 0; i < N; i++) {
-    for (let f = 0; f < F; f++) {
-      const d = rows[i * F + f]! - mean[f]!;
-      sq[f]! += d * d;
+  for (const rows of chunks()) {
+    const n = rows.length / F;
+    for (let i = 0; i < n; i++) {
+      for (let f = 0; f < F; f++) {
+        const d = rows[i * F + f]! - mean[f]!;
+        sq[f]! += d * d;
+      }
     }
   }
   const std = Array.from(sq, (s) => {

@@ -56,7 +56,7 @@ function arenaDriver(config: Config, engine: EngineFor): { key: string; what: st
   const evalRows = workers * config.eval.batchSize;
   const workspaceBytes = Math.max(config.train.batchSize, evalRows) * rowFloats * 4;
   const { dataset } = engine;
-  const rows = dataset.train.count + (dataset.validation?.count ?? 0) + (dataset.test?.count ?? 0);
+  const rows = (dataset.train.source ? 0 : dataset.train.count) + (dataset.validation?.count ?? 0) + (dataset.test?.count ?? 0);
   const dataBytes = rows * spec.nInputs * (dataset.inputType === "f32" ? 4 : 1);
   if (dataBytes >= paramBytes && dataBytes >= workspaceBytes) {
     const key = (OWN_DATA_KINDS as readonly string[]).includes(config.data.dataset) ? "data.train" : "data.dataset";

@@ -67,6 +67,32 @@ describe("the same data through every loader gives the same bits", () => {
   }, 240_000);
 });
 
+describe("data.stream: the training rows through a ring of batches", () => {
+  it("streamed from the file equals in memory, bit for bit: an .npy pair (with a held-out fraction and augmentation) and a standardized CSV, on 1 and 3 workers", async () => {
+    const part = await fashionPart(500, 100);
+    const dir = tmp();
+    writeNpyPair(join(dir, "train"), part.train.images, part.train.labels);
+    writeNpyPair(join(dir, "test"), part.test.images, part.test.labels);
+    const npy = `  dataset: npy\n  train: train\n  test: test\n  validation: 0.1\n  augment: { shift: 2, flip: true }\n${NORMALIZE}`;
+    const run = async (name: string, data: string, sets: string[]) => {
+      const r = await runCli(["train", "-c", config(dir, name, data), ...sets.flatMap((s) => ["--set", s]), "--out", join(dir, name)]);
+      expect(r.code, r.stderr).toBe(0);
+      return join(dir, name);
+    };
+    const memory = await run("npy-memory", npy, ["data.stream=false"]);
+    for (const workers of [1, 3]) {
+      const streamed = await run(`npy-stream-${workers}`, npy, ["data.stream=true", `engine.workers=${workers}`]);
+      expect(model(streamed).equals(model(memory)), `${workers} workers`).toBe(true);
+    }
+    writeRuleCsv(join(dir, "rule.csv"), 600, 4);
+    const csv = "  dataset: csv\n  train: rule.csv\n  label: kind\n  validation: 0.2\n";
+    const csvMemory = await run("csv-memory", csv, []);
+    const csvStreamed = await run("csv-stream", csv, ["data.stream=true"]);
+    expect(model(csvStreamed).equals(model(csvMemory))).toBe(true);
+    expect(readSafetensors(join(csvStreamed, "model.safetensors")).metadata.standardize).toBe(readSafetensors(join(csvMemory, "model.safetensors")).metadata.standardize);
+  }, 240_000);
+});
+
 describe("a tabular CSV with a known rule", () => {
   it("reaches the accuracy the rule allows; validation metrics, class names and standardization travel with the model; eval and predict --csv agree", async () => {
     const dir = tmp();

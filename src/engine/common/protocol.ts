@@ -49,6 +49,8 @@ export interface WorkerInit {
   seed: number;
   /** pixel normalization applied by every gather (train and eval) */
   inputNorm: InputNorm;
+  /** data.stream: the ring of batches the training rows come through, or null (all in the arena) */
+  stream: StreamRing | null;
   /** data.augment for training rows, or null */
   augment: AugmentSettings | null;
   /** absolute path of the compiled WASM kernels (kernels: wasm) */
@@ -79,6 +81,13 @@ export interface LoopResult {
 }
 
 /** EVAL: forward over test rows [rows[0], rows[1]) with θ of parity step & 1, in workspace chunk `chunk`. */
+/** Where the step handlers find a streamed batch (data.stream, coordinator/stream-feeder.ts): step s's rows in slot s mod slots of the train regions. */
+export interface StreamRing {
+  slots: number;
+  /** rows per slot: the batch size */
+  slotRows: number;
+}
+
 export interface EvalTask {
   kind: "eval";
   step: number;

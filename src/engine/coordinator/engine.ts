@@ -29,6 +29,7 @@ import { StepAttemptError, StepFailedError } from "./errors.js";
 import { faultsFromEnv } from "../common/faults.js";
 import { splitRange } from "../common/plan.js";
 import type { EvalTask, FaultSpec, OptimSettings, WorkerInit } from "../common/protocol.js";
+import { STREAM_SLOTS, StreamFeeder } from "./stream-feeder.js";
 import { nextGeneration, StepLoop, type BatchSource, type LoopStepResult, type RunOutcome, type StepRange } from "./step-loop.js";
 
 export type { BatchSource, RunOutcome, StepRange };
@@ -97,7 +98,8 @@ export interface WorkerProfile {
 export function layoutInputOf(options: EngineSettings): LayoutInput {
   const { spec, dataset, workers, batchSize } = options;
   return {
-    spec, counts: { train: dataset.train.count, validation: dataset.validation?.count ?? 0, test: dataset.test?.count ?? 0 },
+    // a streamed training split: the arena holds a ring of STREAM_SLOTS batches, not the rows
+    spec, counts: { train: dataset.train.source ? STREAM_SLOTS * batchSize : dataset.train.count, validation: dataset.validation?.count ?? 0, test: dataset.test?.count ?? 0 },
     inputWidth: inputWidth(dataset.inputShape), inputType: dataset.inputType, batchRows: batchSize, workers, evalChunkRows: options.evalChunkRows,
     stateSlots: stateSlots(options.optim).length, gradScratch: options.optim.type !== "sgd",
     // native and wasm run convs straight on the NHWC activations (kernels.ts convForward, …);
@@ -115,6 +117,8 @@ export class Engine {
   private loop: StepLoop | null = null;
   private readonly init: WorkerInit;
   private readonly trainOrder: Uint32Array;
+  /** data.stream: feeds the ring of batches, or null (the training rows are in the arena) */
+  private readonly feeder: StreamFeeder | null = null;
   /** the workers' phase-time sums (layout.profile) */
   private readonly profile: Float64Array;
 
@@ -125,7 +129,7 @@ export class Engine {
     const L = this.layout;
     for (const name of ["train", "validation", "test"] as const) {
       const split = dataset[name];
-      if (!split) continue;
+      if (!split || split.source) continue;
       const regions = L.data[name];
       // The model's first layer reads its rows in the order modelInputs gives (channels last for a conv).
       const inputs = modelInputs(split.inputs, spec);
@@ -135,11 +139,18 @@ export class Engine {
     const evalOrder = u32View(this.memory, L.evalOrder);
     for (let i = 0; i < evalOrder.length; i++) evalOrder[i] = i;
     this.trainOrder = u32View(this.memory, L.trainOrder);
+    const source = dataset.train.source;
+    const ring = source ? { slots: STREAM_SLOTS, slotRows: options.batchSize } : null;
+    if (source && ring) {
+      this.feeder = new StreamFeeder(this.memory, L, source, dataset.train.labels, ring, dataset.inputType === "f32" ? dataset.standardize : null, options.seed);
+      // the workers gather slot rows in order: an identity index over the ring
+      for (let i = 0; i < this.trainOrder.length; i++) this.trainOrder[i] = i;
+    }
     this.profile = f64View(this.memory, L.profile);
     initParams(this.paramsBuffer(0), spec, options.seed);
     this.init = {
       memory: this.memory, layout: L, spec, kernels: options.kernels.set, nativeIsa: options.kernels.isa, nativeAddon: options.kernels.addon,
-      optim: options.optim, seed: options.seed, inputNorm: options.inputNorm ?? PLAIN_SCALING, augment: options.augment ?? null, wasmPath: options.host.wasmKernels,
+      optim: options.optim, seed: options.seed, inputNorm: options.inputNorm ?? PLAIN_SCALING, augment: options.augment ?? null, stream: ring, wasmPath: options.host.wasmKernels,
       faults: options.faults ?? faultsFromEnv(),
     };
     this.pool = options.host.startPool(workers, this.init);
@@ -170,7 +181,8 @@ export class Engine {
 
   /** Writes the epoch's seeded permutation of training rows into the arena. */
   writeEpochOrder(epoch: number): void {
-    writeEpochOrder(this.trainOrder, this.options.seed, epoch);
+    if (this.feeder) this.feeder.writeEpochOrder(epoch);
+    else writeEpochOrder(this.trainOrder, this.options.seed, epoch);
   }
 
   /**
@@ -187,17 +199,31 @@ export class Engine {
     }
     let next = first;
     let reported = 0;
+    const feeder = this.feeder;
+    feeder?.begin(first, count, batches);
+    try {
+      return await this.runStepsOn({ first, count, batches, skipNonFinite }, onStep, () => next, (s) => {
+        reported++;
+        next = s.step + 1;
+        feeder?.feed(next);
+      }, () => reported);
+    } finally {
+      feeder?.end();
+    }
+  }
+
+  private runStepsOn({ first, count, batches, skipNonFinite }: StepRange, onStep: (s: StepStats) => boolean, nextStep: () => number, saw: (s: StepStats) => void, reportedCount: () => number): Promise<RunOutcome> {
     // A failure is counted against the step it names (a StepAttemptError), else the first step
     // not reported; the run goes on from the first step not reported, whose θ is intact (no
     // later step's PARAMS can have run).
     return this.retrying(async () => {
+      const next = nextStep();
       const r = await this.loopFor().run({ first: next, count: first + count - next, batches, skipNonFinite }, this.timeoutMs, (s) => {
-        reported++;
-        next = s.step + 1;
+        saw(s);
         return onStep(s);
       });
-      return { reported, outcome: r.outcome };
-    }, () => next);
+      return { reported: reportedCount(), outcome: r.outcome };
+    }, nextStep);
   }
 
   /** One step over trainOrder[batchStart, batchStart + rows) (tests and tools; training runs whole ranges). */

@@ -44,7 +44,7 @@ export interface StepHandlers {
 /** The handlers of a worker that runs kernel set `k` (buffers named by `bind`) over the arena and run described by `init`. */
 export function makeStepHandlers<F, U8, U32, F64>(
   { kernels: k, bind }: { kernels: Kernels<F, U8, U32, F64>; bind: Binder<F, U8, U32, F64> },
-  init: Pick<WorkerInit, "memory" | "layout" | "spec" | "optim" | "inputNorm" | "augment" | "faults" | "seed" | "kernels" | "nativeIsa">,
+  init: Pick<WorkerInit, "memory" | "layout" | "spec" | "optim" | "inputNorm" | "augment" | "stream" | "faults" | "seed" | "kernels" | "nativeIsa">,
 ): StepHandlers {
   const { memory, layout, spec, optim, inputNorm, faults, seed } = init;
   const updateCost = updateCostFor(init.kernels, init.nativeIsa);
@@ -128,12 +128,25 @@ export function makeStepHandlers<F, U8, U32, F64>(
   const gatherTrain = augment
     ? (() => {
         const gather = gatherer(layout.data.train, layout.trainOrder, wsp.gathered);
-        return (first: number, start: number, B: number, step: number) => {
+        // row0: the rows' place in the epoch's order (where they are gathered from differs when streamed)
+        return (first: number, start: number, B: number, step: number, row0: number) => {
           gather(first, start, B);
-          k.augmentRows(bind.f32(rowsOf(wsp.acts[0]!, C, first, B)), bind.f32(rowsOf(wsp.gathered, C, first, B)), B, augmentGeometry, augment, { seed, step, row0: start });
+          k.augmentRows(bind.f32(rowsOf(wsp.acts[0]!, C, first, B)), bind.f32(rowsOf(wsp.gathered, C, first, B)), B, augmentGeometry, augment, { seed, step, row0 });
         };
       })()
     : gatherer(layout.data.train, layout.trainOrder, wsp.acts[0]!);
+  /**
+   * data.stream: the index of a batch's first row in what the workers gather from. In the arena,
+   * the epoch's order; streamed, the ring slot of the step, once the coordinator has filled it.
+   */
+  const ring = init.stream;
+  const filled = new Int32Array(memory.buffer, layout.streamFilled.offset, 1);
+  const gatherStart = ring
+    ? (step: number, _batchStart: number) => {
+        for (let seen = Atomics.load(filled, 0); seen <= step; seen = Atomics.load(filled, 0)) Atomics.wait(filled, 0, seen, 1000);
+        return (step % ring.slots) * ring.slotRows;
+      }
+    : (_step: number, batchStart: number) => batchStart;
   const gatherEval = { validation: gatherer(layout.data.validation, layout.evalOrder, wsp.acts[0]!), test: gatherer(layout.data.test, layout.evalOrder, wsp.acts[0]!) };
   const K = spec.nClasses;
   const last = widths.length - 1;
@@ -155,7 +168,7 @@ export function makeStepHandlers<F, U8, U32, F64>(
       useScratch(worker);
       const losses = bind.f32(rowsOf(wsp.rowLoss, 1, (step & 1) * wsp.rows + r0, B));
       if (failAt === 0) injector!.fire(fault!);
-      gatherTrain(r0, batchStart + r0, B, step);
+      gatherTrain(r0, gatherStart(step, batchStart) + r0, B, step, batchStart + r0);
       const context = { seed, step, row0: batchStart + r0 };
       forward(k, spec, params[step & 1], ws, B, context);
       if (failAt === 1) injector!.fire(fault!);
