@@ -4,7 +4,9 @@
 // labels (a byte a row) stay in memory.
 import { closeSync, openSync, readSync } from "node:fs";
 import { DataError } from "./errors.js";
-import type { InputType } from "./split.js";
+
+/** u8 pixels or f32 features (split.ts InputType, spelled out: split.ts imports this file) */
+type InputType = "u8" | "f32";
 
 export interface RowSource {
   count: number;

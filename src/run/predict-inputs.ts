@@ -22,6 +22,15 @@ export interface PredictInputs {
   labels: (string | null)[];
 }
 
+/** A file's bytes, or a DataError naming it. */
+async function readInput(file: string): Promise<Uint8Array> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw new DataError(file, (err as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : `cannot read (${(err as Error).message})`);
+  }
+}
+
 /** f32 features (N, F) as training saw them: standardized with the model's statistics. */
 function standardized(model: LoadedModel, features: Float32Array): Float32Array {
   return model.standardize ? applyStandardization(features, model.standardize) : features;
@@ -39,13 +48,7 @@ export async function csvInputs(file: string, model: LoadedModel, data: Config["
 }
 
 export async function npyInputs(file: string, model: LoadedModel): Promise<PredictInputs> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    throw new DataError(file, (err as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : `cannot read (${(err as Error).message})`);
-  }
-  const X = parseNpy(bytes, file);
+  const X = parseNpy(await readInput(file), file);
   const want = model.inputType === "u8" ? "u1" : "f4";
   if (X.dtype !== want) throw new DataError(file, `dtype ${X.dtype}: expected ${want === "u1" ? "uint8" : "float32"}, as the model was trained on`);
   const shape = model.spec.inputShape ?? [model.spec.nInputs];
@@ -68,13 +71,7 @@ export async function imageInputs(files: string[], model: LoadedModel): Promise<
   const width = C * H * W;
   const stored = new Uint8Array(files.length * width);
   for (const [n, file] of files.entries()) {
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(file);
-    } catch (err) {
-      throw new DataError(file, (err as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : `cannot read (${(err as Error).message})`);
-    }
-    const img = decodeImage(bytes, file);
+    const img = decodeImage(await readInput(file), file);
     const rgb = resizeBilinear(img.rgb, img.height, img.width, 3, H, W);
     const plane = H * W;
     // Gray pixels have luminance R (= G = B), so one rule serves gray and color images.

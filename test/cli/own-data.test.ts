@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readSafetensors } from "../../src/run/checkpoint.js";
 import { encodeNpy } from "../../src/data/npy.js";
+import { Rng } from "../../src/rng.js";
 import { fashionPart, TABULAR_CLASSES, tmp, writeIdxPart, writeNpyPair, writePixelCsv, writePngFolders, writeRuleCsv } from "../fixtures/own-data-fixtures.js";
 import { runCli } from "./run-cli.js";
 
@@ -161,6 +162,75 @@ describe("train.earlyStop", () => {
     expect(model(join(dir, "cut")).equals(model(join(dir, "full")))).toBe(true);
     expect(readFileSync(join(dir, "cut", "checkpoint.safetensors")).equals(readFileSync(join(dir, "full", "checkpoint.safetensors")))).toBe(true);
   }, 240_000);
+});
+
+describe("image folders of RGB PNGs and JPEGs, resized; predict on image files and on an .npy", () => {
+  it("trains a CNN on 3-channel images (data.size, data.augment), and predict --image / --npy give the model's classes", async () => {
+    const { PNG } = await import("pngjs");
+    const jpeg = (await import("jpeg-js")).default;
+    const dir = tmp();
+    const rng = new Rng(11);
+    const names = ["blue", "green", "red"];
+    /** 12×12 RGB: noise, with the class's channel bright in a random 5×5 patch */
+    const image = (c: number) => {
+      const data = Buffer.alloc(12 * 12 * 4);
+      const [y0, x0] = [rng.nextInt(7), rng.nextInt(7)];
+      for (let p = 0; p < 144; p++) {
+        const [y, x] = [Math.floor(p / 12), p % 12];
+        for (let ch = 0; ch < 3; ch++) data[4 * p + ch] = rng.nextInt(90) + (ch === 2 - c && y >= y0 && y < y0 + 5 && x >= x0 && x < x0 + 5 ? 150 : 0);
+        data[4 * p + 3] = 255;
+      }
+      return data;
+    };
+    for (const split of ["train", "test"]) {
+      names.forEach((name, c) => {
+        mkdirSync(join(dir, split, name), { recursive: true });
+        for (let i = 0; i < (split === "train" ? 60 : 15); i++) {
+          const data = image(c);
+          if (i % 10 === 9) writeFileSync(join(dir, split, name, `${i}.jpg`), jpeg.encode({ data, width: 12, height: 12 }, 95).data);
+          else {
+            const png = new PNG({ width: 12, height: 12 });
+            data.copy(png.data);
+            writeFileSync(join(dir, split, name, `${i}.png`), PNG.sync.write(png));
+          }
+        }
+      });
+    }
+    const layers = "  type: sequential\n  layers:\n    - { type: conv2d, out: 8, kernel: 3, padding: 1 }\n    - { type: relu }\n    - { type: maxpool2d, kernel: 2 }\n    - { type: flatten }\n    - { type: linear, out: 3 }\n";
+    const file = join(dir, "rgb.yaml");
+    writeFileSync(file, `name: rgb\ndata:\n  dataset: images\n  train: train\n  test: test\n  size: [8, 8]\n  augment: { flip: true }\n  normalize: { mean: 0.3, std: 0.3 }\nmodel:\n${layers}train:\n  epochs: 12\n  batchSize: 16\noptim:\n  lr: 0.05\n  momentum: 0.9\n`);
+    const r = await runCli(["train", "-c", file, "--out", join(dir, "run")]);
+    expect(r.code, r.stderr).toBe(0);
+    const m = metrics(join(dir, "run"));
+    expect(m[m.length - 1]!.test_acc).toBeGreaterThanOrEqual(0.85);
+    const meta = readSafetensors(join(dir, "run", "model.safetensors")).metadata;
+    expect(JSON.parse(meta.input_shape!)).toEqual([3, 8, 8]);
+    expect(JSON.parse(meta.class_names!)).toEqual(names);
+    const modelFile = join(dir, "run", "model.safetensors");
+    const files = names.map((name) => join(dir, "test", name, "0.png"));
+    const byImage = await runCli(["predict", "--model", modelFile, ...files.flatMap((f) => ["--image", f]), "--json"]);
+    expect(byImage.code, byImage.stderr).toBe(0);
+    const predicted = (JSON.parse(byImage.stdout) as { input: string; predicted: string }[]).map((p) => p.predicted);
+    expect(predicted.filter((p, i) => p === names[i]).length).toBeGreaterThanOrEqual(2);
+    // The same three images as an .npy (N, C, H, W) of the model's size: the same probabilities
+    // as --image, which resizes each 12×12 file to 8×8 as training did.
+    const { decodeImage } = await import("../../src/data/image-decode.js");
+    const { resizeBilinear } = await import("../../src/data/resize.js");
+    const X = new Uint8Array(3 * 3 * 64);
+    files.forEach((f, n) => {
+      const img = decodeImage(readFileSync(f), f);
+      const small = resizeBilinear(img.rgb, 12, 12, 3, 8, 8);
+      for (let c = 0; c < 3; c++) for (let p = 0; p < 64; p++) X[n * 192 + c * 64 + p] = small[3 * p + c]!;
+    });
+    writeFileSync(join(dir, "X.npy"), encodeNpy(X, [3, 3, 8, 8]));
+    const byNpy = await runCli(["predict", "--model", modelFile, "--npy", join(dir, "X.npy"), "--json"]);
+    expect(byNpy.code, byNpy.stderr).toBe(0);
+    const probs = (out: string) => (JSON.parse(out) as { probability: number; predicted: string }[]).map((p) => [p.predicted, p.probability.toFixed(6)]);
+    expect(probs(byNpy.stdout)).toEqual(probs(byImage.stdout));
+    const wrong = await runCli(["predict", "--model", modelFile, "--npy", join(dir, "train", "blue", "0.png")]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/0\.png: not a NumPy \.npy file/);
+  }, 180_000);
 });
 
 describe("hostile inputs: exit 2, one line naming the file:line or key, no run directory", () => {

@@ -2,15 +2,7 @@
 // same f32 cosine and sine of the drawn angle, and the same f32 operations in the same order,
 // so the same bits as the reference (a shift or flip only moves values).
 
-// @ts-ignore: decorator
-@inline function mix32(x: u32): u32 {
-  x ^= x >> 16;
-  x *= 0x7feb352d;
-  x ^= x >> 15;
-  x *= 0x846ca68b;
-  x ^= x >> 16;
-  return x;
-}
+import { mix32 } from "./dropout";
 
 const AUGMENT_STREAM: u32 = 0xa06;
 

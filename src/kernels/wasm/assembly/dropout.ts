@@ -2,7 +2,7 @@
 // hash, compare and f32 multiply, so the same bits as the reference.
 
 // @ts-ignore: decorator
-@inline function mix32(x: u32): u32 {
+@inline export function mix32(x: u32): u32 {
   x ^= x >> 16;
   x *= 0x7feb352d;
   x ^= x >> 15;
