@@ -15,6 +15,8 @@ export interface RowSource {
   type: InputType;
   /** rows[i] of this source into row i of out (rows.length, width) */
   read(rows: ArrayLike<number>, out: Uint8Array | Float32Array): void;
+  /** closes what reading opened (a file); the next read opens it again */
+  release?(): void;
 }
 
 /** Rows held in memory (data that fit, streamed because data.stream says so). */
@@ -30,23 +32,25 @@ export function memoryRowSource(inputs: Uint8Array | Float32Array, width: number
 /**
  * Records of `width` values at `offset` in `file`, read with one positioned read per row (the
  * page cache serves repeats). Little-endian f32 or u8, as .npy ('<f4', '|u1') and IDX (u8) store
- * them. The file is opened for each call (a batch), so a source holds nothing open between them.
+ * them. The file is opened by the first read and stays open until release() (the feeder releases
+ * it after each run of steps).
  */
 export function fileRowSource(file: string, offset: number, count: number, width: number, type: InputType): RowSource {
   const rowBytes = width * (type === "f32" ? 4 : 1);
+  let fd: number | null = null;
   return {
     count, width, type,
     read(rows, out) {
       const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-      const fd = openSync(file, "r");
-      try {
-        for (let i = 0; i < rows.length; i++) {
-          const got = readSync(fd, bytes, i * rowBytes, rowBytes, offset + rows[i]! * rowBytes);
-          if (got !== rowBytes) throw new DataError(file, `ended inside row ${rows[i]} (read ${got} of its ${rowBytes} bytes): the file changed while training`);
-        }
-      } finally {
-        closeSync(fd);
+      fd ??= openSync(file, "r");
+      for (let i = 0; i < rows.length; i++) {
+        const got = readSync(fd, bytes, i * rowBytes, rowBytes, offset + rows[i]! * rowBytes);
+        if (got !== rowBytes) throw new DataError(file, `ended inside row ${rows[i]} (read ${got} of its ${rowBytes} bytes): the file changed while training`);
       }
+    },
+    release() {
+      if (fd !== null) closeSync(fd);
+      fd = null;
     },
   };
 }
@@ -58,6 +62,7 @@ export function subsetRowSource(source: RowSource, indices: Uint32Array): RowSou
     read(rows, out) {
       source.read(Array.from(rows, (r) => indices[r]!), out);
     },
+    release: () => source.release?.(),
   };
 }
 

@@ -29,7 +29,7 @@ import { StepAttemptError, StepFailedError } from "./errors.js";
 import { faultsFromEnv } from "../common/faults.js";
 import { splitRange } from "../common/plan.js";
 import type { EvalTask, FaultSpec, OptimSettings, WorkerInit } from "../common/protocol.js";
-import { STREAM_SLOTS, StreamFeeder } from "./stream-feeder.js";
+import { streamSlots, StreamFeeder } from "./stream-feeder.js";
 import { nextGeneration, StepLoop, type BatchSource, type LoopStepResult, type RunOutcome, type StepRange } from "./step-loop.js";
 
 export type { BatchSource, RunOutcome, StepRange };
@@ -98,8 +98,8 @@ export interface WorkerProfile {
 export function layoutInputOf(options: EngineSettings): LayoutInput {
   const { spec, dataset, workers, batchSize } = options;
   return {
-    // a streamed training split: the arena holds a ring of STREAM_SLOTS batches, not the rows
-    spec, counts: { train: dataset.train.source ? STREAM_SLOTS * batchSize : dataset.train.count, validation: dataset.validation?.count ?? 0, test: dataset.test?.count ?? 0 },
+    // a streamed training split: the arena holds a ring of batches, not the rows
+    spec, counts: { train: dataset.train.source ? streamSlotsFor(options) * batchSize : dataset.train.count, validation: dataset.validation?.count ?? 0, test: dataset.test?.count ?? 0 },
     inputWidth: inputWidth(dataset.inputShape), inputType: dataset.inputType, batchRows: batchSize, workers, evalChunkRows: options.evalChunkRows,
     stateSlots: stateSlots(options.optim).length, gradScratch: options.optim.type !== "sgd",
     // native and wasm run convs straight on the NHWC activations (kernels.ts convForward, …);
@@ -108,6 +108,11 @@ export function layoutInputOf(options: EngineSettings): LayoutInput {
     convScratch: options.kernels.set === "wasm",
     augment: Boolean(options.augment),
   };
+}
+
+/** data.stream: the batches the ring holds for these options' data and batch size. */
+function streamSlotsFor({ dataset, batchSize }: EngineSettings): number {
+  return streamSlots(batchSize, inputWidth(dataset.inputShape) * (dataset.inputType === "f32" ? 4 : 1));
 }
 
 export class Engine {
@@ -140,7 +145,7 @@ export class Engine {
     for (let i = 0; i < evalOrder.length; i++) evalOrder[i] = i;
     this.trainOrder = u32View(this.memory, L.trainOrder);
     const source = dataset.train.source;
-    const ring = source ? { slots: STREAM_SLOTS, slotRows: options.batchSize } : null;
+    const ring = source ? { slots: streamSlotsFor(options), slotRows: options.batchSize } : null;
     if (source && ring) {
       this.feeder = new StreamFeeder(this.memory, L, source, dataset.train.labels, ring, dataset.inputType === "f32" ? dataset.standardize : null, options.seed);
       // the workers gather slot rows in order: an identity index over the ring

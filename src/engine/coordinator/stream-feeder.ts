@@ -15,14 +15,25 @@ import { writeEpochOrder } from "../../data/order.js";
 import type { BatchSource } from "./step-loop.js";
 import type { StreamRing } from "../common/protocol.js";
 
-/** Batches the ring holds: how far the workers may run ahead of the feeding. */
-export const STREAM_SLOTS = 8;
+/**
+ * Batches the ring holds: how far the workers may run ahead of the feeding. The coordinator
+ * reads finished steps every 20 ms (step-loop.ts) and refills their slots then, so the ring must
+ * hold well over 20 ms of rows: 8 slots of 64 rows capped the seed MLP at 25k samples/s. It holds
+ * about STREAM_RING_ROWS rows (at least 8 batches), and at most STREAM_RING_BYTES of inputs.
+ */
+export const STREAM_RING_ROWS = 8192;
+export const STREAM_RING_BYTES = 64 * 2 ** 20;
+
+export function streamSlots(batchSize: number, rowBytes: number): number {
+  const byRows = Math.ceil(STREAM_RING_ROWS / batchSize);
+  const byBytes = Math.floor(STREAM_RING_BYTES / (batchSize * rowBytes));
+  return Math.max(8, Math.min(byRows, byBytes));
+}
 
 
 export class StreamFeeder {
   private readonly order: Uint32Array;
   private readonly filled: Int32Array;
-  private readonly staging: Uint8Array | Float32Array;
   private readonly inputs: Uint8Array | Float32Array;
   private readonly labels: Uint8Array;
   private range: { next: number; end: number; batches: BatchSource } | null = null;
@@ -39,8 +50,6 @@ export class StreamFeeder {
   ) {
     this.order = new Uint32Array(source.count);
     this.filled = new Int32Array(memory.buffer, layout.streamFilled.offset, 1);
-    const width = source.width;
-    this.staging = source.type === "f32" ? new Float32Array(ring.slotRows * width) : new Uint8Array(ring.slotRows * width);
     const regions = layout.data.train;
     this.inputs = source.type === "f32" ? f32View(memory, regions.inputs) : u8View(memory, regions.inputs);
     this.labels = u8View(memory, regions.labels);
@@ -72,6 +81,7 @@ export class StreamFeeder {
 
   end(): void {
     this.range = null;
+    this.source.release?.();
   }
 
   private fill(step: number, batches: BatchSource): void {
@@ -80,11 +90,11 @@ export class StreamFeeder {
       : { batchStart: (step - batches.epochFirstStep) * batches.batchSize, rows: Math.min(batches.batchSize, batches.trainRows - (step - batches.epochFirstStep) * batches.batchSize) };
     const ids = this.order.subarray(batchStart, batchStart + rows);
     const width = this.source.width;
-    const staged = this.staging.subarray(0, rows * width);
-    this.source.read(ids, staged);
-    if (this.standardize) applyStandardization(staged as Float32Array, this.standardize);
     const slot = step % this.ring.slots;
-    this.inputs.set(staged, slot * this.ring.slotRows * width);
+    // Read straight into the slot; f32 features are then standardized there, as at load.
+    const into = this.inputs.subarray(slot * this.ring.slotRows * width, (slot * this.ring.slotRows + rows) * width);
+    this.source.read(ids, into);
+    if (this.standardize) applyStandardization(into as Float32Array, this.standardize);
     for (let i = 0; i < rows; i++) this.labels[slot * this.ring.slotRows + i] = this.trainLabels[ids[i]!]!;
   }
 }
