@@ -38,7 +38,7 @@ export const ConfigSchema = z
         standardize: z.boolean().default(true),
         /** images: resize every image to [H, W] (antialiased bilinear); otherwise all must have one size */
         size: z.tuple([int().min(1).max(4096), int().min(1).max(4096)]).optional(),
-        /** stream the training rows from their files a batch at a time (true), load them whole (false), or auto: stream a training X.npy over 2 GiB */
+        /** stream the training rows a batch at a time (true), hold them in the arena (false), or auto: stream training inputs over 2 GiB (an X.npy from its file) */
         stream: z.union([z.boolean(), z.literal("auto")]).default("auto"),
         /** image inputs, training rows only: a random shift (pixels, zero-padded), a left-right flip, a rotation (degrees) per row */
         augment: z

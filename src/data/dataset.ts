@@ -10,7 +10,7 @@ import { classNames } from "./class-names.js";
 import { DataError } from "./errors.js";
 import { holdout } from "./holdout.js";
 import { readIdx } from "./idx.js";
-import { loadOwnData } from "./own-data.js";
+import { loadOwnData, STREAM_AUTO_BYTES } from "./own-data.js";
 import { resolvePaths, type DatasetName, type IdxPaths } from "./sources.js";
 import { datasetFromIdx, inputWidth, type Dataset } from "./split.js";
 import { applyStandardization, fitStandardization, fitStandardizationChunks, type Standardization } from "./standardize.js";
@@ -46,8 +46,10 @@ export async function loadData(data: Config["data"], seed: number, options: Load
   const loaded = own ? await loadOwnData(data) : await loadDataset(data.dataset as DatasetName, data.dir);
   let dataset = loaded;
   const width = inputWidth(loaded.inputShape);
-  if (data.stream === true && !loaded.train.source) {
-    // Streamed from memory: the same feeding path as a file too large to load (the data fit here).
+  const tooBig = data.stream === "auto" && loaded.train.inputs.byteLength > STREAM_AUTO_BYTES;
+  if ((data.stream === true || tooBig) && !loaded.train.source) {
+    // Streamed from memory: the same feeding path as a file read in place. The data fit this
+    // process, not necessarily the arena (WebAssembly's 4 GiB, which also holds the model).
     dataset = { ...loaded, train: { ...loaded.train, source: memoryRowSource(loaded.train.inputs, width), inputs: loaded.train.inputs.subarray(0, 0) } };
   }
   if (typeof data.validation === "number") {
