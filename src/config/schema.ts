@@ -48,7 +48,7 @@ export const ConfigSchema = z
             rotate: z.number().min(0).max(180).default(0),
           })
           .optional(),
-        /** images: 1 (grayscale) or 3 (RGB); default 3 where any image has color, else 1 */
+        /** images: 1 (grayscale) or 3 (RGB); default 1 where every file is a grayscale image, else 3 */
         channels: z.union([z.literal(1), z.literal(3)]).optional(),
         /** pixels become (u8 / 255 − mean) / std (torchvision Normalize); MNIST's usual values are 0.1307, 0.3081 */
         normalize: z

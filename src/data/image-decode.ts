@@ -21,6 +21,51 @@ export interface DecodedImage {
 const isPng = (b: Uint8Array) => b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
 const isJpeg = (b: Uint8Array) => b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 
+/** What an image's first bytes say: its size and whether its format is grayscale (PNG color types 0 and 4, a one-component JPEG). */
+export interface ImageHeader {
+  width: number;
+  height: number;
+  gray: boolean;
+}
+
+/** Bytes from a file's start enough for its header: PNG's IHDR is at 16; a JPEG's frame header follows its metadata (EXIF with a thumbnail can take tens of KB). */
+export const IMAGE_HEADER_BYTES = 1 << 17;
+
+/** The header of a PNG or JPEG from the file's first bytes, checked as decodeImage checks it; nothing is decoded. */
+export function imageHeader(bytes: Uint8Array, file: string): ImageHeader {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (isPng(bytes)) {
+    if (bytes.length < 26) throw new DataError(file, "truncated PNG: no image header");
+    const [width, height] = [view.getUint32(16, false), view.getUint32(20, false)];
+    checkSize(width, height, file);
+    const colorType = bytes[25]!;
+    return { width, height, gray: colorType === 0 || colorType === 4 };
+  }
+  if (isJpeg(bytes)) {
+    // Markers from SOI: each segment is FF, a marker byte, a big-endian length; a frame header
+    // (SOF0–SOF15 but DHT C4, JPG C8, DAC CC) holds precision, height, width, components.
+    let at = 2;
+    while (at + 9 < bytes.length) {
+      if (bytes[at] !== 0xff) break;
+      const marker = bytes[at + 1]!;
+      if (marker === 0xff) {
+        at++;
+        continue;
+      }
+      const length = view.getUint16(at + 2, false);
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+        const [height, width] = [view.getUint16(at + 5, false), view.getUint16(at + 7, false)];
+        checkSize(width, height, file);
+        return { width, height, gray: bytes[at + 9] === 1 };
+      }
+      if (marker === 0xda) break; // the scan begins: no frame header before it
+      at += 2 + length;
+    }
+    throw new DataError(file, `JPEG without a frame header in its first ${Math.min(bytes.length, IMAGE_HEADER_BYTES)} bytes`);
+  }
+  throw new DataError(file, "expected a PNG or JPEG image, found neither signature at the start of the file");
+}
+
 export function decodeImage(bytes: Uint8Array, file: string): DecodedImage {
   let width: number;
   let height: number;

@@ -2,10 +2,11 @@
 // reads one: classes are the sub-folders sorted by name (class id = position), and each
 // class's images are its files sorted by name. Samples are stored (C, H, W) u8, the layout
 // every dataset has here (split.ts).
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import { DataError } from "./errors.js";
-import { decodeImage, luminance } from "./image-decode.js";
+import { decodeImage, IMAGE_HEADER_BYTES, imageHeader, luminance } from "./image-decode.js";
+import type { RowSource } from "./row-source.js";
 import { resizeBilinear } from "./resize.js";
 import { MAX_CLASSES, MAX_DATA_BYTES } from "./split.js";
 
@@ -15,7 +16,7 @@ export const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg"];
 export interface ImageFolderOptions {
   /** resize every image to [H, W] */
   size: [number, number] | undefined;
-  /** 1 or 3; default 3 where any image has color, else 1 */
+  /** 1 or 3; default 1 where every file is a grayscale image, else 3 */
   channels: 1 | 3 | undefined;
   /** a train folder's classes: another split's folders must be among them */
   classNames?: string[];
@@ -59,7 +60,24 @@ export function listImageFolder(root: string): { classNames: string[]; files: st
   return { classNames, files };
 }
 
-export function readImageFolder(root: string, options: ImageFolderOptions): ImageFolderData {
+/** A folder read as far as its files' headers: classes, files, labels and the sample shape. */
+export interface ImageFolderScan {
+  classNames: string[];
+  /** (C, H, W) */
+  shape: [number, number, number];
+  labels: Uint8Array;
+  /** (N) the files, in reading order */
+  files: string[];
+  /** data.size: decode, then resize from each file's own size */
+  resize: boolean;
+}
+
+/**
+ * The classes, files and sample shape of an image folder from its files' headers (nothing is
+ * decoded): every image must have the first one's size unless data.size resizes them; the
+ * channels are data.channels, else 1 where every file is a grayscale image, else 3.
+ */
+export function scanImageFolder(root: string, options: ImageFolderOptions): ImageFolderScan {
   const listed = listImageFolder(root);
   const classIds = listed.classNames.map((name) => {
     if (!options.classNames) return listed.classNames.indexOf(name);
@@ -67,59 +85,79 @@ export function readImageFolder(root: string, options: ImageFolderOptions): Imag
     if (id < 0) throw new DataError(join(root, name), `class folder not among the training folder's classes (${options.classNames.join(", ")})`);
     return id;
   });
-  const wanted = options.channels ?? (options.shape?.[0] as 1 | 3 | undefined);
-  // Each image as one gray plane (H·W) while it is gray or gray is asked for, else RGB (H·W·3).
-  const kept: { gray: boolean; pixels: Uint8Array }[] = [];
   const files: string[] = [];
   const labels: number[] = [];
-  let size: { height: number; width: number; file: string } | null = options.shape ? { height: options.shape[1]!, width: options.shape[2]!, file: "the training images" } : null;
-  let anyColor = false;
-  let bytes = 0;
+  let size: { height: number; width: number; file: string } | null = options.shape && !options.size ? { height: options.shape[1]!, width: options.shape[2]!, file: "the training images" } : null;
+  let allGray = true;
+  const head = new Uint8Array(IMAGE_HEADER_BYTES);
   listed.files.forEach((classFiles, c) => {
     for (const file of classFiles) {
-      const img = decodeImage(readFileSync(file), file);
-      let { rgb, height, width } = img;
-      if (options.size) {
-        [height, width] = options.size;
-        rgb = resizeBilinear(rgb, img.height, img.width, 3, height, width);
+      const h = imageHeader(head.subarray(0, readHead(file, head)), file);
+      allGray &&= h.gray;
+      if (!options.size) {
+        if (size === null) size = { height: h.height, width: h.width, file };
+        else if (size.height !== h.height || size.width !== h.width) {
+          throw new DataError(file, `image size ${h.width}x${h.height} differs from ${size.width}x${size.height} (${size.file}): set data.size to resize them all`);
+        }
       }
-      if (size === null) size = { height, width, file };
-      else if (size.height !== height || size.width !== width) {
-        throw new DataError(file, `image size ${width}x${height} differs from ${size.width}x${size.height} (${size.file}): set data.size to resize them all`);
-      }
-      const isG = options.size ? isGray(rgb) : img.gray;
-      anyColor ||= !isG;
-      // A gray image is kept as one plane (copied to each channel at the end if C is 3).
-      const gray = isG || wanted === 1;
-      const pixels = isG ? firstChannel(rgb) : wanted === 1 ? luminance(rgb) : rgb;
-      bytes += width * height * (anyColor ? 3 : 1);
-      if (bytes > MAX_DATA_BYTES) throw new DataError(root, `the images need over ${MAX_DATA_BYTES / 2 ** 30} GiB in memory: set a smaller data.size`);
-      kept.push({ gray, pixels });
       files.push(file);
       labels.push(classIds[c]!);
     }
   });
-  const C = wanted ?? (anyColor ? 3 : 1);
-  const { height: H, width: W } = size!;
+  const [H, W] = options.size ?? [size!.height, size!.width];
+  const C = options.channels ?? (options.shape?.[0] as 1 | 3 | undefined) ?? (allGray ? 1 : 3);
+  return { classNames: options.classNames ?? listed.classNames, shape: [C, H, W], labels: Uint8Array.from(labels), files, resize: options.size !== undefined };
+}
+
+/** The first bytes of a file (up to head's length) into head; how many. */
+function readHead(file: string, head: Uint8Array): number {
+  const fd = openSync(file, "r");
+  try {
+    return readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * One file as a sample (C·H·W u8, channel by channel): decoded (RGB), resized where data.size
+ * says, then reduced to the folder's channels (luminance for 1 channel, the same plane three
+ * times for a gray image in a 3-channel folder).
+ */
+export function imageSample(file: string, scan: Pick<ImageFolderScan, "shape" | "resize">, out: Uint8Array): void {
+  const [C, H, W] = scan.shape;
+  const img = decodeImage(readFileSync(file), file);
+  if (!scan.resize && (img.height !== H || img.width !== W)) {
+    throw new DataError(file, `decodes to ${img.width}x${img.height}, but its header and the folder say ${W}x${H}`);
+  }
+  const rgb = scan.resize ? resizeBilinear(img.rgb, img.height, img.width, 3, H, W) : img.rgb;
   const plane = H * W;
-  const inputs = new Uint8Array(kept.length * C * plane);
-  kept.forEach(({ gray, pixels }, n) => {
-    const base = n * C * plane;
-    for (let c = 0; c < C; c++) {
-      if (gray) inputs.set(pixels, base + c * plane);
-      else for (let p = 0; p < plane; p++) inputs[base + c * plane + p] = pixels[p * 3 + c]!;
-    }
-  });
-  return { classNames: options.classNames ?? listed.classNames, shape: [C, H, W], inputs, labels: Uint8Array.from(labels), files };
+  // Gray pixels have luminance R (= G = B), so one rule serves gray and color images.
+  if (C === 1) out.set(luminance(rgb));
+  else for (let c = 0; c < 3; c++) for (let p = 0; p < plane; p++) out[c * plane + p] = rgb[p * 3 + c]!;
 }
 
-function isGray(rgb: Uint8Array): boolean {
-  for (let i = 0; i < rgb.length; i += 3) if (rgb[i] !== rgb[i + 1] || rgb[i + 1] !== rgb[i + 2]) return false;
-  return true;
+/** An image folder decoded whole into memory. */
+export function readImageFolder(root: string, options: ImageFolderOptions): ImageFolderData {
+  return decodeImageFolder(scanImageFolder(root, options), root);
 }
 
-function firstChannel(rgb: Uint8Array): Uint8Array {
-  const out = new Uint8Array(rgb.length / 3);
-  for (let i = 0; i < out.length; i++) out[i] = rgb[3 * i]!;
-  return out;
+/** A scanned folder's every file decoded into one (N, C·H·W) buffer. */
+export function decodeImageFolder(scan: ImageFolderScan, root: string): ImageFolderData {
+  const width = scan.shape[0] * scan.shape[1] * scan.shape[2];
+  if (scan.files.length * width > MAX_DATA_BYTES) throw new DataError(root, `the images need over ${MAX_DATA_BYTES / 2 ** 30} GiB in memory: set a smaller data.size`);
+  const inputs = new Uint8Array(scan.files.length * width);
+  scan.files.forEach((file, n) => imageSample(file, scan, inputs.subarray(n * width, (n + 1) * width)));
+  return { classNames: scan.classNames, shape: scan.shape, inputs, labels: scan.labels, files: scan.files };
+}
+
+/** An image folder's samples decoded a batch at a time as training reads them (data.stream). */
+export function imageFolderRowSource(scan: ImageFolderScan): RowSource {
+  const width = scan.shape[0] * scan.shape[1] * scan.shape[2];
+  return {
+    count: scan.files.length, width, type: "u8",
+    read(rows, out) {
+      for (let i = 0; i < rows.length; i++) imageSample(scan.files[rows[i]!]!, scan, (out as Uint8Array).subarray(i * width, (i + 1) * width));
+    },
+  };
 }

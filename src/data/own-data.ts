@@ -7,7 +7,7 @@ import { join } from "node:path";
 import type { Config } from "../config/schema.js";
 import { readCsvTable, type CsvTable } from "./csv-table.js";
 import { DataError } from "./errors.js";
-import { readImageFolder } from "./image-folder.js";
+import { decodeImageFolder, imageFolderRowSource, readImageFolder, scanImageFolder } from "./image-folder.js";
 import { parseNpy, parseNpyHeader, type NpyArray } from "./npy.js";
 import { fileRowSource, type RowSource } from "./row-source.js";
 import { MAX_CLASSES, plainClassNames, type Dataset, type InputType, type Split } from "./split.js";
@@ -177,8 +177,14 @@ async function loadNpy(files: SplitFiles, stream: StreamChoice): Promise<Dataset
 // ---- images: a folder of class folders (torchvision ImageFolder's order)
 
 function loadImages(data: DataConfig, files: SplitFiles): Dataset {
-  const train = readImageFolder(files.train, { size: data.size, channels: data.channels });
-  if (train.classNames.length < 2) throw new DataError(files.train, `one class folder (${train.classNames[0]}): expected at least two classes`);
+  const scan = scanImageFolder(files.train, { size: data.size, channels: data.channels });
+  if (scan.classNames.length < 2) throw new DataError(files.train, `one class folder (${scan.classNames[0]}): expected at least two classes`);
+  const bytes = scan.files.length * scan.shape.reduce((a, b) => a * b, 1);
+  const stream = data.stream === true || (data.stream === "auto" && bytes > STREAM_AUTO_BYTES);
+  // Streamed: each batch's files are decoded as training reads them, never all at once.
+  const train = stream
+    ? { ...scan, inputs: new Uint8Array(0), source: imageFolderRowSource(scan) }
+    : { ...decodeImageFolder(scan, files.train), source: undefined };
   const other = (dir: string | undefined): Split | null => {
     if (dir === undefined) return null;
     const d = readImageFolder(dir, { size: data.size, channels: data.channels ?? (train.shape[0] as 1 | 3), classNames: train.classNames, shape: train.shape });
@@ -186,7 +192,7 @@ function loadImages(data: DataConfig, files: SplitFiles): Dataset {
   };
   return {
     name: "images", inputShape: train.shape, inputType: "u8", nClasses: train.classNames.length, classNames: train.classNames,
-    train: { inputs: train.inputs, labels: train.labels, count: train.labels.length },
+    train: { inputs: train.inputs, labels: train.labels, count: train.labels.length, ...(train.source ? { source: train.source } : {}) },
     test: other(files.test), validation: other(files.validation), standardize: null,
   };
 }

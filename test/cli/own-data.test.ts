@@ -69,7 +69,7 @@ describe("the same data through every loader gives the same bits", () => {
 });
 
 describe("data.stream: the training rows through a ring of batches", () => {
-  it("streamed from the file equals in memory, bit for bit: an .npy pair (with a held-out fraction and augmentation) and a standardized CSV, on 1 and 3 workers", async () => {
+  it("streamed from the file equals in memory, bit for bit: an .npy pair (with a held-out fraction and augmentation) on 1 and 3 workers, a PNG folder, a standardized CSV", async () => {
     const part = await fashionPart(500, 100);
     const dir = tmp();
     writeNpyPair(join(dir, "train"), part.train.images, part.train.labels);
@@ -85,6 +85,13 @@ describe("data.stream: the training rows through a ring of batches", () => {
       const streamed = await run(`npy-stream-${workers}`, npy, ["data.stream=true", `engine.workers=${workers}`]);
       expect(model(streamed).equals(model(memory)), `${workers} workers`).toBe(true);
     }
+    // An image folder streams from its files, each batch decoded as it is read.
+    writePngFolders(join(dir, "png-train"), part.train.images, part.train.labels);
+    writePngFolders(join(dir, "png-test"), part.test.images, part.test.labels);
+    const images = `  dataset: images\n  train: png-train\n  test: png-test\n  validation: 0.1\n${NORMALIZE}`;
+    const imagesMemory = await run("png-memory", images, ["data.stream=false"]);
+    const imagesStreamed = await run("png-stream", images, ["data.stream=true"]);
+    expect(model(imagesStreamed).equals(model(imagesMemory))).toBe(true);
     writeRuleCsv(join(dir, "rule.csv"), 600, 4);
     const csv = "  dataset: csv\n  train: rule.csv\n  label: kind\n  validation: 0.2\n";
     const csvMemory = await run("csv-memory", csv, []);

@@ -7,6 +7,7 @@ import { DataError } from "../../src/data/errors.js";
 import { holdout } from "../../src/data/holdout.js";
 import { encodeNpy, parseNpy } from "../../src/data/npy.js";
 import { resizeBilinear } from "../../src/data/resize.js";
+import { decodeImage, imageHeader } from "../../src/data/image-decode.js";
 import { applyStandardization, fitStandardization } from "../../src/data/standardize.js";
 import { specFromConfig } from "../../src/model/build.js";
 import { modelInputFloats, readsChannelsLast } from "../../src/model/input-layout.js";
@@ -99,6 +100,32 @@ describe("standardization and class order", () => {
     expect(classOrder(["10", "2", "1", "2"], "f")).toEqual(["1", "2", "10"]);
     expect(classOrder(["b", "B", "a"], "f")).toEqual(["B", "a", "b"]);
     expect(() => classOrder(["x", "x"], "f.csv")).toThrow("f.csv: one distinct label");
+  });
+});
+
+describe("image headers (what data.stream and the size check read without decoding)", () => {
+  it("PNG and JPEG: the decoded size, and gray for grayscale formats only", async () => {
+    const { PNG } = await import("pngjs");
+    const jpeg = (await import("jpeg-js")).default;
+    const png = (colorType: 0 | 2 | 4 | 6) => {
+      const p = new PNG({ width: 7, height: 5 });
+      p.data.fill(90);
+      return new Uint8Array(PNG.sync.write(p, { colorType }));
+    };
+    for (const [colorType, gray] of [[0, true], [4, true], [2, false], [6, false]] as const) {
+      const bytes = png(colorType);
+      expect(imageHeader(bytes, "a.png")).toEqual({ width: 7, height: 5, gray });
+      expect(decodeImage(bytes, "a.png")).toMatchObject({ width: 7, height: 5 });
+    }
+    // jpeg-js writes APP0 and comment segments before the frame header; the scan skips them.
+    const j = new Uint8Array(jpeg.encode({ data: Buffer.alloc(9 * 6 * 4, 120), width: 9, height: 6, comments: ["a comment before the frame"] }, 90).data);
+    expect(imageHeader(j, "a.jpg")).toEqual({ width: 9, height: 6, gray: false });
+    expect(() => imageHeader(j.subarray(0, 20), "cut.jpg")).toThrow("cut.jpg: JPEG without a frame header");
+    expect(() => imageHeader(png(0).subarray(0, 20), "cut.png")).toThrow("cut.png: truncated PNG: no image header");
+    const huge = png(0);
+    new DataView(huge.buffer).setUint32(16, 100000, false);
+    new DataView(huge.buffer).setUint32(20, 100000, false);
+    expect(() => imageHeader(huge, "bomb.png")).toThrow("bomb.png: image size 100000x100000 is over 67108864 pixels");
   });
 });
 
