@@ -301,6 +301,15 @@ describe("hostile inputs: exit 2, one line naming the file:line or key, no run d
     await expectRefused("fake", "  dataset: images\n  train: fake\n", `${join(dir, "fake", "b", "1.png")}: expected a PNG or JPEG image, found neither signature at the start of the file`);
     folder("mixed", { "a/1.png": await png(8, 10), "a/2.png": await png(8, 20), "b/1.png": await png(9, 30) });
     await expectRefused("mixed", "  dataset: images\n  train: mixed\n", `${join(dir, "mixed", "b", "1.png")}: image size 9x9 differs from 8x8 (${join(dir, "mixed", "a", "1.png")}): set data.size to resize them all`);
+    // A file whose header reads well but whose pixels do not: streamed, it fails when its batch
+    // is fed, at once (no retries), in one line naming it.
+    const good = await png(8, 10);
+    folder("corrupt", { "a/1.png": good, "a/2.png": good, "b/1.png": good, "b/2.png": new Uint8Array([...good.subarray(0, 33), ...new Uint8Array(40).fill(7)]) });
+    const streamed = await runCli(["train", "-c", config(dir, "corrupt", "  dataset: images\n  train: corrupt\n  stream: true\n"), "--out", join(dir, "run-corrupt")]);
+    expect(streamed.code, streamed.stderr).toBe(2);
+    expect(streamed.stderr.trim().split("\n")).toHaveLength(1);
+    expect(streamed.stderr).toContain(`${join(dir, "corrupt", "b", "2.png")}: not a readable PNG`);
+    expect(streamed.stdout).not.toContain("attempt");
     folder("empty", { "a/1.png": await png(8, 10), "b/notes.txt": "no images here" });
     await expectRefused("empty", "  dataset: images\n  train: empty\n", `${join(dir, "empty", "b")}: class folder with no images (expected .png, .jpg, .jpeg files)`);
   });

@@ -14,6 +14,7 @@ import { createMemory, f32View, f64View, u32View, u8View } from "../../arena/are
 import { layout as computeLayout, type ArenaLayout, type EvalSplit, type LayoutInput } from "../../arena/layout.js";
 import { stateSlots } from "../../optim/optimizers.js";
 import { inputWidth, type Dataset } from "../../data/split.js";
+import { DataError } from "../../data/errors.js";
 import { modelInputs } from "../../model/input-layout.js";
 import { PLAIN_SCALING, type InputNorm } from "../../data/normalize.js";
 import { initParams } from "../../model/init.js";
@@ -254,6 +255,9 @@ export class Engine {
         const step = err instanceof StepAttemptError ? err.step : currentStep();
         const error = err instanceof StepAttemptError ? err.failure : err instanceof Error ? err : new Error(String(err));
         await this.replacePool();
+        // A bad data file (a streamed batch that does not read or decode) would fail again: the
+        // run ends at once, in one line naming the file, with no worker left waiting for it.
+        if (err instanceof DataError) throw err;
         attempts = step === failing ? attempts + 1 : 1;
         failing = step;
         if (attempts > maxRetries) throw new StepFailedError(step, attempts, error);
