@@ -52,8 +52,15 @@ function waitAtLeast(ctrl: Int32Array, index: number, target: number, spinMs: nu
   checkGeneration(ctrl, generation);
 }
 
-/** Counter barrier: the k-th use (k from 1) of counter `index` in this command lets everyone through once W · k have arrived. */
+/**
+ * Counter barrier: the k-th use (k from 1) of counter `index` in this command lets everyone through
+ * once W · k have arrived. The generation is checked before arriving: a worker of a replaced pool
+ * that was still computing (a Web Worker runs on for a while after terminate()) must not count
+ * as an arrival at the new pool's barrier, which would let a new worker into PARAMS before
+ * another had finished its ROWS (a page run after a retry once ended on other bits).
+ */
 function barrier(ctrl: Int32Array, index: number, workers: number, k: number, spinMs: number, generation: number): void {
+  checkGeneration(ctrl, generation);
   if (Atomics.add(ctrl, index, 1) + 1 === workers * k) Atomics.notify(ctrl, index);
   else waitAtLeast(ctrl, index, workers * k, spinMs, generation);
 }
