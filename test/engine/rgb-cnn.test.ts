@@ -7,6 +7,7 @@ import { parseConfigObject } from "../../src/config/load.js";
 import type { Dataset, Split } from "../../src/data/split.js";
 import { nativeCpuIsas } from "../../src/kernels/native/native-kernels.js";
 import { train } from "../../src/run/train.js";
+import { memoryRowSource } from "../../src/data/row-source.js";
 import { Rng } from "../../src/rng.js";
 
 const [C, H, W] = [3, 10, 10];
@@ -74,6 +75,18 @@ describe("conv2d on RGB input in every kernel set", () => {
       expect(worst, name).toBeLessThan(5e-3);
     }
   });
+});
+
+describe("data.stream with a conv first layer on RGB rows", () => {
+  it("the streamed batches reach the first conv channels last, as the in-memory rows do: the same weights", async () => {
+    // the rows stream from memory through the same ring and feeder a file's would
+    const streamed: Dataset = { ...dataset, train: { ...dataset.train, inputs: new Uint8Array(0), source: memoryRowSource(dataset.train.inputs, C * H * W) } };
+    for (const kernels of sets) {
+      const memory = await train(configFor(kernels, 2, { augment: { shift: 1 } }), { dataset });
+      const ring = await train(configFor(kernels, 2, { augment: { shift: 1 } }), { dataset: streamed });
+      expect(sha(ring.state.params), kernels).toBe(sha(memory.state.params));
+    }
+  }, 240_000);
 });
 
 describe("data.augment (shift, flip, rotation) in every kernel set", () => {

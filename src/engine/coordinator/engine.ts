@@ -148,7 +148,7 @@ export class Engine {
     const source = dataset.train.source;
     const ring = source ? { slots: streamSlotsFor(options), slotRows: options.batchSize } : null;
     if (source && ring) {
-      this.feeder = new StreamFeeder(this.memory, L, source, dataset.train.labels, ring, dataset.inputType === "f32" ? dataset.standardize : null, options.seed);
+      this.feeder = new StreamFeeder(this.memory, L, source, dataset.train.labels, ring, dataset.inputType === "f32" ? dataset.standardize : null, options.seed, spec);
       // the workers gather slot rows in order: an identity index over the ring
       for (let i = 0; i < this.trainOrder.length; i++) this.trainOrder[i] = i;
     }

@@ -12,6 +12,8 @@ import type { ArenaLayout } from "../../arena/layout.js";
 import type { RowSource } from "../../data/row-source.js";
 import { applyStandardization, type Standardization } from "../../data/standardize.js";
 import { writeEpochOrder } from "../../data/order.js";
+import { modelInputs, readsChannelsLast } from "../../model/input-layout.js";
+import type { ModelSpec } from "../../model/spec.js";
 import type { BatchSource } from "./step-loop.js";
 import type { StreamRing } from "../common/protocol.js";
 
@@ -36,6 +38,8 @@ export class StreamFeeder {
   private readonly filled: Int32Array;
   private readonly inputs: Uint8Array | Float32Array;
   private readonly labels: Uint8Array;
+  /** a batch as read, before a conv first layer's transpose to channels last */
+  private readonly staging: Uint8Array | Float32Array;
   private range: { next: number; end: number; batches: BatchSource } | null = null;
 
   constructor(
@@ -47,12 +51,15 @@ export class StreamFeeder {
     private readonly ring: StreamRing,
     private readonly standardize: Standardization | null,
     private readonly seed: number,
+    private readonly spec: ModelSpec,
   ) {
     this.order = new Uint32Array(source.count);
     this.filled = new Int32Array(memory.buffer, layout.streamFilled.offset, 1);
     const regions = layout.data.train;
     this.inputs = source.type === "f32" ? f32View(memory, regions.inputs) : u8View(memory, regions.inputs);
     this.labels = u8View(memory, regions.labels);
+    const batch = ring.slotRows * source.width;
+    this.staging = source.type === "f32" ? new Float32Array(batch) : new Uint8Array(batch);
   }
 
   /** The epoch's permutation of the training rows (data/order.ts), kept here rather than in the arena. */
@@ -91,10 +98,15 @@ export class StreamFeeder {
     const ids = this.order.subarray(batchStart, batchStart + rows);
     const width = this.source.width;
     const slot = step % this.ring.slots;
-    // Read straight into the slot; f32 features are then standardized there, as at load.
     const into = this.inputs.subarray(slot * this.ring.slotRows * width, (slot * this.ring.slotRows + rows) * width);
-    this.source.read(ids, into);
-    if (this.standardize) applyStandardization(into as Float32Array, this.standardize);
+    // As the in-memory path prepares rows: standardized (f32 features) in the stored (C, H, W)
+    // order, then in the order the first layer reads (Engine: modelInputs). Where that is the
+    // stored order, straight into the slot.
+    const channelsLast = readsChannelsLast(this.spec);
+    const staged = channelsLast ? this.staging.subarray(0, rows * width) : into;
+    this.source.read(ids, staged);
+    if (this.standardize) applyStandardization(staged as Float32Array, this.standardize);
+    if (channelsLast) into.set(modelInputs(staged, this.spec));
     for (let i = 0; i < rows; i++) this.labels[slot * this.ring.slotRows + i] = this.trainLabels[ids[i]!]!;
   }
 }
