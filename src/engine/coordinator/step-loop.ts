@@ -5,6 +5,7 @@
 // every POLL_MS (or when the command ends), so it neither wakes per step nor takes a core from
 // the workers. The figures are sums of fixed partials in a fixed order (per-row losses in row
 // order, Σ g² per parameter row in row order, integer counts): the same for every worker count.
+import { batchWords, type BatchSource } from "../common/batches.js";
 import {
   BATCH, CMD, CMD_EXIT, CMD_RUN, CONSUMED, COUNT, DONE, END_BARRIER, EPOCH_FIRST, EXITED, FIRST_STEP, FIXED_ROWS, FIXED_START, HALT,
   MID_BARRIER, OUTCOME, OUTCOME_NON_FINITE, PARAMS_CLAIMS, OUTCOME_STOPPED, RING_CORRECT, RING_FIELDS, RING_GRAD_NORM_SQ, RING_KERNEL_MS, RING_LOSS_SUM,
@@ -45,10 +46,7 @@ export interface LoopStepResult {
   nonFinite: boolean;
 }
 
-/** Where a command's batches come from. */
-export type BatchSource =
-  | { epochFirstStep: number; batchSize: number; trainRows: number }
-  | { start: number; rows: number };
+export type { BatchSource };
 
 /** Steps [first, first + count) over `batches`; a non-finite step is skipped with skipNonFinite, else it halts the run. */
 export interface StepRange {
@@ -122,11 +120,10 @@ export class StepLoop {
    */
   async run({ first, count, batches, skipNonFinite }: StepRange, timeoutMs: number, onStep: (r: LoopStepResult) => boolean): Promise<RunOutcome> {
     const { ctrl, ring } = this.views;
-    const fixed = "rows" in batches;
+    const w = batchWords(batches);
     this.command(CMD_RUN, [
       [FIRST_STEP, first], [COUNT, count], [SKIP_NON_FINITE, skipNonFinite ? 1 : 0],
-      [EPOCH_FIRST, fixed ? 0 : batches.epochFirstStep], [BATCH, fixed ? 0 : batches.batchSize], [TRAIN_ROWS, fixed ? 0 : batches.trainRows],
-      [FIXED_START, fixed ? batches.start : 0], [FIXED_ROWS, fixed ? batches.rows : -1],
+      [EPOCH_FIRST, w.epochFirst], [BATCH, w.batch], [TRAIN_ROWS, w.trainRows], [FIXED_START, w.fixedStart], [FIXED_ROWS, w.fixedRows],
     ]);
     let reported = 0;
     let stopAsked = false;

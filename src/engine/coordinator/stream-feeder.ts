@@ -14,7 +14,7 @@ import { applyStandardization, type Standardization } from "../../data/standardi
 import { writeEpochOrder } from "../../data/order.js";
 import { modelInputs, readsChannelsLast } from "../../model/input-layout.js";
 import type { ModelSpec } from "../../model/spec.js";
-import type { BatchSource } from "./step-loop.js";
+import { batchOf, batchWords, type BatchSource } from "../common/batches.js";
 import type { StreamRing } from "../common/protocol.js";
 
 /**
@@ -92,9 +92,7 @@ export class StreamFeeder {
   }
 
   private fill(step: number, batches: BatchSource): void {
-    const { batchStart, rows } = "rows" in batches
-      ? { batchStart: batches.start, rows: batches.rows }
-      : { batchStart: (step - batches.epochFirstStep) * batches.batchSize, rows: Math.min(batches.batchSize, batches.trainRows - (step - batches.epochFirstStep) * batches.batchSize) };
+    const { batchStart, rows } = batchOf(step, batchWords(batches));
     const ids = this.order.subarray(batchStart, batchStart + rows);
     const width = this.source.width;
     const slot = step % this.ring.slots;

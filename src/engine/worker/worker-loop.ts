@@ -12,6 +12,7 @@
 // that was 13% of a step with 2 workers. Between steps the workers now only meet each other at
 // barriers, spinning briefly first when each has a core of its own (task.spinMs; 0 when they
 // outnumber the cores, where a spinning worker would take the core of the one it waits for).
+import { batchOf } from "../common/batches.js";
 import {
   BATCH, CMD, CMD_EXIT, CONSUMED, COUNT, DONE, END_BARRIER, EPOCH_FIRST, EXITED, FIRST_STEP, FIXED_ROWS, FIXED_START, HALT, MID_BARRIER,
   OUTCOME, OUTCOME_COMPLETE, OUTCOME_NON_FINITE, OUTCOME_STOPPED, P_OPTIM_MS, P_OTHER_MS, P_PARAMS_MS, P_ROWS_MS, P_STEP_MS, P_STEPS,
@@ -112,8 +113,8 @@ function* runCommand(handlers: StepHandlers, views: BarrierViews, task: LoopTask
   let steps = 0;
   // This worker's phase times (bench --profile): only it writes them; readers look between commands.
   const profile = views.profile.subarray(worker * PROFILE_FIELDS, (worker + 1) * PROFILE_FIELDS);
-  const first = ctrl[FIRST_STEP]!, count = ctrl[COUNT]!, epochFirst = ctrl[EPOCH_FIRST]!, batch = ctrl[BATCH]!;
-  const fixedStart = ctrl[FIXED_START]!, fixedRows = ctrl[FIXED_ROWS]!, trainRows = ctrl[TRAIN_ROWS]!;
+  const first = ctrl[FIRST_STEP]!, count = ctrl[COUNT]!;
+  const words = { epochFirst: ctrl[EPOCH_FIRST]!, batch: ctrl[BATCH]!, trainRows: ctrl[TRAIN_ROWS]!, fixedStart: ctrl[FIXED_START]!, fixedRows: ctrl[FIXED_ROWS]! };
   const skipNonFinite = ctrl[SKIP_NON_FINITE] === 1;
   const chunks = handlers.paramChunkCount(workers);
   // Step i's PARAMS claims are [i·(chunks + W), …): each worker's last claim of a step is the one that fails.
@@ -129,8 +130,7 @@ function* runCommand(handlers: StepHandlers, views: BarrierViews, task: LoopTask
     const step = first + i;
     if (i >= RING_STEPS) yield { consumed: i - RING_STEPS + 1 };
     const t0 = performance.now();
-    const batchStart = fixedRows >= 0 ? fixedStart : (step - epochFirst) * batch;
-    const rows = fixedRows >= 0 ? fixedRows : Math.min(batch, trainRows - batchStart);
+    const { batchStart, rows } = batchOf(step, words);
     const mine = resultOffset(step & 1, worker, workers);
     const r = handlers.rows(step, batchStart, rows, worker, workers);
     results[mine + R_CORRECT] = r.correct;
