@@ -3,7 +3,7 @@
 // keep the file's row order, so the split depends only on (seed, labels, fraction).
 import { Rng, writePermutation } from "../rng.js";
 import { DataError } from "./errors.js";
-import { readAllRows, subsetRowSource } from "./row-source.js";
+import { memoryRowSource, readAllRows, subsetRowSource } from "./row-source.js";
 import type { Split } from "./split.js";
 
 /** Stream id that separates the holdout's randomness from init and data order for the same seed. */
@@ -18,30 +18,25 @@ export function holdout(train: Split, fraction: number, nClasses: number, seed: 
     let k = 0;
     for (let i = 0; i < N; i++) if (held[i] === want) rows[k++] = i;
     const labels = Uint8Array.from(rows, (i) => train.labels[i]!);
-    if (train.source) {
-      // A streamed split: the held-out rows are read into memory, the rest stays a stream.
-      return want === 1 ? { inputs: readAllRows(train.source, rows), labels, count } : { inputs: train.inputs, labels, count, source: subsetRowSource(train.source, rows) };
-    }
-    const inputs = new (train.inputs.constructor as new (n: number) => Uint8Array | Float32Array)(count * width);
-    rows.forEach((i, j) => inputs.set(train.inputs.subarray(i * width, (i + 1) * width), j * width));
-    return { inputs, labels, count };
+    // A streamed split keeps streaming its training part; the held-out rows are read into memory.
+    if (train.source && want === 0) return { inputs: train.inputs, labels, count, source: subsetRowSource(train.source, rows) };
+    return { inputs: readAllRows(train.source ?? memoryRowSource(train.inputs, width), rows), labels, count };
   };
   return { train: pick(0), validation: pick(1) };
 }
 
 /** Which rows (held[i] = 1) the holdout takes, by labels alone. */
-export function holdoutRows(trainLabels: Uint8Array, fraction: number, nClasses: number, seed: number): { held: Uint8Array; nVal: number } {
-  const train = { labels: trainLabels, count: trainLabels.length };
-  const N = train.count;
+export function holdoutRows(labels: Uint8Array, fraction: number, nClasses: number, seed: number): { held: Uint8Array; nVal: number } {
+  const N = labels.length;
   const perm = new Uint32Array(N);
   writePermutation(perm, new Rng(seed, HOLDOUT_STREAM));
   const classCount = new Array<number>(nClasses).fill(0);
-  for (let i = 0; i < N; i++) classCount[train.labels[i]!]!++;
+  for (let i = 0; i < N; i++) classCount[labels[i]!]!++;
   const quota = classCount.map((n) => Math.round(fraction * n));
   const held = new Uint8Array(N);
   for (let j = 0; j < N; j++) {
     const row = perm[j]!;
-    const c = train.labels[row]!;
+    const c = labels[row]!;
     if (quota[c]! > 0) {
       quota[c]!--;
       held[row] = 1;
