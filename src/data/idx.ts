@@ -3,7 +3,7 @@
 import { constants as zlibConstants, gunzip as gunzipCb, gunzipSync } from "node:zlib";
 import { promisify } from "node:util";
 import { readFile } from "node:fs/promises";
-import { DataError } from "./errors.js";
+import { DataError, unreadable } from "./errors.js";
 
 import { parseIdxBytes, type IdxFile } from "./idx-format.js";
 
@@ -77,8 +77,7 @@ export async function readIdx(file: string, expect: "labels" | "images"): Promis
   try {
     raw = await readFile(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new DataError(file, code === "ENOENT" ? "file not found" : `cannot read (${code ?? (err as Error).message})`);
+    throw unreadable(file, err);
   }
   if (isGzip(raw)) {
     const declared = declaredGzipSize(raw, file);

@@ -4,7 +4,7 @@
 // every dataset has here (split.ts).
 import { closeSync, openSync, readdirSync, readFileSync, readSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
-import { DataError } from "./errors.js";
+import { DataError, unreadable } from "./errors.js";
 import { decodeImage, IMAGE_HEADER_BYTES, imageHeader, luminance } from "./image-decode.js";
 import type { RowSource } from "./row-source.js";
 import { resizeBilinear } from "./resize.js";
@@ -109,9 +109,22 @@ export function scanImageFolder(root: string, options: ImageFolderOptions): Imag
   return { classNames: options.classNames ?? listed.classNames, shape: [C, H, W], labels: Uint8Array.from(labels), files, resize: options.size !== undefined };
 }
 
+function readImageFile(file: string): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw unreadable(file, err);
+  }
+}
+
 /** The first bytes of a file (up to head's length) into head; how many. */
 function readHead(file: string, head: Uint8Array): number {
-  const fd = openSync(file, "r");
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch (err) {
+    throw unreadable(file, err);
+  }
   try {
     return readSync(fd, head, 0, head.length, 0);
   } finally {
@@ -126,7 +139,7 @@ function readHead(file: string, head: Uint8Array): number {
  */
 export function imageSample(file: string, scan: Pick<ImageFolderScan, "shape" | "resize">, out: Uint8Array): void {
   const [C, H, W] = scan.shape;
-  const img = decodeImage(readFileSync(file), file);
+  const img = decodeImage(readImageFile(file), file);
   if (!scan.resize && (img.height !== H || img.width !== W)) {
     throw new DataError(file, `decodes to ${img.width}x${img.height}, but its header and the folder say ${W}x${H}`);
   }

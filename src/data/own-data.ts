@@ -6,7 +6,7 @@ import { open, readFile, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { Config } from "../config/schema.js";
 import { readCsvTable, type CsvTable } from "./csv-table.js";
-import { DataError } from "./errors.js";
+import { DataError, unreadable } from "./errors.js";
 import { decodeImageFolder, imageFolderRowSource, readImageFolder, scanImageFolder } from "./image-folder.js";
 import { parseNpy, parseNpyHeader, type NpyArray } from "./npy.js";
 import { fileRowSource, type RowSource } from "./row-source.js";
@@ -71,6 +71,8 @@ export function classOrder(labels: string[], file: string): string[] {
 
 const preview = (names: string[]) => (names.length > 8 ? [...names.slice(0, 7), "…"] : names).map((n) => JSON.stringify(n)).join(", ");
 
+const NPY_NOT_FOUND = "file not found (data.dataset npy reads X.npy and y.npy from the folder data.train names)";
+
 // ---- npy: a folder of X.npy (N, …) u8 or f32 and y.npy (N) integer class ids
 
 async function readNpyFile(file: string): Promise<NpyArray> {
@@ -78,8 +80,7 @@ async function readNpyFile(file: string): Promise<NpyArray> {
   try {
     bytes = await readFile(file);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new DataError(file, code === "ENOENT" ? "file not found (data.dataset npy reads X.npy and y.npy from the folder data.train names)" : `cannot read (${code})`);
+    throw unreadable(file, err, NPY_NOT_FOUND);
   }
   return parseNpy(bytes, file);
 }
@@ -98,8 +99,7 @@ async function streamNpy(file: string): Promise<{ X: Pick<NpyArray, "dtype" | "s
   try {
     handle = await open(file, "r");
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new DataError(file, code === "ENOENT" ? "file not found (data.dataset npy reads X.npy and y.npy from the folder data.train names)" : `cannot read (${code})`);
+    throw unreadable(file, err, NPY_NOT_FOUND);
   }
   try {
     const { size } = await handle.stat();

@@ -5,10 +5,9 @@
 import { readFile } from "node:fs/promises";
 import type { Config } from "../config/schema.js";
 import { readCsvTable } from "../data/csv-table.js";
-import { DataError } from "../data/errors.js";
-import { decodeImage, luminance } from "../data/image-decode.js";
+import { DataError, unreadable } from "../data/errors.js";
 import { parseNpy } from "../data/npy.js";
-import { resizeBilinear } from "../data/resize.js";
+import { imageSample } from "../data/image-folder.js";
 import { applyStandardization } from "../data/standardize.js";
 import { modelInputFloats } from "../model/input-layout.js";
 import type { LoadedModel } from "./checkpoint.js";
@@ -27,7 +26,7 @@ async function readInput(file: string): Promise<Uint8Array> {
   try {
     return await readFile(file);
   } catch (err) {
-    throw new DataError(file, (err as NodeJS.ErrnoException).code === "ENOENT" ? "file not found" : `cannot read (${(err as Error).message})`);
+    throw unreadable(file, err);
   }
 }
 
@@ -70,13 +69,7 @@ export async function imageInputs(files: string[], model: LoadedModel): Promise<
   const [C, H, W] = shape as [number, number, number];
   const width = C * H * W;
   const stored = new Uint8Array(files.length * width);
-  for (const [n, file] of files.entries()) {
-    const img = decodeImage(await readInput(file), file);
-    const rgb = resizeBilinear(img.rgb, img.height, img.width, 3, H, W);
-    const plane = H * W;
-    // Gray pixels have luminance R (= G = B), so one rule serves gray and color images.
-    if (C === 1) stored.set(luminance(rgb), n * width);
-    else for (let c = 0; c < C; c++) for (let p = 0; p < plane; p++) stored[n * width + c * plane + p] = rgb[3 * p + c]!;
-  }
+  // As an image folder's samples are made, each resized to the model's size.
+  files.forEach((file, n) => imageSample(file, { shape: [C, H, W], resize: true }, stored.subarray(n * width, (n + 1) * width)));
   return { inputs: modelInputFloats(stored, model.spec, model.normalize), sources: files, labels: files.map(() => null) };
 }
