@@ -316,6 +316,8 @@ for (const name of Object.keys(loaders)) {
       const pools: [string, PoolGeometry][] = [
         ["2×2 on 8×8×5", { C: 5, H: 8, W: 8, K: 2, stride: 2, OH: 4, OW: 4 }],
         ["3×3 stride 2 on 7×9×2", { C: 2, H: 7, W: 9, K: 3, stride: 2, OH: 3, OW: 4 }],
+        // overlapping windows on vector lanes (wasm pools 4 channels at a time) and a 2-channel tail
+        ["3×3 stride 1 on 6×5×10", { C: 10, H: 6, W: 5, K: 3, stride: 1, OH: 4, OW: 3 }],
       ];
       /** Runs fn over rows [r0, r1) ranges of B rows; returns the output bytes. */
       const byRanges = (set: SetUnderTest, B: number, inW: number, outW: number, x: Float32Array, ranges: [number, number][], fn: (out: unknown, inp: unknown, n: number) => void, extra?: [number, Float32Array]) => {
