@@ -133,8 +133,17 @@ export interface LayoutInput {
  * forward, the weight rearranged (K, OC rounded up to 4); input gradient (not for the first
  * layer), the weight rearranged (KH·KW, OC, C rounded up to 4) and a zero-bordered copy of one
  * image's output gradient (H + KH − 1, W + KW − 1, OC); weight gradient, the partial sums
- * (K, rows) and the bias sums (rows ≤ OC).
+ * (K, rows) and the bias sums (rows ≤ OC). A 3×3 stride-1 conv on channel counts that are
+ * multiples of 4 runs Winograd F(2×2, 3×3) instead (kernels/wasm/assembly/winograd.ts): forward
+ * and input gradient, the transformed weight (16, C, OC) and one chunk of WINOGRAD_CHUNK tiles'
+ * transformed inputs (16, chunk, C) and products (16, chunk, OC); weight gradient, the direct
+ * kernel's partial sums and bias sums, then the transformed sums (16, rows, C) and a chunk's
+ * transformed inputs (16, chunk, C) and output gradients (16, chunk, rows). This counts it for
+ * every conv layer: a few hundred KB at most for the models here.
  */
+/** Tiles per chunk of the wasm Winograd kernels (kernels/wasm/assembly/winograd.ts CHUNK). */
+export const WINOGRAD_CHUNK = 64;
+
 export function convScratchFloats(spec: ModelSpec): number {
   let most = 0;
   spec.layers.forEach((l, i) => {
@@ -144,7 +153,8 @@ export function convScratchFloats(spec: ModelSpec): number {
     const OC = l.outChannels;
     const up4 = (n: number) => Math.ceil(n / 4) * 4;
     const bordered = i > 0 ? g.KH * g.KW * OC * up4(g.C) + (g.H + g.KH - 1) * (g.W + g.KW - 1) * OC : 0;
-    most = Math.max(most, K * up4(OC), bordered, K * OC + OC);
+    const winograd = 16 * (g.C * OC + WINOGRAD_CHUNK * (g.C + OC));
+    most = Math.max(most, K * up4(OC), bordered, K * OC + OC + winograd);
   });
   return most;
 }

@@ -13,6 +13,7 @@
 // threads share one memory, so a module-static buffer would be shared by every worker.
 import { at } from "./simd";
 import { sgdScalar, sgdVec } from "./sgd";
+import { convFloats, gradFloats, gradSums, transformWeights, winogradConv, winogradTakes } from "./winograd";
 
 let scratch: usize = 0;
 let scratchFloats: i32 = 0;
@@ -40,6 +41,12 @@ export function convForward(
   out: usize, inp: usize, weight: usize, bias: usize, B: i32,
   C: i32, H: i32, W: i32, KH: i32, KW: i32, stride: i32, pad: i32, OH: i32, OW: i32, OC: i32, relu: i32,
 ): void {
+  if (winogradTakes(C, KH, KW, stride, pad, OC)) {
+    needScratch(convFloats(C, OC));
+    transformWeights(scratch, weight, C, OC, false);
+    winogradConv(out, inp, scratch, bias, B, C, H, W, pad, OH, OW, OC, relu != 0);
+    return;
+  }
   const KK = KH * KW, K = C * KK;
   // wt (K', LD): LD = OC rounded up to 4, the padding columns zero, so every output channel
   // runs in a vector lane (a tail vector's extra lanes are computed and not stored)
@@ -157,6 +164,13 @@ export function convInputGrad(
   dinp: usize, dout: usize, weight: usize, B: i32,
   C: i32, H: i32, W: i32, KH: i32, KW: i32, stride: i32, pad: i32, OH: i32, OW: i32, OC: i32,
 ): void {
+  if (winogradTakes(C, KH, KW, stride, pad, OC)) {
+    // the forward of dout (OH, OW, OC) with the weight rotated by 180° and padded by 2 − pad
+    needScratch(convFloats(OC, C));
+    transformWeights(scratch, weight, C, OC, true);
+    winogradConv(dinp, dout, scratch, 0, B, OC, OH, OW, 2 - pad, H, W, C, false);
+    return;
+  }
   const KK = KH * KW, K = C * KK;
   const PH = H + KH - 1, PW = W + KW - 1;
   const bordered = stride == 1 && pad < KH && pad < KW;
@@ -294,35 +308,21 @@ export function convWeightGrad(
 ): void {
   if (o0 >= o1) return;
   const KK = KH * KW, K = C * KK, R = o1 - o0;
-  needScratch(<i64>K * R + R);
+  const wino = winogradTakes(C, KH, KW, stride, pad, OC);
+  needScratch(<i64>K * R + R + (wino ? gradFloats(C, R) : 0));
   const acc = scratch, sums = at(scratch, K * R);
   memory.fill(acc, 0, (<usize>(K * R + R)) << 2);
-  const R8 = R & ~7, K4 = K & ~3;
-  for (let b = 0; b < B; b++) {
-    const x = at(inp, b * H * W * C);
-    const dy = at(dout, b * OH * OW * OC);
-    for (let oh = 0; oh < OH; oh++) {
-      const h0 = oh * stride - pad;
-      let oa = 0;
-      for (; oa < R8; oa += 8) {
-        let k = 0;
-        for (; k < K4; k += 4) gradTile4x8(acc, R, x, dy, C, H, W, KH, KW, stride, pad, OW, OC, h0, oh, o0 + oa, oa, k);
-        for (; k < K; k++) gradColumn(acc, R, x, dy, C, H, W, KH, KW, stride, pad, OW, OC, h0, oh, o0 + oa, oa, k, 8);
-      }
-      if (oa + 4 <= R) {
-        let k = 0;
-        for (; k < K4; k += 4) gradTile4x4(acc, R, x, dy, C, H, W, KH, KW, stride, pad, OW, OC, h0, oh, o0 + oa, oa, k);
-        for (; k < K; k++) gradColumn(acc, R, x, dy, C, H, W, KH, KW, stride, pad, OW, OC, h0, oh, o0 + oa, oa, k, 4);
-        oa += 4;
-      }
-      if (oa < R) for (let k = 0; k < K; k++) gradColumn(acc, R, x, dy, C, H, W, KH, KW, stride, pad, OW, OC, h0, oh, o0 + oa, oa, k, R - oa);
-      // bias sums: each output channel's sequential sum over the windows
-      for (let ow = 0; ow < OW; ow++) {
-        const d = at(dy, (oh * OW + ow) * OC + o0);
-        for (let r = 0; r < R; r++) store<f32>(at(sums, r), load<f32>(at(sums, r)) + load<f32>(at(d, r)));
-      }
+  if (wino) gradSums(acc, at(scratch, K * R + R), dout, inp, B, C, H, W, pad, OH, OW, OC, o0, o1);
+  else directGradSums(acc, R, dout, inp, B, C, H, W, KH, KW, stride, pad, OH, OW, OC, o0);
+  // bias sums: each output channel's sequential sum over the windows (b, oh, ow ascending)
+  const R4 = R & ~3, K4 = K & ~3;
+  for (let b = 0; b < B; b++)
+    for (let win = 0; win < OH * OW; win++) {
+      const d = at(dout, (b * OH * OW + win) * OC + o0);
+      let r = 0;
+      for (; r < R4; r += 4) v128.store(at(sums, r), f32x4.add(v128.load(at(sums, r)), v128.load(at(d, r))));
+      for (; r < R; r++) store<f32>(at(sums, r), load<f32>(at(sums, r)) + load<f32>(at(d, r)));
     }
-  }
   const vScale = f32x4.splat(gradScale), vLr = f32x4.splat(lr), vMom = f32x4.splat(momentum), vWd = f32x4.splat(weightDecay);
   for (let o = o0; o < o1; o++) {
     const oa = o - o0;
@@ -351,6 +351,35 @@ export function convWeightGrad(
     s += <f64>(g * g);
     sgdScalar(at(biasOut, o), at(biasVelocityOut, o), at(bias, o), at(biasVelocity, o), g, lr, momentum, nesterov, weightDecay, gradOnly);
     store<f64>(rowSq + ((<usize>o) << 3), s);
+  }
+}
+
+/** acc (K', R) += the direct sums: per output row (b, oh), each tile of 4 columns × 8 output channels in registers while the row's windows pass. */
+function directGradSums(
+  acc: usize, R: i32, dout: usize, inp: usize, B: i32,
+  C: i32, H: i32, W: i32, KH: i32, KW: i32, stride: i32, pad: i32, OH: i32, OW: i32, OC: i32, o0: i32,
+): void {
+  const K = C * KH * KW;
+  const R8 = R & ~7, K4 = K & ~3;
+  for (let b = 0; b < B; b++) {
+    const x = at(inp, b * H * W * C);
+    const dy = at(dout, b * OH * OW * OC);
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = oh * stride - pad;
+      let oa = 0;
+      for (; oa < R8; oa += 8) {
+        let k = 0;
+        for (; k < K4; k += 4) gradTile4x8(acc, R, x, dy, C, H, W, KH, KW, stride, pad, OW, OC, h0, oh, o0 + oa, oa, k);
+        for (; k < K; k++) gradColumn(acc, R, x, dy, C, H, W, KH, KW, stride, pad, OW, OC, h0, oh, o0 + oa, oa, k, 8);
+      }
+      if (oa + 4 <= R) {
+        let k = 0;
+        for (; k < K4; k += 4) gradTile4x4(acc, R, x, dy, C, H, W, KH, KW, stride, pad, OW, OC, h0, oh, o0 + oa, oa, k);
+        for (; k < K; k++) gradColumn(acc, R, x, dy, C, H, W, KH, KW, stride, pad, OW, OC, h0, oh, o0 + oa, oa, k, 4);
+        oa += 4;
+      }
+      if (oa < R) for (let k = 0; k < K; k++) gradColumn(acc, R, x, dy, C, H, W, KH, KW, stride, pad, OW, OC, h0, oh, o0 + oa, oa, k, R - oa);
+    }
   }
 }
 
