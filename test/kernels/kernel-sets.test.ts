@@ -504,10 +504,12 @@ for (const name of Object.keys(loaders)) {
         ["32→19 3×3 pad 1 on 6×6", { C: 32, H: 6, W: 6, KH: 3, KW: 3, stride: 1, pad: 1, OH: 6, OW: 6 }, 19],
         ["9→7 2×3 stride 2 pad 1 on 7×8", { C: 9, H: 7, W: 8, KH: 2, KW: 3, stride: 2, pad: 1, OH: 4, OW: 4 }, 7],
         ["32→64 3×3 on 12×12 (conv2's channels)", { C: 32, H: 12, W: 12, KH: 3, KW: 3, stride: 1, pad: 0, OH: 10, OW: 10 }, 64],
-        // wasm's Winograd F(2×2, 3×3) path (3×3, stride 1, channels multiples of 4): odd output
+        // the Winograd F(2×2, 3×3) path (3×3, stride 1, channels multiples of the lanes: 4 in wasm): odd output
         // sizes (half tiles at the edges), padding 1 and 2, a 4-channel rest after blocks of 8
         ["8→12 3×3 pad 1 on 7×5 (Winograd: odd sizes)", { C: 8, H: 7, W: 5, KH: 3, KW: 3, stride: 1, pad: 1, OH: 7, OW: 5 }, 12],
         ["4→20 3×3 pad 2 on 5×6 (Winograd: pad 2)", { C: 4, H: 5, W: 6, KH: 3, KW: 3, stride: 1, pad: 2, OH: 7, OW: 8 }, 20],
+        // native's Winograd path (channels multiples of its 8 or 16 lanes): odd sizes, padding 1
+        ["16→48 3×3 pad 1 on 7×5 (Winograd in every set)", { C: 16, H: 7, W: 5, KH: 3, KW: 3, stride: 1, pad: 1, OH: 7, OW: 5 }, 48],
       ];
       const B = 3;
       for (const [label, g, OC] of convs) {

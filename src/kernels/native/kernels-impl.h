@@ -24,9 +24,10 @@ using M = T::M;
 constexpr int N = T::N;
 
 
-// The kernels by op family, in dependency order (conv.h uses dense.h's update and row sums).
+// The kernels by op family, in dependency order (conv.h uses dense.h's update and row sums, and winograd.h).
 #include "impl/dense.h"
 #include "impl/optimizer.h"
+#include "impl/winograd.h"
 #include "impl/conv.h"
 #include "impl/data-movement.h"
 #include "impl/elementwise.h"

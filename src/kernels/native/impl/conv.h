@@ -107,8 +107,13 @@ inline void convForwardStrip(float* out, const float* x, const float* wt, const 
 // Per batch row, per strip of CONV_OV·N output channels (its weight columns stay in L1), per
 // block of CONV_RB neighbouring windows of one output row.
 void convForward(float* out, const float* inp, const float* weight, const float* bias, int B, const dptrain::ConvGeometry& g, int OC, bool relu) {
-  const int KK = g.KH * g.KW, K = g.C * KK;
   static thread_local std::vector<float> wt;
+  if (winogradTakes(g, OC)) {
+    winogradWeights(wt, weight, g.C, OC, false);
+    winogradConv(out, inp, wt.data(), bias, B, g.C, g.H, g.W, g.pad, g.OH, g.OW, OC, relu);
+    return;
+  }
+  const int KK = g.KH * g.KW, K = g.C * KK;
   wt.resize((size_t)K * OC);
   for (int o = 0; o < OC; o++)
     for (int c = 0; c < g.C; c++)
@@ -322,8 +327,14 @@ inline void convDxStrided(float* dinp, const float* dy, const float* wx, const d
 }
 
 void convInputGrad(float* dinp, const float* dout, const float* weight, int B, const dptrain::ConvGeometry& g, int OC) {
-  const int KK = g.KH * g.KW, K = g.C * KK;
   static thread_local std::vector<float> wx, bordered;
+  if (winogradTakes(g, OC)) {
+    // the forward of dout (OH, OW, OC) with the weight rotated by 180°, padded by 2 − pad
+    winogradWeights(wx, weight, g.C, OC, true);
+    winogradConv(dinp, dout, wx.data(), nullptr, B, OC, g.OH, g.OW, 2 - g.pad, g.H, g.W, g.C, false);
+    return;
+  }
+  const int KK = g.KH * g.KW, K = g.C * KK;
   wx.resize((size_t)K * OC);  // (KH·KW, OC, C): a tap's weights for one output channel along c
   for (int o = 0; o < OC; o++)
     for (int c = 0; c < g.C; c++)
@@ -370,17 +381,19 @@ void convWeightGradSgd(const DenseParams& p, double* rowSq, const float* dout, c
   static thread_local std::vector<float> scratch, sums, row;
   // lanes along channels when there are enough of them: scratch (R, K'); else along output
   // channels: scratch (K', R). Element (o − o0, k') is at scratch[(o − o0)·ldO + k'·ldK].
-  const bool alongC = g.C >= N;
+  const bool wino = winogradTakes(g, OC);
+  const bool alongC = wino || g.C >= N;
   const int ldO = alongC ? K : 1, ldK = alongC ? 1 : R;
   scratch.assign((size_t)K * R, 0.0f);
   sums.assign((size_t)R, 0.0f);
   row.resize((size_t)K);
   const ConvTaps taps(g);
   constexpr int OV = T::CONV_OV, OB = T::DW_OB;
+  if (wino) winogradGradSums(scratch.data(), dout, inp, B, g, OC, o0, o1);
   for (int b = 0; b < B; b++) {
     const float* x = inp + (int64_t)b * g.H * g.W * g.C;
     const float* dy = dout + (int64_t)b * g.OH * g.OW * OC;
-    if (alongC) {
+    if (alongC && !wino) {
       for (int oh0 = 0; oh0 < g.OH; oh0 += DW_OH_TILE) {
         const int oh1 = oh0 + DW_OH_TILE < g.OH ? oh0 + DW_OH_TILE : g.OH;
         // R rows in ⌈R / OB⌉ tiles of near-equal height (32 → 6 6 5 5 5 5, not 6 × 5 + 2)
@@ -394,8 +407,7 @@ void convWeightGradSgd(const DenseParams& p, double* rowSq, const float* dout, c
     }
     for (int oh = 0; oh < g.OH; oh++) {
       int o = o0;
-      if (alongC) {
-      } else {
+      if (!alongC) {
         for (; o + OV * N <= o1; o += OV * N) convGradStrip<OV>(scratch.data(), R, x, dy, g, taps, OC, oh, o, o - o0, N);
         for (; o < o1; o += N) convGradStrip<1>(scratch.data(), R, x, dy, g, taps, OC, oh, o, o - o0, o1 - o < N ? o1 - o : N);
       }
