@@ -128,6 +128,9 @@ export interface LayoutInput {
   convScratch?: boolean;
 }
 
+/** Tiles per chunk of the wasm Winograd kernels (kernels/wasm/assembly/winograd.ts CHUNK). */
+export const WINOGRAD_CHUNK = 64;
+
 /**
  * Floats one worker's direct conv kernels use at most (kernels/wasm/assembly/direct-conv.ts):
  * forward, the weight rearranged (K, OC rounded up to 4); input gradient (not for the first
@@ -141,9 +144,6 @@ export interface LayoutInput {
  * transformed inputs (16, chunk, C) and output gradients (16, chunk, rows). This counts it for
  * every conv layer: a few hundred KB at most for the models here.
  */
-/** Tiles per chunk of the wasm Winograd kernels (kernels/wasm/assembly/winograd.ts CHUNK). */
-export const WINOGRAD_CHUNK = 64;
-
 export function convScratchFloats(spec: ModelSpec): number {
   let most = 0;
   spec.layers.forEach((l, i) => {

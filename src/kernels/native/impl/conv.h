@@ -381,8 +381,9 @@ void convWeightGradSgd(const DenseParams& p, double* rowSq, const float* dout, c
   static thread_local std::vector<float> scratch, sums, row;
   // lanes along channels when there are enough of them: scratch (R, K'); else along output
   // channels: scratch (K', R). Element (o − o0, k') is at scratch[(o − o0)·ldO + k'·ldK].
+  // Winograd (C a multiple of N, so along channels) writes the (R, K') sums itself.
   const bool wino = winogradTakes(g, OC);
-  const bool alongC = wino || g.C >= N;
+  const bool alongC = g.C >= N;
   const int ldO = alongC ? K : 1, ldK = alongC ? 1 : R;
   scratch.assign((size_t)K * R, 0.0f);
   sums.assign((size_t)R, 0.0f);
