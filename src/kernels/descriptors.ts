@@ -51,6 +51,9 @@ const scalars = (...names: string[]): AbiArg[] => names.map((name) => ({ kind: "
 
 // ---- shared shapes ----------------------------------------------------------------------------
 
+/** Floats spanned by `rows` rows of `width` floats whose starts are `ld` apart. */
+const strided = (rows: number, width: number, ld: number) => (rows === 0 || width === 0 ? 0 : (rows - 1) * ld + width);
+
 const GEOMETRY = ["C", "H", "W", "KH", "KW", "stride", "pad", "OH", "OW"];
 const geometry = (g: ConvGeometry) => [g.C, g.H, g.W, g.KH, g.KW, g.stride, g.pad, g.OH, g.OW];
 const convIn = (a: AbiValues) => a.B! * a.H! * a.W! * a.C!;
@@ -128,12 +131,17 @@ export const DESCRIPTORS: { [K in keyof PointerKernels]-?: KernelDescriptor<K> }
     flatten: (out, outLabels, images, labels, rowIndex, start, B, C, mean, std) => [out, outLabels, images, labels, rowIndex, start, B, C, mean, std],
   },
   denseForward: {
-    abi: [f32out("out", (a) => a.B! * a.OC!), f32in("inp", (a) => a.B! * a.C!), f32in("weight", (a) => a.OC! * a.C!), f32in("bias", (a) => a.OC!), ...sizes("B", "C", "OC"), ...scalars("relu")],
-    flatten: (out, inp, weight, bias, B, C, OC, relu) => [out, inp, weight, bias, B, C, OC, relu ? 1 : 0],
+    abi: [f32out("out", (a) => strided(a.B!, a.OC!, a.ldOut!)), f32in("inp", (a) => a.B! * a.C!), f32in("weight", (a) => a.OC! * a.C!), f32in("bias", (a) => a.OC!), ...sizes("B", "C", "OC"), ...scalars("relu"), ...sizes("ldOut")],
+    flatten: (out, inp, weight, bias, B, C, OC, relu, ldOut) => [out, inp, weight, bias, B, C, OC, relu ? 1 : 0, ldOut ?? OC],
+    check: (a) => (a.ldOut! < a.OC! ? `ldOut (${a.ldOut}) must be at least OC (${a.OC})` : null),
   },
   denseInputGrad: {
-    abi: [f32out("dinp", (a) => a.B! * a.C!), f32in("dout", (a) => a.B! * a.OC!), f32in("weight", (a) => a.OC! * a.C!), { ...f32in("mask", (a) => a.B! * a.C!), optional: true } as AbiArg, ...sizes("B", "C", "OC")],
-    flatten: (dinp, dout, weight, mask, B, C, OC) => [dinp, dout, weight, mask ?? 0, B, C, OC],
+    abi: [
+      f32out("dinp", (a) => strided(a.B!, a.C!, a.ld!)), f32in("dout", (a) => a.B! * a.OC!), f32in("weight", (a) => strided(a.OC!, a.C!, a.ld!)),
+      { ...f32in("mask", (a) => strided(a.B!, a.C!, a.ld!)), optional: true } as AbiArg, ...sizes("B", "C", "OC", "ld"),
+    ],
+    flatten: (dinp, dout, weight, mask, B, C, OC, ld) => [dinp, dout, weight, mask ?? 0, B, C, OC, ld ?? C],
+    check: (a) => (a.ld! < a.C! ? `ld (${a.ld}) must be at least C (${a.C})` : null),
   },
   reluForward: {
     abi: [f32out("out", (a) => a.N!), f32in("inp", (a) => a.N!), ...sizes("N")],

@@ -142,11 +142,18 @@ export interface PoolGeometry {
 export interface Kernels<F, U8, U32, F64> {
   // out (B, C)  outLabels (B)  images (N, C)  labels (N)  rowIndex (≥ start+B); out = (u8 / 255 − mean) / std in f32
   gatherRows(out: F, outLabels: U8, images: U8, labels: U8, rowIndex: U32, start: number, B: number, C: number, mean: number, std: number): void;
-  // out (B, OC) = inp (B, C) · weight (OC, C)ᵀ + bias (OC), then max(·, 0) when relu (a fused ReLU layer)
-  denseForward(out: F, inp: F, weight: F, bias: F, B: number, C: number, OC: number, relu: boolean): void;
+  // out (B, OC) = inp (B, C) · weight (OC, C)ᵀ + bias (OC), then max(·, 0) when relu (a fused ReLU layer).
+  // ldOut (default OC): out's rows are ldOut floats apart, so outputs [o0, o1) of a wider layer
+  // are this call with OC = o1 − o0 and out, weight, bias starting at output o0 (the feature cut,
+  // engine/common/feature-plan.ts). FEATURE INDEPENDENCE: out[b, o] is the same bits whatever
+  // outputs the call covers.
+  denseForward(out: F, inp: F, weight: F, bias: F, B: number, C: number, OC: number, relu: boolean, ldOut?: number): void;
   // dinp (B, C) = dout (B, OC) · weight (OC, C); where mask (B, C) is given (the ReLU output
-  // that inp was), dinp is 0 where mask ≤ 0: the fused ReLU backward
-  denseInputGrad(dinp: F, dout: F, weight: F, mask: F | null, B: number, C: number, OC: number): void;
+  // that inp was), dinp is 0 where mask ≤ 0: the fused ReLU backward. ld (default C): the rows
+  // of dinp, weight and mask are ld floats apart, so columns [c0, c1) of a wider input gradient
+  // are this call with C = c1 − c0 and the three starting at column c0. FEATURE INDEPENDENCE:
+  // dinp[b, c] is the same bits whatever columns the call covers.
+  denseInputGrad(dinp: F, dout: F, weight: F, mask: F | null, B: number, C: number, OC: number, ld?: number): void;
   // out (N)  inp (N)
   reluForward(out: F, inp: F, N: number): void;
   // dinp (N)  dout (N)  out (N)

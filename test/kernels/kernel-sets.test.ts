@@ -307,6 +307,37 @@ for (const name of Object.keys(loaders)) {
       }
     });
 
+    describe("feature independence: a range of outputs (ldOut) or of input-gradient columns (ld) equals the whole call, bitwise", () => {
+      // The feature cut (engine/common/feature-plan.ts) computes outputs [o0, o1) of each layer and
+      // columns [c0, c1) of each input gradient, for all rows: any cut, aligned or not, must give
+      // the whole call's bits (register blocks, vector tails and the 4 × 4 sums all fall elsewhere).
+      for (const [B, C, OC, cuts] of [[7, 17, 9, [0, 3, 4, 9]], [64, 520, 320, [0, 160, 320]], [13, 120, 37, [0, 1, 8, 24, 31, 37]], [5, 784, 46, [0, 15, 46]]] as const) {
+        it(`dense forward (± ReLU) by output ranges ${cuts.join("|")}, input gradient (± mask) by column ranges: B=${B} C=${C} OC=${OC}`, () => {
+          s.reset();
+          const c = denseCase(B, C, OC);
+          const [x, w, b, dout, mask] = [s.f32(B * C, c.inp)[0], s.f32(OC * C, c.weight)[0], s.f32(OC, c.bias)[0], s.f32(B * OC, c.dout)[0], s.f32(B * C, c.mask)[0]];
+          // Float `first` of a buffer onwards, as the set names it: a pointer plus bytes, or a subarray.
+          const from = (buf: any, first: number) => (typeof buf === "number" ? buf + first * 4 : (buf as Float32Array).subarray(first));
+          const same = (av: Float32Array, bv: Float32Array) => expect(Buffer.from(bv.buffer, bv.byteOffset, bv.byteLength).equals(Buffer.from(av.buffer, av.byteOffset, av.byteLength))).toBe(true);
+          const ranges = (edges: readonly number[]) => edges.slice(1).map((e, i) => [edges[i]!, e] as const).filter(([a, z]) => z > a);
+          for (const relu of [false, true]) {
+            const [whole, wholeV] = s.f32(B * OC), [cut, cutV] = s.f32(B * OC);
+            s.k.denseForward(whole, x, w, b, B, C, OC, relu);
+            for (const [o0, o1] of ranges(cuts)) s.k.denseForward(from(cut, o0), x, from(w, o0 * C), from(b, o0), B, C, o1 - o0, relu, OC);
+            same(wholeV, cutV);
+          }
+          // input-gradient columns: the same edges scaled to C
+          const colCuts = [...new Set(cuts.map((e) => Math.round((e / OC) * C)))];
+          for (const m of [null, mask]) {
+            const [whole, wholeV] = s.f32(B * C), [cut, cutV] = s.f32(B * C);
+            s.k.denseInputGrad(whole, dout, w, m, B, C, OC);
+            for (const [c0, c1] of ranges(colCuts)) s.k.denseInputGrad(from(cut, c0), dout, from(w, c0), m === null ? null : from(m, c0), B, c1 - c0, OC, C);
+            same(wholeV, cutV);
+          }
+        });
+      }
+    });
+
     describe("conv data movement: im2col, col2im, max-pool, transpose (NHWC)", () => {
       const convs: [string, ConvGeometry][] = [
         ["1→ 3×3, 8×8", { C: 1, H: 8, W: 8, KH: 3, KW: 3, stride: 1, pad: 0, OH: 6, OW: 6 }],

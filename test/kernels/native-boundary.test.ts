@@ -17,6 +17,12 @@ describe.skipIf(!isa)("native kernels: safety at the boundary", () => {
     expect(() => k.denseForward(p, p, end - 100, p, 1, 784, 10, false)).toThrow(/native denseForward: weight \[\d+, \d+\) is outside the arena \(262144 bytes\)/);
     expect(() => k.reluForward(end - 8, p, 3)).toThrow(RangeError);
     expect(() => k.denseInputGrad(p, p, p, end, 1, 1, 1)).toThrow(/mask/);
+    // strided rows (the feature cut): the extent is (rows − 1)·ld + width, and ld below the width is refused
+    expect(() => k.denseForward(end - 4 * 40, p, p, p, 2, 3, 10, false, 40)).toThrow(/native denseForward: out \[\d+, \d+\) is outside the arena/);
+    expect(() => k.denseForward(end - 4 * 50, p, p, p, 2, 3, 10, false, 40)).not.toThrow();
+    expect(() => k.denseForward(p, p, p, p, 2, 3, 10, false, 9)).toThrow(/ldOut \(9\) must be at least OC \(10\)/);
+    expect(() => k.denseInputGrad(p, p, end - 4 * 30, null, 1, 5, 2, 30)).toThrow(/native denseInputGrad: weight \[\d+, \d+\) is outside the arena/);
+    expect(() => k.denseInputGrad(p, p, p, null, 1, 5, 2, 4)).toThrow(/ld \(4\) must be at least C \(5\)/);
   });
 
   it("negative, fractional and zero offsets and bad sizes are refused", () => {

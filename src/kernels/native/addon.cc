@@ -115,16 +115,16 @@ napi_value GatherRows(napi_env env, napi_callback_info info) {
 }
 
 napi_value DenseForward(napi_env env, napi_callback_info info) {
-  Call c(env, info, 8);
+  Call c(env, info, 9);
   if (!c.ok) return nullptr;
-  c.state->ops->denseForward(c.ptr<float>(0), c.ptr<const float>(1), c.ptr<const float>(2), c.ptr<const float>(3), c.i32(4), c.i32(5), c.i32(6), c.args[7] != 0);
+  c.state->ops->denseForward(c.ptr<float>(0), c.ptr<const float>(1), c.ptr<const float>(2), c.ptr<const float>(3), c.i32(4), c.i32(5), c.i32(6), c.args[7] != 0, c.i32(8));
   return nullptr;
 }
 
 napi_value DenseInputGrad(napi_env env, napi_callback_info info) {
-  Call c(env, info, 7);
+  Call c(env, info, 8);
   if (!c.ok) return nullptr;
-  c.state->ops->denseInputGrad(c.ptr<float>(0), c.ptr<const float>(1), c.ptr<const float>(2), c.ptrOrNull<const float>(3), c.i32(4), c.i32(5), c.i32(6));
+  c.state->ops->denseInputGrad(c.ptr<float>(0), c.ptr<const float>(1), c.ptr<const float>(2), c.ptrOrNull<const float>(3), c.i32(4), c.i32(5), c.i32(6), c.i32(7));
   return nullptr;
 }
 

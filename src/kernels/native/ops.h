@@ -39,10 +39,10 @@ struct Ops {
   const char* isa;
   // out (B, C)  outLabels (B)  images (N, C) u8  labels (N)  rowIndex (≥ start+B)
   void (*gatherRows)(float* out, uint8_t* outLabels, const uint8_t* images, const uint8_t* labels, const uint32_t* rowIndex, int start, int B, int C, float mean, float std);
-  // out (B, OC) = inp (B, C) · weight (OC, C)ᵀ + bias (OC), then max(·, 0) when relu
-  void (*denseForward)(float* out, const float* inp, const float* weight, const float* bias, int B, int C, int OC, bool relu);
-  // dinp (B, C) = dout (B, OC) · weight (OC, C), zero where mask (B, C) ≤ 0 (mask may be null)
-  void (*denseInputGrad)(float* dinp, const float* dout, const float* weight, const float* mask, int B, int C, int OC);
+  // out (B, OC) = inp (B, C) · weight (OC, C)ᵀ + bias (OC), then max(·, 0) when relu; out's rows ldOut apart
+  void (*denseForward)(float* out, const float* inp, const float* weight, const float* bias, int B, int C, int OC, bool relu, int ldOut);
+  // dinp (B, C) = dout (B, OC) · weight (OC, C), zero where mask (B, C) ≤ 0 (mask may be null); dinp, weight, mask rows ld apart
+  void (*denseInputGrad)(float* dinp, const float* dout, const float* weight, const float* mask, int B, int C, int OC, int ld);
   void (*reluForward)(float* out, const float* inp, int64_t N);
   void (*reluBackward)(float* dinp, const float* dout, const float* out, int64_t N);
   // dlogits (B, K)  losses (B)  logits (B, K)  labels (B); returns Σ loss, *correct = rows right

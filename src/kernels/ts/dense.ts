@@ -3,8 +3,8 @@ import type { DenseGradBuffers, DenseParamBuffers, SgdHyper } from "../kernels.j
 import { sgdUpdate } from "./sgd.js";
 import type { FloatArray } from "./types.js";
 
-// out (B, OC)  inp (B, C)  weight (OC, C)  bias (OC); relu: out = max(out, 0) (a fused ReLU layer)
-export function denseForward<F extends FloatArray>(out: F, inp: F, weight: F, bias: F, B: number, C: number, OC: number, relu = false): void {
+// out (B, OC), rows ldOut apart  inp (B, C)  weight (OC, C)  bias (OC); relu: out = max(out, 0) (a fused ReLU layer)
+export function denseForward<F extends FloatArray>(out: F, inp: F, weight: F, bias: F, B: number, C: number, OC: number, relu = false, ldOut = OC): void {
   for (let b = 0; b < B; b++) {
     const inRow = b * C;
     for (let o = 0; o < OC; o++) {
@@ -12,18 +12,19 @@ export function denseForward<F extends FloatArray>(out: F, inp: F, weight: F, bi
       let sum = 0;
       for (let c = 0; c < C; c++) sum += inp[inRow + c]! * weight[wRow + c]!;
       sum += bias[o]!;
-      out[b * OC + o] = relu && !(sum > 0) ? 0 : sum;
+      out[b * ldOut + o] = relu && !(sum > 0) ? 0 : sum;
     }
   }
 }
 
-// dinp (B, C) = dout (B, OC) · weight (OC, C); zero where mask (B, C) ≤ 0 when a mask is given
-export function denseInputGrad<F extends FloatArray>(dinp: F, dout: F, weight: F, mask: F | null, B: number, C: number, OC: number): void {
+// dinp (B, C) = dout (B, OC) · weight (OC, C); zero where mask (B, C) ≤ 0 when a mask is given;
+// the rows of dinp, weight and mask are ld apart
+export function denseInputGrad<F extends FloatArray>(dinp: F, dout: F, weight: F, mask: F | null, B: number, C: number, OC: number, ld = C): void {
   for (let b = 0; b < B; b++) {
     for (let c = 0; c < C; c++) {
       let sum = 0;
-      for (let o = 0; o < OC; o++) sum += dout[b * OC + o]! * weight[o * C + c]!;
-      dinp[b * C + c] = mask && !(mask[b * C + c]! > 0) ? 0 : sum;
+      for (let o = 0; o < OC; o++) sum += dout[b * OC + o]! * weight[o * ld + c]!;
+      dinp[b * ld + c] = mask && !(mask[b * ld + c]! > 0) ? 0 : sum;
     }
   }
 }

@@ -7,7 +7,7 @@
 // out[b..b+RB, o..o+OB): Σ_c inp[b,c]·W[o,c] (lanes over c, FMA), hsum, + bias, optional ReLU
 // X is T; as a parameter it makes X::sumBiasStore4x4 dependent, so traits without it (AVX2) compile.
 template <int RB, int OB, class X = T>
-inline void forwardBlock(float* out, const float* inp, const float* weight, const float* bias, int b, int o, int C, int OC, bool relu) {
+inline void forwardBlock(float* out, const float* inp, const float* weight, const float* bias, int b, int o, int C, int ldOut, bool relu) {
   V acc[RB][OB];
   for (int r = 0; r < RB; r++)
     for (int j = 0; j < OB; j++) acc[r][j] = T::zero();
@@ -31,31 +31,31 @@ inline void forwardBlock(float* out, const float* inp, const float* weight, cons
   }
   // X::sumBiasStore4x4 (isa-avx512.cc): the loop below for a 4 × 4 block, its sums side by side
   if constexpr (RB == 4 && OB == 4 && X::SUMS_4X4) {
-    X::sumBiasStore4x4(&acc[0][0], bias + o, out + (int64_t)b * OC + o, OC, relu);
+    X::sumBiasStore4x4(&acc[0][0], bias + o, out + (int64_t)b * ldOut + o, ldOut, relu);
     return;
   }
   for (int r = 0; r < RB; r++)
     for (int j = 0; j < OB; j++) {
       const float y = T::hsum(acc[r][j]) + bias[o + j];
-      out[(int64_t)(b + r) * OC + o + j] = relu && !(y > 0) ? 0.0f : y;
+      out[(int64_t)(b + r) * ldOut + o + j] = relu && !(y > 0) ? 0.0f : y;
     }
 }
 
 // The last B − b < RB rows as one block of exactly that many rows (the same per-row operations).
 template <int RB, int OB>
-inline void forwardTail(float* out, const float* inp, const float* weight, const float* bias, int b, int rows, int o, int C, int OC, bool relu) {
+inline void forwardTail(float* out, const float* inp, const float* weight, const float* bias, int b, int rows, int o, int C, int ldOut, bool relu) {
   if constexpr (RB > 0) {
-    if (rows == RB) forwardBlock<RB, OB>(out, inp, weight, bias, b, o, C, OC, relu);
-    else forwardTail<RB - 1, OB>(out, inp, weight, bias, b, rows, o, C, OC, relu);
+    if (rows == RB) forwardBlock<RB, OB>(out, inp, weight, bias, b, o, C, ldOut, relu);
+    else forwardTail<RB - 1, OB>(out, inp, weight, bias, b, rows, o, C, ldOut, relu);
   }
 }
 
 // Outputs outer, rows inner: a block of weight rows stays in L1 while every batch row passes.
 template <int OB>
-inline void forwardOutputs(float* out, const float* inp, const float* weight, const float* bias, int o, int B, int C, int OC, bool relu) {
+inline void forwardOutputs(float* out, const float* inp, const float* weight, const float* bias, int o, int B, int C, int ldOut, bool relu) {
   int b = 0;
-  for (; b + T::FWD_RB <= B; b += T::FWD_RB) forwardBlock<T::FWD_RB, OB>(out, inp, weight, bias, b, o, C, OC, relu);
-  forwardTail<T::FWD_RB - 1, OB>(out, inp, weight, bias, b, B - b, o, C, OC, relu);
+  for (; b + T::FWD_RB <= B; b += T::FWD_RB) forwardBlock<T::FWD_RB, OB>(out, inp, weight, bias, b, o, C, ldOut, relu);
+  forwardTail<T::FWD_RB - 1, OB>(out, inp, weight, bias, b, B - b, o, C, ldOut, relu);
 }
 
 // Rows in tiles of FWD_ROW_TILE, outputs inside: a tile of input rows stays in L2 while every
@@ -63,14 +63,17 @@ inline void forwardOutputs(float* out, const float* inp, const float* weight, co
 // once per output block. Each row's outputs are the same operations whatever its tile.
 constexpr int FWD_ROW_TILE = 64;
 
-void denseForward(float* out, const float* inp, const float* weight, const float* bias, int B, int C, int OC, bool relu) {
+// out rows are ldOut floats apart (ldOut ≥ OC): the engine's feature cut computes outputs
+// [o0, o1) of a wider layer with out, weight and bias pointing at output o0. An output's sum is
+// the same operations whatever block (or cut) it falls in.
+void denseForward(float* out, const float* inp, const float* weight, const float* bias, int B, int C, int OC, bool relu, int ldOut) {
   for (int b0 = 0; b0 < B; b0 += FWD_ROW_TILE) {
     const int rows = B - b0 < FWD_ROW_TILE ? B - b0 : FWD_ROW_TILE;
     const float* in = inp + (int64_t)b0 * C;
-    float* o_ = out + (int64_t)b0 * OC;
+    float* o_ = out + (int64_t)b0 * ldOut;
     int o = 0;
-    for (; o + T::FWD_OB <= OC; o += T::FWD_OB) forwardOutputs<T::FWD_OB>(o_, in, weight, bias, o, rows, C, OC, relu);
-    for (; o < OC; o++) forwardOutputs<1>(o_, in, weight, bias, o, rows, C, OC, relu);
+    for (; o + T::FWD_OB <= OC; o += T::FWD_OB) forwardOutputs<T::FWD_OB>(o_, in, weight, bias, o, rows, C, ldOut, relu);
+    for (; o < OC; o++) forwardOutputs<1>(o_, in, weight, bias, o, rows, C, ldOut, relu);
   }
 }
 
@@ -78,14 +81,14 @@ void denseForward(float* out, const float* inp, const float* weight, const float
 
 // dinp[b..b+RB, c..c+CB·N): Σ_o dout[b,o]·W[o,c] (sequential over o), masked by the ReLU output
 template <int RB, int CB>
-inline void inputGradBlock(float* dinp, const float* dout, const float* weight, const float* mask, int b, int c, int C, int OC, int tail) {
+inline void inputGradBlock(float* dinp, const float* dout, const float* weight, const float* mask, int b, int c, int ld, int OC, int tail) {
   V acc[RB][CB];
   for (int r = 0; r < RB; r++)
     for (int j = 0; j < CB; j++) acc[r][j] = T::zero();
   const M m = T::mask(tail);  // lanes of the last vector (N when the block is whole)
   for (int o = 0; o < OC; o++) {
     V w[CB];
-    for (int j = 0; j < CB; j++) w[j] = j + 1 < CB || tail == N ? T::load(weight + (int64_t)o * C + c + j * N) : T::loadm(weight + (int64_t)o * C + c + j * N, m);
+    for (int j = 0; j < CB; j++) w[j] = j + 1 < CB || tail == N ? T::load(weight + (int64_t)o * ld + c + j * N) : T::loadm(weight + (int64_t)o * ld + c + j * N, m);
     for (int r = 0; r < RB; r++) {
       const V g = T::set1(dout[(int64_t)(b + r) * OC + o]);
       for (int j = 0; j < CB; j++) acc[r][j] = T::fma(g, w[j], acc[r][j]);
@@ -93,7 +96,7 @@ inline void inputGradBlock(float* dinp, const float* dout, const float* weight, 
   }
   for (int r = 0; r < RB; r++)
     for (int j = 0; j < CB; j++) {
-      const int64_t i = (int64_t)(b + r) * C + c + j * N;
+      const int64_t i = (int64_t)(b + r) * ld + c + j * N;
       const bool whole = j + 1 < CB || tail == N;
       V v = acc[r][j];
       if (mask) v = T::keepPositive(v, whole ? T::load(mask + i) : T::loadm(mask + i, m));
@@ -103,26 +106,29 @@ inline void inputGradBlock(float* dinp, const float* dout, const float* weight, 
 }
 
 template <int RB, int CB>
-inline void inputGradTail(float* dinp, const float* dout, const float* weight, const float* mask, int b, int rows, int c, int C, int OC, int tail) {
+inline void inputGradTail(float* dinp, const float* dout, const float* weight, const float* mask, int b, int rows, int c, int ld, int OC, int tail) {
   if constexpr (RB > 0) {
-    if (rows == RB) inputGradBlock<RB, CB>(dinp, dout, weight, mask, b, c, C, OC, tail);
-    else inputGradTail<RB - 1, CB>(dinp, dout, weight, mask, b, rows, c, C, OC, tail);
+    if (rows == RB) inputGradBlock<RB, CB>(dinp, dout, weight, mask, b, c, ld, OC, tail);
+    else inputGradTail<RB - 1, CB>(dinp, dout, weight, mask, b, rows, c, ld, OC, tail);
   }
 }
 
 template <int CB>
-inline void inputGradColumns(float* dinp, const float* dout, const float* weight, const float* mask, int c, int B, int C, int OC, int tail) {
+inline void inputGradColumns(float* dinp, const float* dout, const float* weight, const float* mask, int c, int B, int ld, int OC, int tail) {
   int b = 0;
-  for (; b + T::DX_RB <= B; b += T::DX_RB) inputGradBlock<T::DX_RB, CB>(dinp, dout, weight, mask, b, c, C, OC, tail);
-  inputGradTail<T::DX_RB - 1, CB>(dinp, dout, weight, mask, b, B - b, c, C, OC, tail);
+  for (; b + T::DX_RB <= B; b += T::DX_RB) inputGradBlock<T::DX_RB, CB>(dinp, dout, weight, mask, b, c, ld, OC, tail);
+  inputGradTail<T::DX_RB - 1, CB>(dinp, dout, weight, mask, b, B - b, c, ld, OC, tail);
 }
 
 // Columns outer, rows inner: a strip of weight columns stays in cache while every row passes.
-void denseInputGrad(float* dinp, const float* dout, const float* weight, const float* mask, int B, int C, int OC) {
+// Rows of dinp, weight and mask are ld floats apart (ld ≥ C): the feature cut computes columns
+// [c0, c1) of a wider layer's input gradient with the three pointing at column c0. Each column is
+// its own lane of the same sequential sum over o, whatever its block (or cut).
+void denseInputGrad(float* dinp, const float* dout, const float* weight, const float* mask, int B, int C, int OC, int ld) {
   constexpr int CB = T::DX_CB;
   int c = 0;
-  for (; c + CB * N <= C; c += CB * N) inputGradColumns<CB>(dinp, dout, weight, mask, c, B, C, OC, N);
-  for (; c < C; c += N) inputGradColumns<1>(dinp, dout, weight, mask, c, B, C, OC, C - c < N ? C - c : N);
+  for (; c + CB * N <= C; c += CB * N) inputGradColumns<CB>(dinp, dout, weight, mask, c, B, ld, OC, N);
+  for (; c < C; c += N) inputGradColumns<1>(dinp, dout, weight, mask, c, B, ld, OC, C - c < N ? C - c : N);
 }
 
 // ---- PARAMS: weight gradient over all rows, fused with SGD (or stored as it is: gradOnly) ----

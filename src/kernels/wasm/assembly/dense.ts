@@ -15,8 +15,8 @@ import { sgdScalar, sgdVec } from "./sgd";
   return relu && !(y > 0) ? 0 : y;
 }
 
-// out (B, OC)  inp (B, C)  weight (OC, C)  bias (OC); relu: out = max(out, 0)
-export function denseForward(out: usize, inp: usize, weight: usize, bias: usize, B: i32, C: i32, OC: i32, relu: bool): void {
+// out (B, OC), rows ldOut apart  inp (B, C)  weight (OC, C)  bias (OC); relu: out = max(out, 0)
+export function denseForward(out: usize, inp: usize, weight: usize, bias: usize, B: i32, C: i32, OC: i32, relu: bool, ldOut: i32): void {
   const C4 = C & ~3;
   let b = 0;
   for (; b + 2 <= B; b += 2) {
@@ -45,7 +45,7 @@ export function denseForward(out: usize, inp: usize, weight: usize, bias: usize,
         s10 += v1 * load<f32>(at(w0, c)); s11 += v1 * load<f32>(at(w1, c));
         s12 += v1 * load<f32>(at(w2, c)); s13 += v1 * load<f32>(at(w3, c));
       }
-      const y0 = at(out, b * OC + o), y1 = at(out, (b + 1) * OC + o);
+      const y0 = at(out, b * ldOut + o), y1 = at(out, (b + 1) * ldOut + o);
       store<f32>(y0, activate(s00 + load<f32>(at(bias, o)), relu));
       store<f32>(y0 + 4, activate(s01 + load<f32>(at(bias, o + 1)), relu));
       store<f32>(y0 + 8, activate(s02 + load<f32>(at(bias, o + 2)), relu));
@@ -56,13 +56,13 @@ export function denseForward(out: usize, inp: usize, weight: usize, bias: usize,
       store<f32>(y1 + 12, activate(s13 + load<f32>(at(bias, o + 3)), relu));
     }
     for (; o < OC; o++) {
-      store<f32>(at(out, b * OC + o), activate(dotRow(x0, at(weight, o * C), C) + load<f32>(at(bias, o)), relu));
-      store<f32>(at(out, (b + 1) * OC + o), activate(dotRow(x1, at(weight, o * C), C) + load<f32>(at(bias, o)), relu));
+      store<f32>(at(out, b * ldOut + o), activate(dotRow(x0, at(weight, o * C), C) + load<f32>(at(bias, o)), relu));
+      store<f32>(at(out, (b + 1) * ldOut + o), activate(dotRow(x1, at(weight, o * C), C) + load<f32>(at(bias, o)), relu));
     }
   }
   for (; b < B; b++) {
     const x = at(inp, b * C);
-    for (let o = 0; o < OC; o++) store<f32>(at(out, b * OC + o), activate(dotRow(x, at(weight, o * C), C) + load<f32>(at(bias, o)), relu));
+    for (let o = 0; o < OC; o++) store<f32>(at(out, b * ldOut + o), activate(dotRow(x, at(weight, o * C), C) + load<f32>(at(bias, o)), relu));
   }
 }
 
@@ -79,8 +79,9 @@ function dotRow(x: usize, w: usize, C: i32): f32 {
   return s;
 }
 
-// dinp (B, C) = dout (B, OC) · weight (OC, C); mask (B, C) or 0: dinp = 0 where mask ≤ 0 (fused ReLU backward)
-export function denseInputGrad(dinp: usize, dout: usize, weight: usize, mask: usize, B: i32, C: i32, OC: i32): void {
+// dinp (B, C) = dout (B, OC) · weight (OC, C); mask (B, C) or 0: dinp = 0 where mask ≤ 0 (fused ReLU backward);
+// the rows of dinp, weight and mask are ld apart (a column range of a wider layer: the feature cut)
+export function denseInputGrad(dinp: usize, dout: usize, weight: usize, mask: usize, B: i32, C: i32, OC: i32, ld: i32): void {
   const C8 = C & ~7;
   const C4 = C & ~3;
   let b = 0;
@@ -90,7 +91,7 @@ export function denseInputGrad(dinp: usize, dout: usize, weight: usize, mask: us
       let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
       let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
       for (let o = 0; o < OC; o++) {
-        const w = at(weight, o * C + c);
+        const w = at(weight, o * ld + c);
         const w0 = v128.load(w), w1 = v128.load(w + 16);
         const g0 = v128.load32_splat(at(dout, b * OC + o)), g1 = v128.load32_splat(at(dout, (b + 1) * OC + o));
         const g2 = v128.load32_splat(at(dout, (b + 2) * OC + o)), g3 = v128.load32_splat(at(dout, (b + 3) * OC + o));
@@ -99,14 +100,14 @@ export function denseInputGrad(dinp: usize, dout: usize, weight: usize, mask: us
         a20 = f32x4.add(a20, f32x4.mul(g2, w0)); a21 = f32x4.add(a21, f32x4.mul(g2, w1));
         a30 = f32x4.add(a30, f32x4.mul(g3, w0)); a31 = f32x4.add(a31, f32x4.mul(g3, w1));
       }
-      storeMasked(dinp, mask, b * C + c, a00); storeMasked(dinp, mask, b * C + c + 4, a01);
-      storeMasked(dinp, mask, (b + 1) * C + c, a10); storeMasked(dinp, mask, (b + 1) * C + c + 4, a11);
-      storeMasked(dinp, mask, (b + 2) * C + c, a20); storeMasked(dinp, mask, (b + 2) * C + c + 4, a21);
-      storeMasked(dinp, mask, (b + 3) * C + c, a30); storeMasked(dinp, mask, (b + 3) * C + c + 4, a31);
+      storeMasked(dinp, mask, b * ld + c, a00); storeMasked(dinp, mask, b * ld + c + 4, a01);
+      storeMasked(dinp, mask, (b + 1) * ld + c, a10); storeMasked(dinp, mask, (b + 1) * ld + c + 4, a11);
+      storeMasked(dinp, mask, (b + 2) * ld + c, a20); storeMasked(dinp, mask, (b + 2) * ld + c + 4, a21);
+      storeMasked(dinp, mask, (b + 3) * ld + c, a30); storeMasked(dinp, mask, (b + 3) * ld + c + 4, a31);
     }
-    for (let bb = b; bb < b + 4; bb++) inputGradColumns(dinp, dout, weight, mask, C, OC, bb, c, C4);
+    for (let bb = b; bb < b + 4; bb++) inputGradColumns(dinp, dout, weight, mask, C, OC, ld, bb, c, C4);
   }
-  for (; b < B; b++) inputGradColumns(dinp, dout, weight, mask, C, OC, b, 0, C4);
+  for (; b < B; b++) inputGradColumns(dinp, dout, weight, mask, C, OC, ld, b, 0, C4);
 }
 
 /** dinp[i..i+4) = v, zeroed where mask[i..i+4) ≤ 0 when there is a mask. */
@@ -116,17 +117,17 @@ export function denseInputGrad(dinp: usize, dout: usize, weight: usize, mask: us
 }
 
 /** dinp[b, from..C): 4 columns at a time up to C4, then one at a time. */
-function inputGradColumns(dinp: usize, dout: usize, weight: usize, mask: usize, C: i32, OC: i32, b: i32, from: i32, C4: i32): void {
+function inputGradColumns(dinp: usize, dout: usize, weight: usize, mask: usize, C: i32, OC: i32, ld: i32, b: i32, from: i32, C4: i32): void {
   let c = from;
   for (; c < C4; c += 4) {
     let acc = f32x4.splat(0);
-    for (let o = 0; o < OC; o++) acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(at(dout, b * OC + o)), v128.load(at(weight, o * C + c))));
-    storeMasked(dinp, mask, b * C + c, acc);
+    for (let o = 0; o < OC; o++) acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(at(dout, b * OC + o)), v128.load(at(weight, o * ld + c))));
+    storeMasked(dinp, mask, b * ld + c, acc);
   }
   for (; c < C; c++) {
     let s: f32 = 0;
-    for (let o = 0; o < OC; o++) s += load<f32>(at(dout, b * OC + o)) * load<f32>(at(weight, o * C + c));
-    store<f32>(at(dinp, b * C + c), mask != 0 && !(load<f32>(at(mask, b * C + c)) > 0) ? 0 : s);
+    for (let o = 0; o < OC; o++) s += load<f32>(at(dout, b * OC + o)) * load<f32>(at(weight, o * ld + c));
+    store<f32>(at(dinp, b * ld + c), mask != 0 && !(load<f32>(at(mask, b * ld + c)) > 0) ? 0 : s);
   }
 }
 
