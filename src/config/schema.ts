@@ -103,6 +103,11 @@ export const ConfigSchema = z
         kernels: z.enum(["auto", "native", "wasm", "ts"]).default("auto"),
         /** instruction set of the native kernels; auto = the best this CPU runs */
         isa: z.enum(["auto", "avx512", "avx2"]).default("auto"),
+        /**
+         * how a step is shared among the workers: by batch rows, or by each layer's output features
+         * (linear/ReLU models only); auto: features where the model allows it and there is more than one worker
+         */
+        cut: z.enum(["auto", "rows", "features"]).default("auto"),
         /** a phase that takes longer than this is treated as a hung worker */
         stepTimeoutMs: int().min(100).default(60000),
         /** consecutive failed attempts of one step before training stops */

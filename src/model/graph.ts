@@ -168,7 +168,10 @@ export function backwardRows<F, U8, U32, F64>(
   const last = spec.layers.length;
   const stats = k.softmaxCrossEntropy(ws.dacts[last]!, losses, ws.acts[last]!, labels, B, spec.nClasses, 1);
   const ops = opsOf(spec);
-  for (let j = ops.length - 1; j >= 0; j--) {
+  // Nothing before the first layer with parameters needs a gradient (a leading flatten's input
+  // is the pixels): its input gradient and the ops before it are skipped.
+  const firstParams = ops.findIndex((op) => op.kind === "dense" || op.kind === "conv");
+  for (let j = ops.length - 1; j >= firstParams; j--) {
     const op = ops[j]!;
     const i = op.layer;
     if (op.kind === "relu") {
@@ -187,7 +190,7 @@ export function backwardRows<F, U8, U32, F64>(
     // A fused ReLU's backward is done by the next dense layer's masked input gradient; where no
     // dense layer follows, it runs here: dacts[i+1] from dacts[i+2] and the ReLU output.
     if (op.fusedRelu && ops[j + 1]?.kind !== "dense") k.reluBackward(ws.dacts[i + 1]!, ws.dacts[i + 2]!, ws.acts[i + 2]!, B * op.OC * op.positions);
-    if (i === 0) continue; // no gradient w.r.t. the input pixels
+    if (j === firstParams) continue; // no gradient w.r.t. the input
     if (op.kind === "conv") {
       if (k.convInputGrad) {
         k.convInputGrad(ws.dacts[i]!, ws.dacts[i + 1]!, params[op.weight]!, B, op.g, op.OC);

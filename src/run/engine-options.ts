@@ -6,6 +6,7 @@ import { ConfigError } from "../config/errors.js";
 import { OWN_DATA_KINDS, type Config } from "../config/schema.js";
 import type { Dataset } from "../data/dataset.js";
 import { layoutInputOf, type EngineSettings } from "../engine/coordinator/engine.js";
+import { featureCutRefusal } from "../engine/common/feature-plan.js";
 import type { ResolvedKernels } from "../kernels/resolve.js";
 import type { AugmentSettings } from "../kernels/kernels.js";
 import { normalizedPixel } from "../data/normalize.js";
@@ -32,9 +33,16 @@ export function engineOptions(config: Config, { dataset, spec, workers, kernels 
   return {
     spec, dataset, seed: config.seed, batchSize: config.train.batchSize, workers, kernels, evalChunkRows: config.eval.batchSize,
     optim: { ...config.optim, stepsPerEpoch: stepsPerEpoch(config, dataset.train.count), totalSteps: totalSteps(config, dataset.train.count) },
-    stepTimeoutMs: config.engine.stepTimeoutMs, maxRetries: config.engine.maxRetries, inputNorm: config.data.normalize,
+    cut: engineCut(config, spec), stepTimeoutMs: config.engine.stepTimeoutMs, maxRetries: config.engine.maxRetries, inputNorm: config.data.normalize,
     augment: augmentSettings(config, dataset),
   };
+}
+
+/** engine.cut, refused where the model cannot be cut by features. */
+function engineCut(config: Config, spec: ModelSpec): Config["engine"]["cut"] {
+  const refusal = config.engine.cut === "features" ? featureCutRefusal(spec) : null;
+  if (refusal) throw new ConfigError(`engine.cut: expected rows or auto for this model, found features (${refusal})`);
+  return config.engine.cut;
 }
 
 /** data.augment as the kernels take it: positions outside the image get the input a 0 pixel becomes (0 for f32 images). */

@@ -2,7 +2,7 @@
 // without the addon, auto falls back to wasm with one line and `native` is a clean exit 2; a
 // checkpoint's instruction set must match on resume.
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../src/config/load.js";
@@ -72,5 +72,24 @@ describe("kernel sets", () => {
       expect(env.code).toBe(2);
       expect(env.stderr).toBe('dptrain: DPTRAIN_NATIVE_ISA: expected "avx512" or "avx2", found "sse2"\n');
     }
+  }, 60_000);
+
+  it("engine.cut: features on a model with a dropout layer is a one-line config error naming the key, exit 2, no run directory; rows and features train the MLP to the same weights", async () => {
+    const dir = tmp();
+    const cfg = tiny(dir);
+    const text = readFileSync(cfg, "utf8").replace("model:\n  hidden: [8]\n", "model:\n  type: sequential\n  layers: [{type: flatten}, {type: linear, out: 8}, {type: relu}, {type: dropout, p: 0.2}, {type: linear, out: 10}]\n");
+    const seqCfg = join(dir, "seq.yaml");
+    writeFileSync(seqCfg, text);
+    const bad = await runCli(["train", "-c", seqCfg, "--set", "engine.cut=features", "--out", join(dir, "bad")]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe("dptrain: engine.cut: expected rows or auto for this model, found features (it takes a model of linear layers with a ReLU between each two (no conv, pooling or dropout))\n");
+    expect(existsSync(join(dir, "bad"))).toBe(false);
+    const weights = async (cut: string) => {
+      const r = await runCli(["train", "-c", cfg, "--set", `engine.cut=${cut}`, "--out", join(dir, cut)]);
+      expect(r.code, r.stderr).toBe(0);
+      const { tensors } = readSafetensors(join(dir, cut, "model.safetensors"));
+      return [...tensors].map(([name, t]) => `${name} ${Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).toString("hex")}`);
+    };
+    expect(await weights("features")).toEqual(await weights("rows"));
   }, 60_000);
 });

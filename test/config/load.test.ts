@@ -79,7 +79,7 @@ describe("loadConfig", () => {
 
   it("engine.shards (removed with the slot engine): unknown key, with why it is no longer needed", () => {
     const f = file("shards.yaml", "engine:\n  workers: 2\n  shards: 8\n");
-    expect(errorOf(() => loadConfig(f))).toBe(`${f}:3:3: engine.shards: unknown key (expected one of workers, kernels, isa, stepTimeoutMs, maxRetries); it is no longer needed: each parameter's gradient is now summed over all the batch's rows by one worker (owner-computes), so the result is the same for any worker count without micro-shards; delete the key`);
+    expect(errorOf(() => loadConfig(f))).toBe(`${f}:3:3: engine.shards: unknown key (expected one of workers, kernels, isa, cut, stepTimeoutMs, maxRetries); it is no longer needed: each parameter's gradient is now summed over all the batch's rows by one worker (owner-computes), so the result is the same for any worker count without micro-shards; delete the key`);
     expect(errorOf(() => loadConfig(file("ok.yaml", "engine:\n  workers: 2\n"), ["engine.shards=4"]))).toMatch(/^--set engine\.shards=4: engine\.shards: unknown key .*no longer needed/);
   });
 

@@ -35,6 +35,11 @@ const cases: Record<string, { model: Record<string, unknown>; optim: Record<stri
   "mlp-adadelta": { model: { hidden: [24, 16] }, optim: { type: "adadelta", schedule: { type: "step", gamma: 0.7 } } },
   "mlp-rmsprop": { model: { hidden: [24, 16] }, optim: { type: "rmsprop", lr: 0.001, momentum: 0.5, centered: true } },
   "softmax-sgd": { model: { type: "softmax" }, optim: { type: "sgd", lr: 0.1 } },
+  // wide enough that engine.cut auto takes the feature cut for its first three layers (weights over
+  // 32,768 floats; common/feature-plan.ts), with an optimizer that is not fused into PARAMS
+  "mlpwide-adam": { model: { hidden: [240, 200, 180] }, optim: { type: "adam", lr: 0.001 } },
+  // an MLP over image rows: the flatten runs with the gather under the feature cut
+  "seqmlp-sgd": { model: { type: "sequential", layers: [{ type: "flatten" }, { type: "linear", out: 24 }, { type: "relu" }, { type: "linear", out: 16 }, { type: "relu" }, { type: "linear", out: 10 }] }, optim: { type: "sgd", lr: 0.05, momentum: 0.5 } },
   "cnn-adadelta": { model: cnn, optim: { type: "adadelta" } },
   "cnn-sgd": { model: cnn, optim: { type: "sgd", lr: 0.05, momentum: 0.9 } },
   "cnn16-adadelta": { model: cnn16, optim: { type: "adadelta" } },
@@ -69,6 +74,13 @@ describe("trained weights match the committed hashes", () => {
           if (updating && workers === 1) found[key] = hash;
           expect(hash, `${key} at ${workers} workers`).toBe(updating ? found[key] : golden[key]);
         }
+        // Both cuts on the linear/ReLU models, whichever auto took above: the same bits.
+        if (!["mlp-sgd", "mlp-adam", "softmax-sgd", "seqmlp-sgd", "mlpwide-adam"].includes(name)) continue;
+        for (const [cut, workers] of [["rows", 2], ["rows", 3], ["features", 1], ["features", 2], ["features", 3]] as const) {
+          const config = parseConfigObject({ seed: 11, data: { dataset: "idx", dir: dataDir }, model: c.model, train: { epochs: 2, batchSize: 32 }, optim: c.optim, engine: { ...set.engine, workers, cut } }, "golden");
+          const { state } = await train(config, { dataset });
+          expect(sha(state.params), `${key} at ${workers} workers, engine.cut ${cut}`).toBe(updating ? found[key] : golden[key]);
+        }
       }
     }, 300_000);
 
@@ -76,7 +88,7 @@ describe("trained weights match the committed hashes", () => {
     // the PARAMS chunks (engine/common/plan.ts paramChunks) outnumber the rows of small layers.
     it(`${set.name}: 4 and 16 workers (oversubscribed) give the same bits`, async () => {
       const dataset = await loadDataset("idx", dataDir);
-      for (const name of ["mlp-sgd", "mlp-adam", "cnn-sgd"]) {
+      for (const name of ["mlp-sgd", "mlpwide-adam", "cnn-sgd"]) {
         const c = cases[name]!;
         const key = `${set.name}/${name}`;
         for (const workers of [4, 16]) {

@@ -59,6 +59,9 @@ export interface WorkerInit {
   faults: FaultSpec[];
 }
 
+/** engine.cut as the engine resolved it for a run. */
+export type StepCut = "rows" | "features";
+
 /** The step loop of worker `worker` of `workers` (engine/worker/worker-loop.ts); runs steps until told to exit. */
 export interface LoopTask {
   kind: "loop";
@@ -72,6 +75,8 @@ export interface LoopTask {
    * from the one everybody waits for).
    */
   spinMs: number;
+  /** how a step is shared out: by batch rows (ROWS, a barrier, PARAMS) or by output features (common/feature-plan.ts) */
+  cut: StepCut;
   /** the pool generation this loop belongs to (barrier.ts GENERATION) */
   generation: number;
 }

@@ -29,7 +29,8 @@ import {
 import { StepAttemptError, StepFailedError } from "./errors.js";
 import { faultsFromEnv } from "../common/faults.js";
 import { splitRange } from "../common/plan.js";
-import type { EvalTask, FaultSpec, OptimSettings, WorkerInit } from "../common/protocol.js";
+import type { EvalTask, FaultSpec, OptimSettings, StepCut, WorkerInit } from "../common/protocol.js";
+import { resolveCut } from "../common/feature-plan.js";
 import { streamSlots, StreamFeeder } from "./stream-feeder.js";
 import { nextGeneration, StepLoop, type BatchSource, type LoopStepResult, type RunOutcome, type StepRange } from "./step-loop.js";
 
@@ -53,6 +54,8 @@ export interface EngineSettings {
   augment?: AugmentSettings | null;
   /** test rows each worker holds in the workspace at once during EVAL */
   evalChunkRows: number;
+  /** engine.cut: how a step is shared among the workers (default auto; common/feature-plan.ts resolveCut) */
+  cut?: "auto" | StepCut;
   /** a phase running longer than this counts as failed (a hung worker) */
   stepTimeoutMs?: number;
   /** failed attempts of one step retried before the step fails for good */
@@ -287,7 +290,8 @@ export class Engine {
   private loopFor(): StepLoop {
     if (!this.loop) {
       const pool = this.pool;
-      this.loop = new StepLoop(barrierViews(this.memory, this.layout), this.options.workers, this.options.host.cores, (task) => pool.run(task));
+      const { spec, workers } = this.options;
+      this.loop = new StepLoop(barrierViews(this.memory, this.layout), workers, this.options.host.cores, resolveCut(this.options.cut ?? "auto", spec, workers), (task) => pool.run(task));
     }
     return this.loop;
   }

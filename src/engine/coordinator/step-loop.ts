@@ -13,7 +13,7 @@ import {
 } from "../common/barrier.js";
 import { RING_STEPS } from "../../arena/layout.js";
 import { PhaseTimeoutError, StepAttemptError } from "./errors.js";
-import type { LoopTask } from "../common/protocol.js";
+import type { LoopTask, StepCut } from "../common/protocol.js";
 
 /** Starts a new pool generation: a worker of the old pool leaves at its next wait (barrier.ts GENERATION). */
 export function nextGeneration(ctrl: Int32Array): void {
@@ -88,12 +88,13 @@ export class StepLoop {
     private readonly views: BarrierViews,
     private readonly workers: number,
     cores: number,
+    cut: StepCut,
     run: (task: LoopTask) => Promise<unknown>,
   ) {
     const seq = Atomics.load(views.ctrl, SEQ);
     const generation = Atomics.load(views.ctrl, GENERATION);
     const spinMs = barrierSpinMs(workers, cores);
-    this.tasks = Array.from({ length: workers }, (_, worker) => run({ kind: "loop", worker, workers, seq, spinMs, generation }));
+    this.tasks = Array.from({ length: workers }, (_, worker) => run({ kind: "loop", worker, workers, seq, spinMs, cut, generation }));
     this.failed = new Promise<never>((_, reject) => {
       for (const t of this.tasks) {
         t.then(

@@ -1,7 +1,8 @@
 // Worker thread (each step worker).
 // The worker side of the step loop: one long-running task per worker (per epoch). Each command
 // runs a range of steps without the coordinator: per step, ROWS, a barrier, PARAMS (chunks
-// claimed from a shared counter until none are left), a barrier, then every worker sums the
+// claimed from a shared counter until none are left) under the row cut, or the feature cut's
+// layer-by-layer phases and barriers (common/feature-plan.ts), then a barrier; every worker sums the
 // step's fixed-order partials (the same bits in every worker), so all of them agree on whether
 // the step was finite and whether to halt. Worker 0 writes the step's figures into the ring,
 // which the coordinator reads when it likes; each worker adds its phase times to its own slots
@@ -126,21 +127,38 @@ function* runCommand(handlers: StepHandlers, views: BarrierViews, task: LoopTask
   };
   let outcome = OUTCOME_COMPLETE;
   let skips = 0;
+  // uses of MID_BARRIER in this command: one per step (row cut), or the feature cut's (the same count in every worker)
+  let midUses = 0;
   for (let i = 0; i < count; i++) {
     const step = first + i;
     if (i >= RING_STEPS) yield { consumed: i - RING_STEPS + 1 };
     const t0 = performance.now();
     const { batchStart, rows } = batchOf(step, words);
     const mine = resultOffset(step & 1, worker, workers);
-    const r = handlers.rows(step, batchStart, rows, worker, workers);
+    // ROWS, the barrier between, PARAMS: as three phases (the row cut), or interleaved layer by
+    // layer with the feature cut's barriers (common/feature-plan.ts), whose waits count as "wait mid".
+    let r: { correct: number; kernelMs: number }, pr: { kernelMs: number; optimMs: number };
+    let waitMid = 0;
+    if (task.cut === "features") {
+      const sync = () => {
+        const s0 = performance.now();
+        barrier(ctrl, MID_BARRIER, workers, ++midUses, spinMs, generation);
+        waitMid += performance.now() - s0;
+      };
+      const f = handlers.features(step, batchStart, rows, worker, workers, sync);
+      r = { correct: f.correct, kernelMs: f.rowsMs };
+      pr = { kernelMs: f.paramsMs, optimMs: f.optimMs };
+    } else {
+      r = handlers.rows(step, batchStart, rows, worker, workers);
+      // PARAMS reads every row's activations and gradients: all ROWS work must be done first.
+      const m0 = performance.now();
+      barrier(ctrl, MID_BARRIER, workers, ++midUses, spinMs, generation);
+      waitMid = performance.now() - m0;
+      claimBase = i * (chunks + workers);
+      pr = handlers.params(step, rows, worker, workers, claim);
+    }
     results[mine + R_CORRECT] = r.correct;
     results[mine + R_ROWS_MS] = r.kernelMs;
-    // PARAMS reads every row's activations and gradients: all ROWS work must be done first.
-    const t1 = performance.now();
-    barrier(ctrl, MID_BARRIER, workers, i + 1, spinMs, generation);
-    const t2 = performance.now();
-    claimBase = i * (chunks + workers);
-    const pr = handlers.params(step, rows, worker, workers, claim);
     results[mine + R_PARAMS_MS] = pr.kernelMs;
     // A stop request seen by any worker before the barrier halts all of them after it.
     if (Atomics.load(ctrl, STOP) === 1) Atomics.store(ctrl, HALT, 1);
@@ -149,11 +167,11 @@ function* runCommand(handlers: StepHandlers, views: BarrierViews, task: LoopTask
     barrier(ctrl, END_BARRIER, workers, i + 1, spinMs, generation);
     const t4 = performance.now();
     profile[P_ROWS_MS]! += r.kernelMs;
-    profile[P_WAIT_MID_MS]! += t2 - t1;
+    profile[P_WAIT_MID_MS]! += waitMid;
     profile[P_PARAMS_MS]! += pr.kernelMs - pr.optimMs;
     profile[P_OPTIM_MS]! += pr.optimMs;
     profile[P_WAIT_END_MS]! += t4 - t3;
-    profile[P_OTHER_MS]! += t1 - t0 - r.kernelMs + (t3 - t2 - pr.kernelMs);
+    profile[P_OTHER_MS]! += t3 - t0 - r.kernelMs - waitMid - pr.kernelMs;
     const { lossSum, gradNormSq } = handlers.sums(step, rows);
     const nonFinite = !Number.isFinite(lossSum) || !Number.isFinite(gradNormSq);
     if (worker === 0) {

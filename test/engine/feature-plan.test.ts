@@ -1,0 +1,72 @@
+// The feature cut's plan (src/engine/common/feature-plan.ts): which models it takes, each layer's
+// outputs shared out exactly once in near-even aligned ranges, which last layers run by rows,
+// and what engine.cut auto picks.
+import { describe, expect, it } from "vitest";
+import { loadConfig, parseConfigObject } from "../../src/config/load.js";
+import { FEATURE_ALIGN, featureCutRefusal, featureLayerCount, featurePlan, featureRange, resolveCut, ROW_TAIL_WEIGHTS } from "../../src/engine/common/feature-plan.js";
+import { specForDataset } from "../../src/model/build.js";
+
+const image = { inputShape: [1, 28, 28], nClasses: 10 };
+const specOf = (model: Record<string, unknown>) => specForDataset(parseConfigObject({ data: { dataset: "mnist" }, model }, "test").model, image);
+const seedMlp = specForDataset(loadConfig("configs/mnist-mlp.yaml").config.model, image);
+const cnn = specForDataset(loadConfig("configs/mnist-cnn.yaml").config.model, image);
+const softmax = specOf({ type: "softmax" });
+const flatMlp = specOf({ type: "sequential", layers: [{ type: "flatten" }, { type: "linear", out: 64 }, { type: "relu" }, { type: "linear", out: 10 }] });
+
+describe("featureRange", () => {
+  for (const n of [1, 10, 37, 120, 240, 320, 520]) {
+    for (const workers of [1, 2, 3, 4, 16]) {
+      it(`${n} outputs, ${workers} workers: every output once, cuts on multiples of ${FEATURE_ALIGN}, shares within ${FEATURE_ALIGN} of even`, () => {
+        let next = 0;
+        for (let w = 0; w < workers; w++) {
+          const [o0, o1] = featureRange(n, workers, w);
+          expect(o0).toBe(next);
+          expect(o1).toBeGreaterThanOrEqual(o0);
+          if (o1 < n) expect(o1 % FEATURE_ALIGN).toBe(0);
+          expect(Math.abs(o1 - o0 - n / workers)).toBeLessThanOrEqual(FEATURE_ALIGN);
+          next = o1;
+        }
+        expect(next).toBe(n);
+      });
+    }
+  }
+
+  it("featurePlan gives each worker its range of every layer", () => {
+    const plan = featurePlan(seedMlp, 2);
+    expect(plan.map((layers) => layers.map((s) => [s.dense.name, s.o0, s.o1]))).toEqual([
+      [["fc1", 0, 264], ["fc2", 0, 160], ["fc3", 0, 120], ["fc4", 0, 64], ["fc5", 0, 8]],
+      [["fc1", 264, 520], ["fc2", 160, 320], ["fc3", 120, 240], ["fc4", 64, 120], ["fc5", 8, 10]],
+    ]);
+  });
+});
+
+describe("which models take the feature cut", () => {
+  it("linear layers with a ReLU between each two, with or without a leading flatten", () => {
+    expect(featureCutRefusal(seedMlp)).toBeNull();
+    expect(featureCutRefusal(softmax)).toBeNull();
+    expect(featureCutRefusal(flatMlp)).toBeNull();
+  });
+
+  it("not a conv, a dropout, or a ReLU after the logits", () => {
+    expect(featureCutRefusal(cnn)).toMatch(/linear layers with a ReLU between each two/);
+    expect(featureCutRefusal(specOf({ type: "sequential", layers: [{ type: "flatten" }, { type: "linear", out: 64 }, { type: "relu" }, { type: "dropout", p: 0.5 }, { type: "linear", out: 10 }] }))).not.toBeNull();
+    expect(featureCutRefusal(specOf({ type: "sequential", layers: [{ type: "flatten" }, { type: "linear", out: 64 }, { type: "linear", out: 10 }] }))).not.toBeNull();
+  });
+
+  it(`the last layers with at most ${ROW_TAIL_WEIGHTS} weights run by rows: the seed MLP's fc4 and fc5; at least one layer is cut by features`, () => {
+    expect(featureLayerCount(seedMlp)).toBe(3);
+    expect(featureLayerCount(flatMlp)).toBe(1);
+    expect(featureLayerCount(softmax)).toBe(1);
+  });
+
+  it("engine.cut auto: features for the seed MLP at 2 or more workers; rows at 1 worker, for softmax regression (7,840 weights) and for the CNN", () => {
+    expect(resolveCut("auto", seedMlp, 2)).toBe("features");
+    expect(resolveCut("auto", seedMlp, 16)).toBe("features");
+    expect(resolveCut("auto", seedMlp, 1)).toBe("rows");
+    expect(resolveCut("auto", softmax, 2)).toBe("rows");
+    expect(resolveCut("auto", cnn, 2)).toBe("rows");
+    expect(resolveCut("auto", flatMlp, 2)).toBe("features");
+    expect(resolveCut("rows", seedMlp, 2)).toBe("rows");
+    expect(resolveCut("features", softmax, 2)).toBe("features");
+  });
+});
