@@ -34,8 +34,8 @@ describe("featureRange", () => {
   it("featurePlan gives each worker its range of every layer", () => {
     const plan = featurePlan(seedMlp, 2);
     expect(plan.map((layers) => layers.map((s) => [s.dense.name, s.o0, s.o1]))).toEqual([
-      [["fc1", 0, 264], ["fc2", 0, 160], ["fc3", 0, 120], ["fc4", 0, 64], ["fc5", 0, 8]],
-      [["fc1", 264, 520], ["fc2", 160, 320], ["fc3", 120, 240], ["fc4", 64, 120], ["fc5", 8, 10]],
+      [["fc1", 0, 260], ["fc2", 0, 160], ["fc3", 0, 120], ["fc4", 0, 60], ["fc5", 0, 4]],
+      [["fc1", 260, 520], ["fc2", 160, 320], ["fc3", 120, 240], ["fc4", 60, 120], ["fc5", 4, 10]],
     ]);
   });
 });
