@@ -105,7 +105,8 @@ export const ConfigSchema = z
         isa: z.enum(["auto", "avx512", "avx2"]).default("auto"),
         /**
          * how a step is shared among the workers: by batch rows, or by each layer's output features
-         * (linear/ReLU models only); auto: features where the model allows it and there is more than one worker
+         * (linear/ReLU models only); auto: features where the model allows it, at 2 or more workers up to the cores
+         * (engine/common/feature-plan.ts resolveCut)
          */
         cut: z.enum(["auto", "rows", "features"]).default("auto"),
         /** a phase that takes longer than this is treated as a hung worker */

@@ -59,14 +59,15 @@ describe("which models take the feature cut", () => {
     expect(featureLayerCount(softmax)).toBe(1);
   });
 
-  it("engine.cut auto: features for the seed MLP at 2 or more workers; rows at 1 worker, for softmax regression (7,840 weights) and for the CNN", () => {
-    expect(resolveCut("auto", seedMlp, 2)).toBe("features");
-    expect(resolveCut("auto", seedMlp, 16)).toBe("features");
-    expect(resolveCut("auto", seedMlp, 1)).toBe("rows");
-    expect(resolveCut("auto", softmax, 2)).toBe("rows");
-    expect(resolveCut("auto", cnn, 2)).toBe("rows");
-    expect(resolveCut("auto", flatMlp, 2)).toBe("features");
-    expect(resolveCut("rows", seedMlp, 2)).toBe("rows");
-    expect(resolveCut("features", softmax, 2)).toBe("features");
+  it("engine.cut auto: features for the seed MLP at 2 or more workers up to the cores; rows at 1 worker, beyond the cores, for softmax regression (7,840 weights) and for the CNN", () => {
+    expect(resolveCut("auto", seedMlp, 2, 2)).toBe("features");
+    expect(resolveCut("auto", seedMlp, 16, 16)).toBe("features");
+    expect(resolveCut("auto", seedMlp, 1, 2)).toBe("rows");
+    expect(resolveCut("auto", seedMlp, 4, 2)).toBe("rows");
+    expect(resolveCut("auto", softmax, 2, 2)).toBe("rows");
+    expect(resolveCut("auto", cnn, 2, 2)).toBe("rows");
+    expect(resolveCut("auto", flatMlp, 2, 2)).toBe("features");
+    expect(resolveCut("rows", seedMlp, 2, 2)).toBe("rows");
+    expect(resolveCut("features", softmax, 16, 2)).toBe("features");
   });
 });

@@ -291,7 +291,7 @@ export class Engine {
     if (!this.loop) {
       const pool = this.pool;
       const { spec, workers } = this.options;
-      this.loop = new StepLoop(barrierViews(this.memory, this.layout), workers, this.options.host.cores, resolveCut(this.options.cut ?? "auto", spec, workers), (task) => pool.run(task));
+      this.loop = new StepLoop(barrierViews(this.memory, this.layout), workers, this.options.host.cores, resolveCut(this.options.cut ?? "auto", spec, workers, this.options.host.cores), (task) => pool.run(task));
     }
     return this.loop;
   }
