@@ -169,17 +169,17 @@ export function backwardRows<F, U8, U32, F64>(
   const stats = k.softmaxCrossEntropy(ws.dacts[last]!, losses, ws.acts[last]!, labels, B, spec.nClasses, 1);
   const ops = opsOf(spec);
   // Nothing before the first layer with parameters needs a gradient (a leading flatten's input
-  // is the pixels): its input gradient and the ops before it are skipped.
+  // is the pixels): its input gradient and the ops before it are skipped, so every op the loop
+  // reaches has an input gradient to compute (its layer is past 0).
   const firstParams = ops.findIndex((op) => op.kind === "dense" || op.kind === "conv");
   for (let j = ops.length - 1; j >= firstParams; j--) {
     const op = ops[j]!;
     const i = op.layer;
     if (op.kind === "relu") {
-      if (i > 0) k.reluBackward(ws.dacts[i]!, ws.dacts[i + 1]!, ws.acts[i + 1]!, B * op.features);
+      k.reluBackward(ws.dacts[i]!, ws.dacts[i + 1]!, ws.acts[i + 1]!, B * op.features);
       continue;
     }
     if (op.kind === "dropout" || op.kind === "maxpool" || op.kind === "flatten") {
-      if (i === 0) continue;
       // dropout: the same mask as forward (recomputed from the hash); maxpool: to each window's
       // first maximum; flatten: NCHW back to NHWC.
       if (op.kind === "dropout") k.dropoutBackward(ws.dacts[i]!, ws.dacts[i + 1]!, B, op.features, train ? op.p : 0, dropoutKey(train, op.stream));

@@ -12,7 +12,8 @@
 // every worker streams all of W each step, half of it just written by another core.
 // Which worker computes an output never changes its bits (FEATURE INDEPENDENCE, kernels.ts).
 import { denseSteps, type DenseStep } from "../../model/graph.js";
-import type { ModelSpec } from "../../model/spec.js";
+import type { Layer, ModelSpec } from "../../model/spec.js";
+import { paramRowBases, type ParamSegment } from "./plan.js";
 import type { StepCut } from "./protocol.js";
 
 /**
@@ -39,7 +40,7 @@ export function featureRange(n: number, workers: number, w: number): [number, nu
  */
 export function featureCutRefusal(spec: ModelSpec): string | null {
   const dense = denseSteps(spec);
-  const lead = leadingFlatten(spec) ? 1 : 0;
+  const lead = leadingFlatten(spec) === null ? 0 : 1;
   const refusal = "it takes a model of linear layers with a ReLU between each two (no conv, pooling or dropout)";
   if (spec.layers.length !== lead + dense.length * 2 - 1) return refusal;
   for (let i = 0; i < dense.length; i++) {
@@ -49,9 +50,10 @@ export function featureCutRefusal(spec: ModelSpec): string | null {
   return null;
 }
 
-/** The model's first layer is a flatten (layer 0 → 1), whose output the first linear layer reads. */
-export function leadingFlatten(spec: ModelSpec): boolean {
-  return spec.layers[0]?.kind === "flatten";
+/** The model's first layer where it is a flatten (layer 0 → 1), whose output the first linear layer reads; else null. */
+export function leadingFlatten(spec: ModelSpec): Extract<Layer, { kind: "flatten" }> | null {
+  const first = spec.layers[0];
+  return first?.kind === "flatten" ? first : null;
 }
 
 /**
@@ -77,24 +79,20 @@ export function featureLayerCount(spec: ModelSpec): number {
 
 const weights = (d: DenseStep) => d.OC * d.C;
 
-/** One dense layer's share of one worker under the feature cut: outputs [o0, o1). */
-export interface FeatureShare {
-  dense: DenseStep;
-  o0: number;
-  o1: number;
-}
+/** One dense layer's share of one worker under the feature cut: outputs [o0, o1), which are also the parameter rows it updates. */
+export type FeatureShare = ParamSegment;
 
 /** plan[w][l]: worker w's outputs of dense layer l (possibly empty), for `workers` workers. */
 export function featurePlan(spec: ModelSpec, workers: number): FeatureShare[][] {
   const dense = denseSteps(spec);
+  const bases = paramRowBases(dense);
   return Array.from({ length: workers }, (_, w) =>
-    dense.map((d) => {
+    dense.map((d, l) => {
       const [o0, o1] = featureRange(d.OC, workers, w);
-      return { dense: d, o0, o1 };
+      return { dense: d, o0, o1, rowBase: bases[l]! };
     }),
   );
 }
-
 
 /**
  * engine.cut for a run: "auto" takes the feature cut where the model allows it, there is more than

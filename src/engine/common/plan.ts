@@ -22,6 +22,12 @@ export interface ParamSegment {
   rowBase: number;
 }
 
+/** Each layer's row 0 among all the model's parameter rows (ParamSegment.rowBase), in layer order. */
+export function paramRowBases(layers: DenseStep[]): number[] {
+  let rows = 0;
+  return layers.map((d) => (rows += d.OC) - d.OC);
+}
+
 /** Parameter-row cuts fall on multiples of this within a layer: whole 4-row kernel blocks. */
 export const PARAM_ROW_ALIGN = 4;
 
@@ -56,12 +62,8 @@ export function paramPlan(spec: ModelSpec, workers: number, batchRows: number, u
   const rowCost = (d: DenseStep) => (d.C + 1) * (d.positions * batchRows + updateCost);
   for (const d of layers) total += d.OC * rowCost(d);
   // cuts[k]: the first global parameter row of worker k
-  const bases: number[] = [];
-  let nRows = 0;
-  for (const d of layers) {
-    bases.push(nRows);
-    nRows += d.OC;
-  }
+  const bases = paramRowBases(layers);
+  const nRows = layers.reduce((n, d) => n + d.OC, 0);
   const cuts = [0];
   for (let k = 1; k < workers; k++) {
     const target = (k * total) / workers;

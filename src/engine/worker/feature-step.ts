@@ -6,10 +6,10 @@
 import { f32View, type Binder } from "../../arena/arena.js";
 import { rowsOf, type ArenaLayout, type Region } from "../../arena/layout.js";
 import type { Kernels } from "../../kernels/kernels.js";
-import { denseSteps, type ParamViews, type Workspace } from "../../model/graph.js";
+import type { ParamViews, Workspace } from "../../model/graph.js";
 import type { ModelSpec } from "../../model/spec.js";
 import type { FaultInjector } from "../common/faults.js";
-import { featureLayerCount, featurePlan, type FeatureShare } from "../common/feature-plan.js";
+import { featureLayerCount, featurePlan, leadingFlatten, type FeatureShare } from "../common/feature-plan.js";
 import { splitRange, type ParamSegment } from "../common/plan.js";
 
 /** What the step reads from the handlers that build it (step-handlers.ts names each). */
@@ -51,16 +51,14 @@ export interface FeatureStepContext<F, U8, U32, F64> {
 export function makeFeatureStep<F, U8, U32, F64>(c: FeatureStepContext<F, U8, U32, F64>) {
   const { k, bind, spec, layout, injector, memory, params, wholeBatch, workspaceRows, entryOf, gatherTrain, gatherStart, paramsRunner, rowSqView } = c;
   const wsp = layout.workspace;
-  const dense = denseSteps(spec);
   const K = spec.nClasses;
   const last = wsp.widths.length - 1;
   const shift = (r: Region, floats: number, length: number): F => bind.f32({ offset: r.offset + floats * 4, length, type: "f32" });
   const R = wsp.rows;
-  let rowBase = 0;
-  const bases = dense.map((d) => (rowBase += d.OC) - d.OC);
   const bound = new Map<number, ReturnType<typeof bindWorker>[]>();
   function bindWorker(shares: FeatureShare[]) {
-    return shares.map(({ dense: d, o0, o1 }, l) => {
+    return shares.map((share, l) => {
+      const { dense: d, o0, o1 } = share;
       const i = d.layer;
       const [w, b] = [entryOf(d, "weight"), entryOf(d, "bias")];
       const out = wsp.acts[i + (d.fusedRelu ? 2 : 1)]!;
@@ -68,7 +66,7 @@ export function makeFeatureStep<F, U8, U32, F64>(c: FeatureStepContext<F, U8, U3
       const prev = l > 0 ? shares[l - 1]! : null;
       const [c0, c1] = prev ? [prev.o0, prev.o1] : [0, 0];
       return {
-        share: { dense: d, o0, o1, rowBase: bases[l]! } satisfies ParamSegment,
+        share,
         cols: c1 - c0,
         out: shift(out, o0, R * d.OC - o0),
         dinp: l > 0 ? shift(wsp.dacts[i - 1]!, c0, R * d.C - c0) : null,
@@ -87,8 +85,7 @@ export function makeFeatureStep<F, U8, U32, F64>(c: FeatureStepContext<F, U8, U3
     return made[worker]!;
   };
   const T = featureLayerCount(spec);
-  const first = spec.layers[0]!;
-  const flatten = first.kind === "flatten" ? first : null;
+  const flatten = leadingFlatten(spec);
   return (step: number, batchStart: number, nRows: number, worker: number, workers: number, sync: () => void) => {
     const layers = layersOf(workers, worker);
     const p = step & 1;
