@@ -338,6 +338,48 @@ for (const name of Object.keys(loaders)) {
       }
     });
 
+    describe("placement independence: the same bits wherever the operands lie, aligned to a vector or not", () => {
+      // The native kernels read operands whose rows straddle cache lines (C not a whole number of
+      // vectors, or a base off a vector boundary) from an aligned copy (native impl/dense.h): the
+      // copy must change nothing. Each case runs once on 64-byte-aligned buffers and once with
+      // every operand `shift` floats further on, and the outputs must be the same bits.
+      for (const [B, C, OC, shift] of [[64, 520, 44, 4], [64, 528, 37, 4], [32, 528, 44, 8], [9, 784, 21, 3], [64, 40, 9, 1]] as const) {
+        it(`dense forward (± ReLU) and input gradient (± mask): B=${B} C=${C} OC=${OC}, operands shifted ${shift} floats`, () => {
+          s.reset();
+          const c = denseCase(B, C, OC);
+          const from = (buf: any, first: number) => (typeof buf === "number" ? buf + first * 4 : (buf as Float32Array).subarray(first));
+          // an operand placed `at` floats into a buffer with 16 floats to spare
+          const placed = (data: Float32Array, at: number) => {
+            const [buf, view] = s.f32(data.length + 16);
+            view.set(data, at);
+            return from(buf, at);
+          };
+          const output = (n: number, at: number) => {
+            const [buf, view] = s.f32(n + 16);
+            view.fill(NaN);
+            return { buf: from(buf, at), bits: () => Buffer.from(view.buffer, view.byteOffset + at * 4, n * 4) };
+          };
+          const run = (at: number) => {
+            const [x, w, b, dout, mask] = [c.inp, c.weight, c.bias, c.dout, c.mask].map((d) => placed(d, at));
+            const bits: Buffer[] = [];
+            for (const relu of [false, true]) {
+              const out = output(B * OC, at);
+              s.k.denseForward(out.buf, x, w, b, B, C, OC, relu);
+              bits.push(out.bits());
+            }
+            for (const m of [null, mask]) {
+              const dinp = output(B * C, at);
+              s.k.denseInputGrad(dinp.buf, dout, w, m, B, C, OC);
+              bits.push(dinp.bits());
+            }
+            return bits;
+          };
+          const aligned = run(0), shifted = run(shift);
+          aligned.forEach((a, i) => expect(shifted[i]!.equals(a), `output ${i}`).toBe(true));
+        });
+      }
+    });
+
     describe("conv data movement: im2col, col2im, max-pool, transpose (NHWC)", () => {
       const convs: [string, ConvGeometry][] = [
         ["1→ 3×3, 8×8", { C: 1, H: 8, W: 8, KH: 3, KW: 3, stride: 1, pad: 0, OH: 6, OW: 6 }],

@@ -2,60 +2,94 @@
 // it is (PARAMS), and the chunked weight gradient for tall inputs. Mirrors src/kernels/ts/dense.ts
 // and src/kernels/wasm/assembly/dense.ts. Part of kernels-impl.h (see there).
 
+// ---- Operands whose rows straddle cache lines ---------------------------------------------
+// Rows of C floats that are not a whole number of vectors apart (fc2's 520 on AVX-512: 32.5 × 64
+// bytes) start every other row mid-line, so every vector load of those rows straddles two cache
+// lines: fc2's forward ran at 66–70% of the FMA peak against 80–83% at C = 528 (dptrain bench
+// kernels' shapes, one process). Such an operand is copied once into a per-thread scratch whose
+// rows are C rounded up to N floats apart, 64-byte aligned, and the kernel reads the copy. Only
+// the loads' addresses change: each lane still holds the same element, masked tails still read
+// only the C real columns, so the bits are the same.
+inline bool straddles(const float* p, int64_t ld) { return ld % N != 0 || reinterpret_cast<uintptr_t>(p) % (N * 4) != 0; }
+inline int paddedWidth(int C) { return (C + N - 1) / N * N; }
+
+// A per-thread buffer of at least `floats` floats, 64-byte aligned (one per call site: tag).
+template <int Tag>
+inline float* scratchFloats(size_t floats) {
+  static thread_local std::vector<float> buf;
+  if (buf.size() < floats + 16) buf.resize(floats + 16);
+  const uintptr_t at = reinterpret_cast<uintptr_t>(buf.data());
+  return reinterpret_cast<float*>((at + 63) & ~static_cast<uintptr_t>(63));
+}
+
+// dst[r, 0..C) = src[r, 0..C) for `rows` rows, ldDst and ldSrc floats apart (lanes past C untouched)
+inline void copyRows(float* dst, int64_t ldDst, const float* src, int64_t ldSrc, int rows, int C) {
+  const M m = T::mask(C % N);
+  for (int r = 0; r < rows; r++) {
+    const float* s = src + r * ldSrc;
+    float* d = dst + r * ldDst;
+    int c = 0;
+    for (; c + N <= C; c += N) T::store(d + c, T::load(s + c));
+    if (c < C) T::storem(d + c, m, T::loadm(s + c, m));
+  }
+}
+
 // ---- ROWS: dense forward, dot products along C -------------------------------------------
 
-// out[b..b+RB, o..o+OB): Σ_c inp[b,c]·W[o,c] (lanes over c, FMA), hsum, + bias, optional ReLU
+// out[b..b+RB, 0..OB): Σ_c inp[b,c]·w[j,c] (lanes over c, FMA), hsum, + bias, optional ReLU.
+// inp rows are ldIn floats apart, w's (OB rows from the block's first output) ldW, out's ldOut.
 // X is T; as a parameter it makes X::sumBiasStore4x4 dependent, so traits without it (AVX2) compile.
 template <int RB, int OB, class X = T>
-inline void forwardBlock(float* out, const float* inp, const float* weight, const float* bias, int b, int o, int C, int ldOut, bool relu) {
+inline void forwardBlock(float* out, const float* inp, int64_t ldIn, const float* w, int64_t ldW, const float* bias, int b, int C, int ldOut, bool relu) {
   V acc[RB][OB];
   for (int r = 0; r < RB; r++)
     for (int j = 0; j < OB; j++) acc[r][j] = T::zero();
   int c = 0;
   for (; c + N <= C; c += N) {
     V x[RB];
-    for (int r = 0; r < RB; r++) x[r] = T::load(inp + (int64_t)(b + r) * C + c);
+    for (int r = 0; r < RB; r++) x[r] = T::load(inp + (b + r) * ldIn + c);
     for (int j = 0; j < OB; j++) {
-      const V w = T::load(weight + (int64_t)(o + j) * C + c);
-      for (int r = 0; r < RB; r++) acc[r][j] = T::fma(x[r], w, acc[r][j]);
+      const V wv = T::load(w + j * ldW + c);
+      for (int r = 0; r < RB; r++) acc[r][j] = T::fma(x[r], wv, acc[r][j]);
     }
   }
   if (c < C) {
     const M m = T::mask(C - c);
     V x[RB];
-    for (int r = 0; r < RB; r++) x[r] = T::loadm(inp + (int64_t)(b + r) * C + c, m);
+    for (int r = 0; r < RB; r++) x[r] = T::loadm(inp + (b + r) * ldIn + c, m);
     for (int j = 0; j < OB; j++) {
-      const V w = T::loadm(weight + (int64_t)(o + j) * C + c, m);
-      for (int r = 0; r < RB; r++) acc[r][j] = T::fma(x[r], w, acc[r][j]);
+      const V wv = T::loadm(w + j * ldW + c, m);
+      for (int r = 0; r < RB; r++) acc[r][j] = T::fma(x[r], wv, acc[r][j]);
     }
   }
   // X::sumBiasStore4x4 (isa-avx512.cc): the loop below for a 4 × 4 block, its sums side by side
   if constexpr (RB == 4 && OB == 4 && X::SUMS_4X4) {
-    X::sumBiasStore4x4(&acc[0][0], bias + o, out + (int64_t)b * ldOut + o, ldOut, relu);
+    X::sumBiasStore4x4(&acc[0][0], bias, out + (int64_t)b * ldOut, ldOut, relu);
     return;
   }
   for (int r = 0; r < RB; r++)
     for (int j = 0; j < OB; j++) {
-      const float y = T::hsum(acc[r][j]) + bias[o + j];
-      out[(int64_t)(b + r) * ldOut + o + j] = relu && !(y > 0) ? 0.0f : y;
+      const float y = T::hsum(acc[r][j]) + bias[j];
+      out[(int64_t)(b + r) * ldOut + j] = relu && !(y > 0) ? 0.0f : y;
     }
 }
 
 // The last B − b < RB rows as one block of exactly that many rows (the same per-row operations).
 template <int RB, int OB>
-inline void forwardTail(float* out, const float* inp, const float* weight, const float* bias, int b, int rows, int o, int C, int ldOut, bool relu) {
+inline void forwardTail(float* out, const float* inp, int64_t ldIn, const float* w, int64_t ldW, const float* bias, int b, int rows, int C, int ldOut, bool relu) {
   if constexpr (RB > 0) {
-    if (rows == RB) forwardBlock<RB, OB>(out, inp, weight, bias, b, o, C, ldOut, relu);
-    else forwardTail<RB - 1, OB>(out, inp, weight, bias, b, rows, o, C, ldOut, relu);
+    if (rows == RB) forwardBlock<RB, OB>(out, inp, ldIn, w, ldW, bias, b, C, ldOut, relu);
+    else forwardTail<RB - 1, OB>(out, inp, ldIn, w, ldW, bias, b, rows, C, ldOut, relu);
   }
 }
 
 // Outputs outer, rows inner: a block of weight rows stays in L1 while every batch row passes.
+// out, w and bias point at the block's first output.
 template <int OB>
-inline void forwardOutputs(float* out, const float* inp, const float* weight, const float* bias, int o, int B, int C, int ldOut, bool relu) {
+inline void forwardOutputs(float* out, const float* inp, int64_t ldIn, const float* w, int64_t ldW, const float* bias, int B, int C, int ldOut, bool relu) {
   int b = 0;
-  for (; b + T::FWD_RB <= B; b += T::FWD_RB) forwardBlock<T::FWD_RB, OB>(out, inp, weight, bias, b, o, C, ldOut, relu);
-  forwardTail<T::FWD_RB - 1, OB>(out, inp, weight, bias, b, B - b, o, C, ldOut, relu);
+  for (; b + T::FWD_RB <= B; b += T::FWD_RB) forwardBlock<T::FWD_RB, OB>(out, inp, ldIn, w, ldW, bias, b, C, ldOut, relu);
+  forwardTail<T::FWD_RB - 1, OB>(out, inp, ldIn, w, ldW, bias, b, B - b, C, ldOut, relu);
 }
 
 // Rows in tiles of FWD_ROW_TILE, outputs inside: a tile of input rows stays in L2 while every
@@ -65,15 +99,36 @@ constexpr int FWD_ROW_TILE = 64;
 
 // out rows are ldOut floats apart (ldOut ≥ OC): the engine's feature cut computes outputs
 // [o0, o1) of a wider layer with out, weight and bias pointing at output o0. An output's sum is
-// the same operations whatever block (or cut) it falls in.
+// the same operations whatever block (or cut) it falls in. An input tile or a block of weight
+// rows that straddles cache lines (straddles above) is read from an aligned copy.
 void denseForward(float* out, const float* inp, const float* weight, const float* bias, int B, int C, int OC, bool relu, int ldOut) {
+  constexpr int OB = T::FWD_OB;
+  const int Cp = paddedWidth(C);
+  const bool copyIn = C > N && straddles(inp, C), copyW = C > N && straddles(weight, C);
+  float* inCopy = copyIn ? scratchFloats<0>((size_t)FWD_ROW_TILE * Cp) : nullptr;
+  float* wCopy = copyW ? scratchFloats<1>((size_t)OB * Cp) : nullptr;
   for (int b0 = 0; b0 < B; b0 += FWD_ROW_TILE) {
     const int rows = B - b0 < FWD_ROW_TILE ? B - b0 : FWD_ROW_TILE;
     const float* in = inp + (int64_t)b0 * C;
+    int64_t ldIn = C;
+    if (copyIn) {
+      copyRows(inCopy, Cp, in, C, rows, C);
+      in = inCopy;
+      ldIn = Cp;
+    }
     float* o_ = out + (int64_t)b0 * ldOut;
     int o = 0;
-    for (; o + T::FWD_OB <= OC; o += T::FWD_OB) forwardOutputs<T::FWD_OB>(o_, in, weight, bias, o, rows, C, ldOut, relu);
-    for (; o < OC; o++) forwardOutputs<1>(o_, in, weight, bias, o, rows, C, ldOut, relu);
+    for (; o + OB <= OC; o += OB) {
+      const float* w = weight + (int64_t)o * C;
+      int64_t ldW = C;
+      if (copyW) {
+        copyRows(wCopy, Cp, w, C, OB, C);
+        w = wCopy;
+        ldW = Cp;
+      }
+      forwardOutputs<OB>(o_ + o, in, ldIn, w, ldW, bias + o, rows, C, ldOut, relu);
+    }
+    for (; o < OC; o++) forwardOutputs<1>(o_ + o, in, ldIn, weight + (int64_t)o * C, C, bias + o, rows, C, ldOut, relu);
   }
 }
 
@@ -81,17 +136,17 @@ void denseForward(float* out, const float* inp, const float* weight, const float
 
 // dinp[b..b+RB, c..c+CB·N): Σ_o dout[b,o]·W[o,c] (sequential over o), masked by the ReLU output
 template <int RB, int CB>
-inline void inputGradBlock(float* dinp, const float* dout, const float* weight, const float* mask, int b, int c, int ld, int OC, int tail) {
+inline void inputGradBlock(float* dinp, const float* dout, const float* w, int64_t ldW, const float* mask, int b, int c, int ld, int OC, int tail) {
   V acc[RB][CB];
   for (int r = 0; r < RB; r++)
     for (int j = 0; j < CB; j++) acc[r][j] = T::zero();
   const M m = T::mask(tail);  // lanes of the last vector (N when the block is whole)
   for (int o = 0; o < OC; o++) {
-    V w[CB];
-    for (int j = 0; j < CB; j++) w[j] = j + 1 < CB || tail == N ? T::load(weight + (int64_t)o * ld + c + j * N) : T::loadm(weight + (int64_t)o * ld + c + j * N, m);
+    V wv[CB];
+    for (int j = 0; j < CB; j++) wv[j] = j + 1 < CB || tail == N ? T::load(w + o * ldW + j * N) : T::loadm(w + o * ldW + j * N, m);
     for (int r = 0; r < RB; r++) {
       const V g = T::set1(dout[(int64_t)(b + r) * OC + o]);
-      for (int j = 0; j < CB; j++) acc[r][j] = T::fma(g, w[j], acc[r][j]);
+      for (int j = 0; j < CB; j++) acc[r][j] = T::fma(g, wv[j], acc[r][j]);
     }
   }
   for (int r = 0; r < RB; r++)
@@ -106,29 +161,43 @@ inline void inputGradBlock(float* dinp, const float* dout, const float* weight, 
 }
 
 template <int RB, int CB>
-inline void inputGradTail(float* dinp, const float* dout, const float* weight, const float* mask, int b, int rows, int c, int ld, int OC, int tail) {
+inline void inputGradTail(float* dinp, const float* dout, const float* w, int64_t ldW, const float* mask, int b, int rows, int c, int ld, int OC, int tail) {
   if constexpr (RB > 0) {
-    if (rows == RB) inputGradBlock<RB, CB>(dinp, dout, weight, mask, b, c, ld, OC, tail);
-    else inputGradTail<RB - 1, CB>(dinp, dout, weight, mask, b, rows, c, ld, OC, tail);
+    if (rows == RB) inputGradBlock<RB, CB>(dinp, dout, w, ldW, mask, b, c, ld, OC, tail);
+    else inputGradTail<RB - 1, CB>(dinp, dout, w, ldW, mask, b, rows, c, ld, OC, tail);
   }
 }
 
 template <int CB>
-inline void inputGradColumns(float* dinp, const float* dout, const float* weight, const float* mask, int c, int B, int ld, int OC, int tail) {
+inline void inputGradColumns(float* dinp, const float* dout, const float* w, int64_t ldW, const float* mask, int c, int B, int ld, int OC, int tail) {
   int b = 0;
-  for (; b + T::DX_RB <= B; b += T::DX_RB) inputGradBlock<T::DX_RB, CB>(dinp, dout, weight, mask, b, c, ld, OC, tail);
-  inputGradTail<T::DX_RB - 1, CB>(dinp, dout, weight, mask, b, B - b, c, ld, OC, tail);
+  for (; b + T::DX_RB <= B; b += T::DX_RB) inputGradBlock<T::DX_RB, CB>(dinp, dout, w, ldW, mask, b, c, ld, OC, tail);
+  inputGradTail<T::DX_RB - 1, CB>(dinp, dout, w, ldW, mask, b, B - b, c, ld, OC, tail);
 }
 
 // Columns outer, rows inner: a strip of weight columns stays in cache while every row passes.
 // Rows of dinp, weight and mask are ld floats apart (ld ≥ C): the feature cut computes columns
 // [c0, c1) of a wider layer's input gradient with the three pointing at column c0. Each column is
 // its own lane of the same sequential sum over o, whatever its block (or cut).
+// A strip of weight columns whose rows straddle cache lines is read from an aligned copy, its
+// rows CB·N floats apart (straddles above), where enough rows pass to pay for the copy: fc2's dx
+// (520 columns, AVX-512) went from 75% to 78–79% of peak at 64 rows but from 74–75% to 70–71%
+// at 32 (one process, alternated builds).
+constexpr int DX_COPY_MIN_ROWS = 64;
 void denseInputGrad(float* dinp, const float* dout, const float* weight, const float* mask, int B, int C, int OC, int ld) {
   constexpr int CB = T::DX_CB;
+  const bool copyW = B >= DX_COPY_MIN_ROWS && straddles(weight, ld);
+  float* strip = copyW ? scratchFloats<2>((size_t)OC * CB * N) : nullptr;
   int c = 0;
-  for (; c + CB * N <= C; c += CB * N) inputGradColumns<CB>(dinp, dout, weight, mask, c, B, ld, OC, N);
-  for (; c < C; c += N) inputGradColumns<1>(dinp, dout, weight, mask, c, B, ld, OC, C - c < N ? C - c : N);
+  for (; c + CB * N <= C; c += CB * N) {
+    if (copyW) {
+      copyRows(strip, CB * N, weight + c, ld, OC, CB * N);
+      inputGradColumns<CB>(dinp, dout, strip, CB * N, mask, c, B, ld, OC, N);
+    } else {
+      inputGradColumns<CB>(dinp, dout, weight + c, ld, mask, c, B, ld, OC, N);
+    }
+  }
+  for (; c < C; c += N) inputGradColumns<1>(dinp, dout, weight + c, ld, mask, c, B, ld, OC, C - c < N ? C - c : N);
 }
 
 // ---- PARAMS: weight gradient over all rows, fused with SGD (or stored as it is: gradOnly) ----
