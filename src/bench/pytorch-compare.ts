@@ -24,6 +24,8 @@ const MODEL = CNN
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const STEPS = Number(process.env.BENCH_STEPS ?? MODEL.steps);
 const BATCH = 64;
+/** every contender's warm-up lasts at least this long, then its timed steps start from the initial state (measure-engine.ts says why) */
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 3000);
 const PYTHON = process.env.BENCH_PYTHON ?? "/usr/bin/python3";
 const cores = availableParallelism();
 const threadCounts = [...new Set([1, Math.min(2, cores), cores])];
@@ -52,7 +54,7 @@ function pytorchBest(): { samples_per_s: number; setting: string } {
   const losses: { coreType: string; setting: string; loss: number }[] = [];
   for (const coreType of CORE_TYPES) {
     for (const blas of threadCounts) {
-      const r = spawnSync(PYTHON, [join(packageRoot, "src", "bench", "pytorch_train.py"), MODEL.model, String(BATCH), String(STEPS), threadCounts.join(",")], {
+      const r = spawnSync(PYTHON, [join(packageRoot, "src", "bench", "pytorch_train.py"), MODEL.model, String(BATCH), String(STEPS), threadCounts.join(","), String(WARMUP_MS)], {
         encoding: "utf8", env: { ...process.env, OPENBLAS_NUM_THREADS: String(blas), OMP_NUM_THREADS: String(cores), OPENBLAS_CORETYPE: coreType },
       });
       if (r.status !== 0) throw new Error(`bench:pytorch: ${PYTHON} failed (is python3-torch installed?): ${(r.stderr || r.error?.message || "").trim().split("\n").pop()}`);
@@ -81,7 +83,7 @@ async function main(): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     torchRuns.push(pytorchBest());
     for (const c of contenders) {
-      const r = await runChild({ config: join(packageRoot, "configs", MODEL.config), steps: STEPS, warmup: CNN ? 5 : 20, set: [`engine.kernels=${c.kernels}`, `train.batchSize=${BATCH}`] }, c.threads);
+      const r = await runChild({ config: join(packageRoot, "configs", MODEL.config), steps: STEPS, warmup: CNN ? 5 : 20, warmupMs: WARMUP_MS, set: [`engine.kernels=${c.kernels}`, `train.batchSize=${BATCH}`] }, c.threads);
       runs.get(c.name)!.push(r.samples_per_s);
     }
     process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);

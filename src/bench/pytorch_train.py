@@ -12,6 +12,7 @@ the last step's, the same data and seed every time, so runs under different Open
 (OPENBLAS_CORETYPE) must agree on it to rounding.
 Not part of the test suite: it needs Debian's python3-torch (apt-get install python3-torch).
 """
+import copy
 import json
 import sys
 import time
@@ -55,7 +56,7 @@ class CNN(nn.Module):  # pytorch/examples mnist/main.py
         return self.fc2(x)
 
 
-def run(model_name: str, threads: int, batch: int, steps: int, warmup: int) -> tuple[float, float]:
+def run(model_name: str, threads: int, batch: int, steps: int, warmup: int, warmup_s: float) -> tuple[float, float]:
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     shape = (60000, 1, 28, 28) if model_name == "cnn" else (60000, 784)
@@ -75,10 +76,18 @@ def run(model_name: str, threads: int, batch: int, steps: int, warmup: int) -> t
         opt.step()
         return loss
 
-    for s in range(warmup):
+    # As dptrain's bench (src/bench/measure-engine.ts): at least `warmup` steps and warmup_s seconds
+    # of them, then the initial state back and the timed steps from step 0, so the final loss does
+    # not depend on how many warm-up steps ran.
+    model0, opt0 = copy.deepcopy(model.state_dict()), copy.deepcopy(opt.state_dict())
+    s, w0 = 0, time.perf_counter()
+    while s < warmup or time.perf_counter() - w0 < warmup_s:
         step(s)
+        s += 1
+    model.load_state_dict(model0)
+    opt.load_state_dict(opt0)
     t0 = time.perf_counter()
-    for s in range(warmup, warmup + steps):
+    for s in range(steps):
         loss = step(s)
     return batch * steps / (time.perf_counter() - t0), float(loss.item())
 
@@ -86,6 +95,7 @@ def run(model_name: str, threads: int, batch: int, steps: int, warmup: int) -> t
 if __name__ == "__main__":
     model_name, batch, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     threads = [int(t) for t in sys.argv[4].split(",")]
+    warmup_s = float(sys.argv[5]) / 1000 if len(sys.argv) > 5 else 0.0
     for t in threads:
-        sps, loss = run(model_name, t, batch, steps, 20)
+        sps, loss = run(model_name, t, batch, steps, 20, warmup_s)
         print(json.dumps({"threads": t, "samples_per_s": sps, "loss": loss, "torch": torch.__version__, "blas": torch.__config__.show().count("OpenBLAS") > 0 and "OpenBLAS" or "other"}), flush=True)

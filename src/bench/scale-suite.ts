@@ -15,6 +15,7 @@ export interface ScaleFlags {
   threads: number[];
   repeat: number;
   warmup: number;
+  warmupMs: number;
   set: string[];
   out?: string;
 }
@@ -35,7 +36,7 @@ export async function scaleSuite(flags: ScaleFlags): Promise<void> {
   for (const b of SCALE_SUITE) {
     process.stdout.write(`\n== ${b.name} ==\n`);
     const report = await scalingBench({
-      config: join(packageRoot, b.config), set: [...b.set, ...flags.set], threads: flags.threads, steps: b.steps, warmup: flags.warmup,
+      config: join(packageRoot, b.config), set: [...b.set, ...flags.set], threads: flags.threads, steps: b.steps, warmup: flags.warmup, warmupMs: flags.warmupMs,
       repeat: flags.repeat, json: false, profile: true, out: join(dir, b.name),
     });
     reports.push({ name: b.name, report });

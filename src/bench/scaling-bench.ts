@@ -21,6 +21,8 @@ export interface ScalingFlags {
   threads: number[];
   steps: number;
   warmup: number;
+  /** the warm-up also lasts at least this long (measure-engine.ts says why) */
+  warmupMs: number;
   repeat: number;
   json: boolean;
   out?: string;
@@ -29,8 +31,8 @@ export interface ScalingFlags {
 }
 
 /** One thread count of `dptrain bench` in a process of its own (so RSS is its own). */
-export function runChild(flags: Pick<ScalingFlags, "config" | "steps" | "warmup" | "set">, threads: number): Promise<EngineBenchResult> {
-  const args = [cliMainFile, "bench", "--child", String(threads), "-c", flags.config, "--steps", String(flags.steps), "--warmup", String(flags.warmup), ...flags.set.flatMap((s) => ["--set", s])];
+export function runChild(flags: Pick<ScalingFlags, "config" | "steps" | "warmup" | "warmupMs" | "set">, threads: number): Promise<EngineBenchResult> {
+  const args = [cliMainFile, "bench", "--child", String(threads), "-c", flags.config, "--steps", String(flags.steps), "--warmup", String(flags.warmup), "--warmup-ms", String(flags.warmupMs), ...flags.set.flatMap((s) => ["--set", s])];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
     let out = "";
@@ -44,7 +46,7 @@ export function runChild(flags: Pick<ScalingFlags, "config" | "steps" | "warmup"
 }
 
 /** N one-worker runs at once, each in its own process: what N cores give with no coordination at all. */
-async function sideBySide(flags: Pick<ScalingFlags, "config" | "steps" | "warmup" | "set">, n: number): Promise<number> {
+async function sideBySide(flags: Pick<ScalingFlags, "config" | "steps" | "warmup" | "warmupMs" | "set">, n: number): Promise<number> {
   const runs = await Promise.all(Array.from({ length: n }, () => runChild(flags, 1)));
   return runs.reduce((sum, r) => sum + r.samples_per_s, 0);
 }
@@ -63,7 +65,7 @@ export type ScalingRun = ProfiledRun & { speedup: number; efficiency: number; sa
 /** What one scaling bench measured (bench.json). */
 export interface ScalingReport {
   machine: ReturnType<typeof machine>;
-  config: { name: string; model: string; batchSize: number; kernels: string; isa: string | null; warmup: number; repeat: number };
+  config: { name: string; model: string; batchSize: number; kernels: string; isa: string | null; warmup: number; warmupMs: number; repeat: number };
   kernels_label: string;
   weights_identical: boolean;
   runs: ScalingRun[];
@@ -93,7 +95,7 @@ export async function scalingBench(flags: ScalingFlags): Promise<ScalingReport> 
   // Every run of every thread count, not only the medians, must end on the same bytes.
   const identical = new Set(all.map((r) => r.weights_sha256)).size === 1;
   const report: ScalingReport = {
-    machine: m, config: { name: config.name, model: config.model.type, batchSize: config.train.batchSize, kernels: config.engine.kernels, isa: kernels.isa, warmup: flags.warmup, repeat: flags.repeat },
+    machine: m, config: { name: config.name, model: config.model.type, batchSize: config.train.batchSize, kernels: config.engine.kernels, isa: kernels.isa, warmup: flags.warmup, warmupMs: flags.warmupMs, repeat: flags.repeat },
     kernels_label: kernels.label, weights_identical: identical, runs,
   };
   const dir = flags.out ?? defaultRunDir("bench");
@@ -103,8 +105,8 @@ export async function scalingBench(flags: ScalingFlags): Promise<ScalingReport> 
   const title = `${config.name}, batch ${config.train.batchSize}, ${kernels.label}: ms per step by phase (${m.cpus} cores)`;
   if (flags.profile) writeFileAtomic(join(dir, "profile.svg"), await renderSvg(profileSpec(runs, title)));
   if (flags.json) {
-    const picked = runs.map(({ threads, batchSize, steps, samples_per_s, speedup, efficiency, kernel_fraction, weights_sha256, peak_rss_mb, samples_per_s_runs, profile, side_by_side_samples_per_s }) => ({
-      threads, batchSize, steps, samples_per_s, speedup, efficiency, kernel_fraction, weights_sha256, peak_rss_mb, samples_per_s_runs,
+    const picked = runs.map(({ threads, batchSize, steps, warmup_steps, samples_per_s, speedup, efficiency, kernel_fraction, weights_sha256, peak_rss_mb, samples_per_s_runs, profile, side_by_side_samples_per_s }) => ({
+      threads, batchSize, steps, warmup_steps, samples_per_s, speedup, efficiency, kernel_fraction, weights_sha256, peak_rss_mb, samples_per_s_runs,
       ...(flags.profile ? { profile, side_by_side_samples_per_s } : {}),
     }));
     process.stdout.write(`${JSON.stringify({ machine: m, runs: picked })}\n`);
@@ -112,7 +114,7 @@ export async function scalingBench(flags: ScalingFlags): Promise<ScalingReport> 
   }
   const lines = [
     `machine: ${m.cpus} cores (os.availableParallelism()), ${m.cpuModel}, node ${m.node}`,
-    `${config.name}: ${config.model.type}, batch ${config.train.batchSize}, ${kernels.label} kernels, ${flags.steps} steps after ${flags.warmup} warm-up, median of ${flags.repeat} interleaved round${flags.repeat === 1 ? "" : "s"}`,
+    `${config.name}: ${config.model.type}, batch ${config.train.batchSize}, ${kernels.label} kernels, ${flags.steps} steps after a warm-up of ≥ ${flags.warmup} steps and ≥ ${flags.warmupMs} ms, from the same initial state; median of ${flags.repeat} interleaved round${flags.repeat === 1 ? "" : "s"}`,
     "threads  samples/s  speedup  efficiency  kernels  coordination  step ms  peak RSS MB  samples/s of each round",
     ...runs.map((r) => [
       String(r.threads).padEnd(7), r.samples_per_s.toFixed(0).padStart(9), r.speedup.toFixed(2).padStart(7), `${(r.efficiency * 100).toFixed(0)}%`.padStart(10),

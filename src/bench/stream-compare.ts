@@ -16,6 +16,8 @@ import { median } from "./scaling-bench.js";
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 600);
 const WARMUP = 30;
+// both kinds warm up at least this long (measure-engine.ts says why)
+const WARMUP_MS = 3000;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const WORKERS = [1, 2];
 
@@ -35,7 +37,7 @@ try {
     const order = round % 2 === 0 ? (["memory", "stream"] as const) : (["stream", "memory"] as const);
     for (const kind of order) {
       for (const [i, threads] of WORKERS.entries()) {
-        const r = await benchEngine(configFor(kind === "stream"), threads, STEPS, WARMUP);
+        const r = await benchEngine(configFor(kind === "stream"), threads, STEPS, WARMUP, WARMUP_MS);
         results[kind][i]!.push(r.samples_per_s);
         (hashes.get(`${threads}`) ?? hashes.set(`${threads}`, new Set()).get(`${threads}`)!).add(r.weights_sha256);
       }

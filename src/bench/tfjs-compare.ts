@@ -71,7 +71,7 @@ for (const kernels of ["wasm", "auto"] as const) {
   const parsed = parseConfigObject({ name: "tfjs-compare", seed: 42, model: { type: "mlp", hidden: HIDDEN }, train: { batchSize: BATCH }, optim: { lr: 0.01, momentum: 0.5 }, engine: { kernels } }, "(tfjs-compare)");
   const { config, kernels: resolved } = resolvedConfig(parsed);
   for (const workers of [1, 2]) {
-    const r = await benchEngine(config, workers, STEPS, WARMUP);
+    const r = await benchEngine(config, workers, STEPS, WARMUP, 0 /* as tfjs above: steps only */);
     lines.push(`dptrain ${resolved.label}, ${workers} worker${workers > 1 ? "s" : ""}: ${r.samples_per_s.toFixed(0)} samples/s  (${(r.samples_per_s / tf.samplesPerSec).toFixed(1)}× tfjs-wasm)`);
   }
 }

@@ -1,4 +1,4 @@
-// dptrain bench -c FILE --threads 1,2,4 --steps N [--warmup M] [--repeat R] [--json] [--out DIR]
+// dptrain bench -c FILE --threads 1,2,4 --steps N [--warmup M] [--warmup-ms T] [--repeat R] [--json] [--out DIR]
 // dptrain bench kernels [--rows 8,64] [--json]
 // The options; the benchmarks themselves are in src/bench/.
 import { Option, type Command } from "commander";
@@ -16,6 +16,7 @@ interface BenchFlags {
   threads: number[];
   steps: number;
   warmup: number;
+  warmupMs: number;
   repeat: number;
   rows: number[];
   json: boolean;
@@ -34,6 +35,7 @@ export function registerBench(program: Command): void {
     .option("--threads <list>", "thread counts, comma-separated", intListOption("--threads"), [1, 2])
     .option("--steps <n>", "timed training steps per thread count", intOption("--steps"), 100)
     .option("--warmup <n>", "untimed steps before timing", intOption("--warmup", 0), 10)
+    .option("--warmup-ms <n>", "engine: the untimed steps also last at least this long (V8 compiles the hot paths on background threads for the first seconds); the timed steps then start again from the initial state", intOption("--warmup-ms", 0), 3000)
     .option("--repeat <n>", "interleaved rounds over the thread counts; each reports its median run", intOption("--repeat"), 3)
     .option("--rows <list>", "kernels: rows per GEMM (8 = one micro-shard of batch 64)", intListOption("--rows"), [8, 64])
     .option("--json", "print exactly one JSON object", false)
@@ -46,7 +48,7 @@ export function registerBench(program: Command): void {
         // The suite's own defaults unless given: threads 1–16, one round (it runs 15 thread counts and their side-by-side runs).
         const given = (name: string) => command.getOptionValueSource(name) === "cli";
         return scaleSuite({
-          threads: given("threads") ? flags.threads : SCALE_THREADS, repeat: given("repeat") ? flags.repeat : 1, warmup: flags.warmup, set: flags.set,
+          threads: given("threads") ? flags.threads : SCALE_THREADS, repeat: given("repeat") ? flags.repeat : 1, warmup: flags.warmup, warmupMs: flags.warmupMs, set: flags.set,
           ...(flags.out ? { out: flags.out } : {}),
         });
       }
@@ -54,7 +56,7 @@ export function registerBench(program: Command): void {
       if (!flags.config) throw new UsageError("bench: expected -c FILE (the experiment to benchmark)");
       if (flags.child !== undefined) {
         const { config } = loadConfig(flags.config, flags.set);
-        process.stdout.write(`${JSON.stringify(await benchEngine(config, flags.child, flags.steps, flags.warmup))}\n`);
+        process.stdout.write(`${JSON.stringify(await benchEngine(config, flags.child, flags.steps, flags.warmup, flags.warmupMs))}\n`);
         return;
       }
       await scalingBench({ ...flags, config: flags.config });

@@ -142,13 +142,15 @@ describe("dptrain predict --image and bench --json", () => {
   }, 60_000);
 
   it("bench --json prints exactly one object and the weights agree across thread counts", async () => {
-    const r = await runCli(["bench", "-c", "configs/mnist-softmax.yaml", "--threads", "1,2", "--steps", "5", "--warmup", "1", "--repeat", "2", "--json", "--out", join(tmp(), "bench")]);
+    const r = await runCli(["bench", "-c", "configs/mnist-softmax.yaml", "--threads", "1,2", "--steps", "5", "--warmup", "1", "--warmup-ms", "0", "--repeat", "2", "--json", "--out", join(tmp(), "bench")]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(Object.keys(report)).toEqual(["machine", "runs"]);
     expect(Object.keys(report.machine)).toEqual(["cpus", "cpuModel", "node"]);
     expect(report.runs.map((x: { threads: number }) => x.threads)).toEqual([1, 2]);
     for (const key of ["threads", "batchSize", "steps", "samples_per_s", "speedup", "efficiency", "kernel_fraction", "weights_sha256"]) expect(report.runs[0]).toHaveProperty(key);
+    // --warmup-ms 0: exactly the warm-up steps asked for
+    for (const run of report.runs) expect(run.warmup_steps).toBe(1);
     expect(report.runs[1].weights_sha256).toBe(report.runs[0].weights_sha256);
     // --repeat 2: two interleaved rounds per thread count; the reported figure is one of them (the lower middle).
     for (const run of report.runs) {
@@ -158,12 +160,15 @@ describe("dptrain predict --image and bench --json", () => {
     expect(report.runs[0]).not.toHaveProperty("profile");
   }, 60_000);
 
-  it("bench --profile --json adds each worker's phase times and the side-by-side figure; the chart is written", async () => {
+  it("bench --profile --json adds each worker's phase times and the side-by-side figure; the chart is written; a timed warm-up leaves the weights equal", async () => {
     const out = join(tmp(), "bench-profile");
-    const r = await runCli(["bench", "-c", "configs/mnist-softmax.yaml", "--threads", "1,2", "--steps", "5", "--warmup", "1", "--repeat", "1", "--profile", "--json", "--out", out]);
+    const r = await runCli(["bench", "-c", "configs/mnist-softmax.yaml", "--threads", "1,2", "--steps", "5", "--warmup", "1", "--warmup-ms", "300", "--repeat", "1", "--profile", "--json", "--out", out]);
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
     const [one, two] = report.runs;
+    // each run warmed for 300 ms (its own number of steps), then timed its 5 from the initial state
+    expect(two.weights_sha256).toBe(one.weights_sha256);
+    expect(one.warmup_steps).toBeGreaterThan(1);
     expect(one.profile).toHaveLength(1);
     expect(two.profile.map((p: { worker: number }) => p.worker)).toEqual([0, 1]);
     for (const p of two.profile) {
