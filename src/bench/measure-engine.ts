@@ -22,6 +22,9 @@ export interface EngineMeasurement {
 /** Warm-up steps run between two looks at the clock. */
 const WARMUP_CHUNK = 50;
 
+/** The web page's scaling test (web/main.ts): timed steps per worker count, and its warm-up (at least 20 steps and this long). */
+export const PAGE_SCALING = { steps: 200, warmupMs: 2000 } as const;
+
 /**
  * Warm-up: at least `warmup` steps, and steps until warmupMs have passed; then the initial θ and
  * optimizer state go back and the timed steps run from step 0, so the weights after them are the

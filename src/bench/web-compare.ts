@@ -8,12 +8,13 @@ import { parseConfigText } from "../config/parse.js";
 import { packageRoot } from "../paths.js";
 import { startServer } from "../serve/server.js";
 import { benchEngine } from "./engine-bench.js";
+import { PAGE_SCALING } from "./measure-engine.js";
 import { machine } from "./machine.js";
 import { launchChromium, PageDriver } from "./page-driver.js";
 import { median } from "./scaling-bench.js";
 
-/** The page's scaling test times this many steps after a warm-up of 20 (web/main.ts SCALING_STEPS). */
-const STEPS = 200;
+/** What the page's scaling test runs (its warm-up: 20 steps, PAGE_SCALING.warmupMs at least). */
+const STEPS = PAGE_SCALING.steps;
 const WARMUP = 20;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 const WORKERS = [1, 2];
@@ -23,7 +24,7 @@ const config = parseConfigText(yaml, "mnist-mlp.yaml");
 
 async function nodeRound(): Promise<number[]> {
   const out: number[] = [];
-  for (const threads of WORKERS) out.push((await benchEngine(config, threads, STEPS, WARMUP, 0 /* as the page's scaling test: steps only */)).samples_per_s);
+  for (const threads of WORKERS) out.push((await benchEngine(config, threads, STEPS, WARMUP, PAGE_SCALING.warmupMs)).samples_per_s);
   return out;
 }
 

@@ -7,6 +7,7 @@ import type { FaultSpec } from "../engine/common/protocol.js";
 import type { EpochMetrics, StepInfo } from "../report/metrics.js";
 import { curvesSpec, type CurvePoint } from "../report/curve-specs.js";
 import type { PageRun, PageSession, ScalingPoint } from "./page-session.js";
+import { PAGE_SCALING } from "../bench/measure-engine.js";
 import { LiveChart, scalingSpec } from "./charts.js";
 import { DigitPad } from "./digit-pad.js";
 import softmaxYaml from "../../configs/mnist-softmax.yaml";
@@ -14,8 +15,7 @@ import mlpYaml from "../../configs/mnist-mlp.yaml";
 import cnnYaml from "../../configs/mnist-cnn.yaml";
 
 const PRESETS: Record<string, string> = { softmax: softmaxYaml, mlp: mlpYaml, cnn: cnnYaml };
-/** Steps the scaling test times at each worker count. */
-const SCALING_STEPS = 200;
+const SCALING_STEPS = PAGE_SCALING.steps;
 /** The curves are redrawn at most this often while steps arrive (every ~100 ms). */
 const CURVE_REDRAW_MS = 250;
 
@@ -121,7 +121,7 @@ $("scale").addEventListener("click", async () => {
       done.push(p);
       $("status").textContent = `scaling test: ${p.workers} worker${p.workers === 1 ? "" : "s"}: ${Math.round(p.samples_per_s).toLocaleString("en-US")} samples/s`;
       void scalingChart.draw(scalingSpec(done, "samples/s against workers"));
-    }));
+    }), PAGE_SCALING.warmupMs);
     $("scaling-table").textContent = done.map((p) => `${p.workers}: ${Math.round(p.samples_per_s)} samples/s (${(p.samples_per_s / done[0]!.samples_per_s).toFixed(2)}×)`).join("\n");
     setState("idle", "scaling test done");
   } catch (err) {

@@ -130,8 +130,11 @@ export class PageSession {
     return predictProbabilities(spec, params, input, 1)[0]!;
   }
 
-  /** The scaling test: `steps` timed steps at 1…maxWorkers workers, as dptrain bench runs them. */
-  async scaling(text: string, maxWorkers: number, steps: number, onPoint: (p: ScalingPoint) => void): Promise<ScalingPoint[]> {
+  /**
+   * The scaling test: `steps` timed steps at 1…maxWorkers workers, as dptrain bench runs them,
+   * each after a warm-up of at least warmupMs (bench/measure-engine.ts says why).
+   */
+  async scaling(text: string, maxWorkers: number, steps: number, onPoint: (p: ScalingPoint) => void, warmupMs = 0): Promise<ScalingPoint[]> {
     const config = this.parse(text);
     const dataset = await this.data();
     const spec = specForDataset(config.model, dataset);
@@ -142,7 +145,7 @@ export class PageSession {
       checkArenaFits(config, { dataset, spec, workers, kernels });
       const engine = await allocating(config, { dataset, spec, workers, kernels }, async () => Engine.create({ ...engineOptions(config, { dataset, spec, workers, kernels }), host: webHost(this.base, this.isolated) }));
       try {
-        const m = await measureEngine(engine, stepsPerEpoch(config, dataset.train.count), dataset.train.count, steps, Math.max(5, Math.floor(steps / 10)));
+        const m = await measureEngine(engine, stepsPerEpoch(config, dataset.train.count), dataset.train.count, steps, Math.max(5, Math.floor(steps / 10)), warmupMs);
         const point = { workers, samples_per_s: m.samples_per_s, step_ms: m.step_ms };
         points.push(point);
         onPoint(point);
