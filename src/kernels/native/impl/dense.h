@@ -34,6 +34,18 @@ inline void copyRows(float* dst, int64_t ldDst, const float* src, int64_t ldSrc,
   }
 }
 
+// `rows` rows of C floats, C apart at src; or, where `copy` is given, copied there Cp apart:
+// where the kernel reads them from, and their stride.
+struct Rows {
+  const float* p;
+  int64_t ld;
+};
+inline Rows readable(const float* src, int rows, int C, float* copy, int Cp) {
+  if (!copy) return {src, C};
+  copyRows(copy, Cp, src, C, rows, C);
+  return {copy, Cp};
+}
+
 // ---- ROWS: dense forward, dot products along C -------------------------------------------
 
 // out[b..b+RB, 0..OB): Σ_c inp[b,c]·w[j,c] (lanes over c, FMA), hsum, + bias, optional ReLU.
@@ -109,26 +121,14 @@ void denseForward(float* out, const float* inp, const float* weight, const float
   float* wCopy = copyW ? scratchFloats<1>((size_t)OB * Cp) : nullptr;
   for (int b0 = 0; b0 < B; b0 += FWD_ROW_TILE) {
     const int rows = B - b0 < FWD_ROW_TILE ? B - b0 : FWD_ROW_TILE;
-    const float* in = inp + (int64_t)b0 * C;
-    int64_t ldIn = C;
-    if (copyIn) {
-      copyRows(inCopy, Cp, in, C, rows, C);
-      in = inCopy;
-      ldIn = Cp;
-    }
+    const Rows in = readable(inp + (int64_t)b0 * C, rows, C, inCopy, Cp);
     float* o_ = out + (int64_t)b0 * ldOut;
     int o = 0;
     for (; o + OB <= OC; o += OB) {
-      const float* w = weight + (int64_t)o * C;
-      int64_t ldW = C;
-      if (copyW) {
-        copyRows(wCopy, Cp, w, C, OB, C);
-        w = wCopy;
-        ldW = Cp;
-      }
-      forwardOutputs<OB>(o_ + o, in, ldIn, w, ldW, bias + o, rows, C, ldOut, relu);
+      const Rows w = readable(weight + (int64_t)o * C, OB, C, wCopy, Cp);
+      forwardOutputs<OB>(o_ + o, in.p, in.ld, w.p, w.ld, bias + o, rows, C, ldOut, relu);
     }
-    for (; o < OC; o++) forwardOutputs<1>(o_ + o, in, ldIn, weight + (int64_t)o * C, C, bias + o, rows, C, ldOut, relu);
+    for (; o < OC; o++) forwardOutputs<1>(o_ + o, in.p, in.ld, weight + (int64_t)o * C, C, bias + o, rows, C, ldOut, relu);
   }
 }
 
