@@ -48,7 +48,7 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 const m = machine();
-process.stdout.write(`\n${m.cpuModel}, os.availableParallelism() = ${m.cpus}, Node ${m.node}; ${base.engine.kernels} kernels, seed MLP batch ${base.train.batchSize}, ${STEPS} steps after ${WARMUP}, medians of ${ROUNDS} rounds\n`);
+process.stdout.write(`\n${m.cpuModel}, os.availableParallelism() = ${m.cpus}, Node ${m.node}; ${base.engine.kernels} kernels, seed MLP batch ${base.train.batchSize}, ${STEPS} steps after a warm-up of ≥ ${WARMUP} steps and ≥ ${WARMUP_MS} ms, medians of ${ROUNDS} rounds\n`);
 process.stdout.write("| workers | in memory | streamed from X.npy | stream / memory |\n|---|---|---|---|\n");
 for (const [i, w] of WORKERS.entries()) {
   const [mem, str] = [median(results.memory[i]!), median(results.stream[i]!)];
