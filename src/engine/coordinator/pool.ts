@@ -13,6 +13,19 @@ import type { StepPool } from "./host.js";
 /** How long close() waits for the threads to end before giving up on them. */
 const CLOSE_TIMEOUT_MS = 10_000;
 
+/**
+ * Each thread is started with require(esm) turned off. piscina first tries require() on the
+ * worker file (an ES module), and Node 20.19+ lets require() load ES modules. On that path, Node
+ * 20.20.2 aborted the whole process ("FATAL ERROR: v8::Module::IsGraphAsync must be used on an
+ * instantiated module", from piscina's worker.js) in about 1 run in 12 of the test that replaces
+ * the workers after an injected fault. With the flag, require() throws ERR_REQUIRE_ESM and
+ * piscina takes its import() fallback: the same module, loaded the way Node 20.18 loaded it. An
+ * older Node that does not know the flag does not get it.
+ */
+const WORKER_EXEC_ARGV = process.allowedNodeEnvironmentFlags.has("--no-experimental-require-module")
+  ? [...process.execArgv, "--no-experimental-require-module"]
+  : process.execArgv;
+
 export class PiscinaStepPool implements StepPool {
   private readonly piscina: Piscina;
   private closed = false;
@@ -30,6 +43,7 @@ export class PiscinaStepPool implements StepPool {
       maxThreads: workers,
       idleTimeout: 2 ** 31 - 1,
       concurrentTasksPerWorker: 1,
+      execArgv: WORKER_EXEC_ARGV,
     });
     // Every running task listens on this signal: one listener per worker, not a leak.
     setMaxListeners(workers + 10, this.closing.signal);
