@@ -34,16 +34,16 @@ inline void copyRows(float* dst, int64_t ldDst, const float* src, int64_t ldSrc,
   }
 }
 
-// `rows` rows of C floats, C apart at src; or, where `copy` is given, copied there Cp apart:
-// where the kernel reads them from, and their stride.
+// `rows` rows of C floats, ldSrc apart at src; or, where `copy` is given, copied there ldCopy
+// apart: where the kernel reads them from, and their stride.
 struct Rows {
   const float* p;
   int64_t ld;
 };
-inline Rows readable(const float* src, int rows, int C, float* copy, int Cp) {
-  if (!copy) return {src, C};
-  copyRows(copy, Cp, src, C, rows, C);
-  return {copy, Cp};
+inline Rows readable(const float* src, int64_t ldSrc, int rows, int C, float* copy, int64_t ldCopy) {
+  if (!copy) return {src, ldSrc};
+  copyRows(copy, ldCopy, src, ldSrc, rows, C);
+  return {copy, ldCopy};
 }
 
 // ---- ROWS: dense forward, dot products along C -------------------------------------------
@@ -121,11 +121,11 @@ void denseForward(float* out, const float* inp, const float* weight, const float
   float* wCopy = copyW ? scratchFloats<1>((size_t)OB * Cp) : nullptr;
   for (int b0 = 0; b0 < B; b0 += FWD_ROW_TILE) {
     const int rows = B - b0 < FWD_ROW_TILE ? B - b0 : FWD_ROW_TILE;
-    const Rows in = readable(inp + (int64_t)b0 * C, rows, C, inCopy, Cp);
+    const Rows in = readable(inp + (int64_t)b0 * C, C, rows, C, inCopy, Cp);
     float* o_ = out + (int64_t)b0 * ldOut;
     int o = 0;
     for (; o + OB <= OC; o += OB) {
-      const Rows w = readable(weight + (int64_t)o * C, OB, C, wCopy, Cp);
+      const Rows w = readable(weight + (int64_t)o * C, C, OB, C, wCopy, Cp);
       forwardOutputs<OB>(o_ + o, in.p, in.ld, w.p, w.ld, bias + o, rows, C, ldOut, relu);
     }
     for (; o < OC; o++) forwardOutputs<1>(o_ + o, in.p, in.ld, weight + (int64_t)o * C, C, bias + o, rows, C, ldOut, relu);
@@ -190,12 +190,8 @@ void denseInputGrad(float* dinp, const float* dout, const float* weight, const f
   float* strip = copyW ? scratchFloats<2>((size_t)OC * CB * N) : nullptr;
   int c = 0;
   for (; c + CB * N <= C; c += CB * N) {
-    if (copyW) {
-      copyRows(strip, CB * N, weight + c, ld, OC, CB * N);
-      inputGradColumns<CB>(dinp, dout, strip, CB * N, mask, c, B, ld, OC, N);
-    } else {
-      inputGradColumns<CB>(dinp, dout, weight + c, ld, mask, c, B, ld, OC, N);
-    }
+    const Rows w = readable(weight + c, ld, OC, CB * N, strip, CB * N);
+    inputGradColumns<CB>(dinp, dout, w.p, w.ld, mask, c, B, ld, OC, N);
   }
   for (; c < C; c += N) inputGradColumns<1>(dinp, dout, weight + c, ld, mask, c, B, ld, OC, C - c < N ? C - c : N);
 }
