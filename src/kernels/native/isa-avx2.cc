@@ -11,7 +11,7 @@
 // Everything below is compiled for AVX2 + FMA; the standard headers above are not, so no inline
 // function they define can carry these instructions into code the other ISA's unit shares.
 #pragma GCC push_options
-#pragma GCC target("avx2,fma")
+#pragma GCC target("avx2,fma,prfchw")
 
 namespace dptrain_avx2 {
 

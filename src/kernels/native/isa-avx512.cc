@@ -10,7 +10,7 @@
 
 // Everything below is compiled for AVX-512F; the standard headers above are not (see isa-avx2.cc).
 #pragma GCC push_options
-#pragma GCC target("avx512f,avx2,fma")
+#pragma GCC target("avx512f,avx2,fma,prfchw")
 
 namespace dptrain_avx512 {
 
