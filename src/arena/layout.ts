@@ -164,13 +164,13 @@ export const PAGE_BYTES = 65536;
 export const CONTROL_INTS = 64;
 /** Step-loop barrier: 32 command words (128 bytes), then BARRIER_RESULT_FIELDS float64 results per worker and step parity. */
 export const BARRIER_HEADER_INTS = 32;
-export const BARRIER_RESULT_FIELDS = 3;
+export const BARRIER_RESULT_FIELDS = 4;
 const BARRIER_RESULT_INTS = BARRIER_RESULT_FIELDS * 2;
 /** Finished steps the workers may run ahead of the coordinator's reading. */
 export const RING_STEPS = 1024;
 export const RING_FIELDS = 8;
 /** Per-worker phase-time accumulators (engine/common/barrier.ts PROFILE_*). */
-export const PROFILE_FIELDS = 8;
+export const PROFILE_FIELDS = 9;
 /** WebAssembly memory32 cannot exceed 4 GiB. */
 export const MAX_ARENA_BYTES = 65536 * PAGE_BYTES;
 

@@ -151,9 +151,9 @@ type ProfiledRun = EngineBenchResult & { side_by_side_samples_per_s: number | nu
 
 /** The profile as text: per thread count, per worker, ms per step in each phase; then the side-by-side figure. */
 function profileLines(runs: ProfiledRun[]): string[] {
-  const lines = ["", `profile (the median run of each thread count): mean ms per step`, `threads  worker  ${PHASES.map(([, name]) => name.padStart(9)).join(" ")}     step`];
+  const lines = ["", `profile (the median run of each thread count): mean ms per step`, `threads  worker  ${PHASES.map(([, name]) => name.padStart(9)).join(" ")}     step   rows`];
   for (const r of runs) {
-    for (const p of r.profile) lines.push(`${String(r.threads).padEnd(7)}  ${String(p.worker).padStart(6)}  ${PHASES.map(([key]) => p[key].toFixed(3).padStart(9)).join(" ")}  ${p.step_ms.toFixed(3).padStart(7)}`);
+    for (const p of r.profile) lines.push(`${String(r.threads).padEnd(7)}  ${String(p.worker).padStart(6)}  ${PHASES.map(([key]) => p[key].toFixed(3).padStart(9)).join(" ")}  ${p.step_ms.toFixed(3).padStart(7)}  ${p.rows.toFixed(1).padStart(5)}`);
   }
   lines.push("", "attainable: N one-worker processes side by side (median of the rounds), and the engine's share of it");
   for (const r of runs) {

@@ -141,6 +141,28 @@ describe("phase profile (bench --profile)", () => {
     expect(e.phaseProfile().every((p) => p.steps === 0 && p.step_ms === 0)).toBe(true);
   });
 
+  it("the row cut gives a slower worker fewer rows, and the weights keep their bits", async () => {
+    const B = 64;
+    const batches = { epochFirstStep: 0, batchSize: B, trainRows: harness.data().train.count };
+    const hashes: string[] = [];
+    let rows: number[] = [];
+    for (const workers of [1, 2]) {
+      // worker 1 stalls 8 ms before each of its ROWS (one "slow" fault per step)
+      const faults = workers === 1 ? [] : Array.from({ length: 30 }, (_, step) => ({ step, phase: "rows" as const, task: 1, kind: "slow" as const, at: 0.08 }));
+      const e = engine(softmax, { workers, kernels: "wasm", batchSize: B, cut: "rows", faults });
+      e.writeEpochOrder(0);
+      e.resetProfile();
+      await e.runSteps({ first: 0, count: 30, batches, skipNonFinite: false }, () => true);
+      hashes.push(createHash("sha256").update(e.paramsBuffer(30)).digest("hex"));
+      rows = e.phaseProfile().map((p) => p.rows);
+      await e.close();
+    }
+    expect(hashes[1]).toBe(hashes[0]);
+    // over 30 steps (the first two even), worker 1 keeps near its floor of MIN_SHARE of an even share
+    expect(rows[0]! + rows[1]!).toBeCloseTo(B, 9);
+    expect(rows[1]!).toBeLessThan(16);
+  });
+
   it("an optimizer other than SGD shows its own time", async () => {
     const B = 32;
     const adam = ConfigSchema.parse({ optim: { type: "adam" } }).optim;

@@ -4,7 +4,8 @@
 // (worker/worker-loop.ts, coordinator/step-loop.ts) read them here.
 //
 // barrier region (i32): the command and counter words below, then from byte 128
-// (BARRIER_HEADER_INTS), per step parity p and worker w, RESULT_FIELDS f64: correct, rowsMs, paramsMs.
+// (BARRIER_HEADER_INTS), per step parity p and worker w, RESULT_FIELDS f64: correct, rowsMs, paramsMs,
+// and the end of the worker's rows as a fraction of the batch under the row cut (row-split.ts).
 // stepRing (f64): per finished step (ring slot = step index in the command mod RING_STEPS), RING_FIELDS.
 // profile (f64): per worker, PROFILE_FIELDS sums over the steps it ran since the last reset.
 import { BARRIER_HEADER_INTS, BARRIER_RESULT_FIELDS, PROFILE_FIELDS, RING_FIELDS, type Region } from "../../arena/layout.js";
@@ -65,6 +66,8 @@ export const RESULT_FIELDS = BARRIER_RESULT_FIELDS;
 export const R_CORRECT = 0;
 export const R_ROWS_MS = 1;
 export const R_PARAMS_MS = 2;
+/** the end of worker w's rows in steps of parity p, a fraction of the batch (row-split.ts says who writes it when) */
+export const R_ROW_END = 3;
 
 // Ring fields of one finished step.
 export const RING_STEP = 0;
@@ -87,6 +90,8 @@ export const P_OPTIM_MS = 4;
 export const P_WAIT_END_MS = 5;
 export const P_OTHER_MS = 6;
 export const P_STEP_MS = 7;
+/** the batch rows the worker computed ROWS of (the row cut's split moves with each worker's speed) */
+export const P_ROWS = 8;
 export { PROFILE_FIELDS };
 
 export interface BarrierViews {

@@ -12,6 +12,8 @@ export type { FaultKind, FaultSpec } from "./protocol.js";
 export const HANG_WORD = 0;
 export const FAULT_FLAGS = 1;
 export const MAX_FAULTS = CONTROL_INTS - FAULT_FLAGS;
+/** A "slow" fault with at = 1 stalls its worker this long. */
+export const SLOW_FAULT_MS = 100;
 
 /** A web page has no environment, so no faults there. */
 export function faultsFromEnv(env: Record<string, string | undefined> = typeof process === "undefined" ? {} : process.env): FaultSpec[] {
@@ -29,11 +31,17 @@ export class FaultInjector {
     private readonly control: Int32Array,
   ) {}
 
-  /** The fault for (step, phase, task) that has not fired yet, claimed for firing now. */
+  /**
+   * The fault for (step, phase, task) that has not fired yet, claimed for firing now. A "slow"
+   * one stalls here and is not returned: the phase then runs as usual, only later.
+   */
   claim(step: number, phase: FaultSpec["phase"], task: number): FaultSpec | null {
     for (let i = 0; i < this.plan.length; i++) {
       const f = this.plan[i]!;
-      if (f.step === step && f.phase === phase && f.task === task && Atomics.compareExchange(this.control, FAULT_FLAGS + i, 0, 1) === 0) return f;
+      if (f.step === step && f.phase === phase && f.task === task && Atomics.compareExchange(this.control, FAULT_FLAGS + i, 0, 1) === 0) {
+        if (f.kind !== "slow") return f;
+        Atomics.wait(this.control, HANG_WORD, 0, f.at * SLOW_FAULT_MS);
+      }
     }
     return null;
   }

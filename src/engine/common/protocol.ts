@@ -34,7 +34,8 @@ export type FaultKind =
   | "throw" // the task throws (piscina rejects it)
   | "exit" // the worker calls process.exit(1) mid-task
   | "hang" // the worker blocks forever (only the step timeout ends it)
-  | "nan"; // the worker finishes but leaves a NaN in its output gradients (divergence guard)
+  | "nan" // the worker finishes but leaves a NaN in its output gradients (divergence guard)
+  | "slow"; // the worker stalls for at · SLOW_FAULT_MS before its part of the phase, then goes on (a slower core)
 
 export interface WorkerInit {
   memory: WebAssembly.Memory;

@@ -24,7 +24,7 @@ import type { ResolvedKernels } from "../../kernels/resolve.js";
 import type { AugmentSettings } from "../../kernels/kernels.js";
 import type { EngineHost, StepPool } from "./host.js";
 import {
-  barrierViews, P_OPTIM_MS, P_OTHER_MS, P_PARAMS_MS, P_ROWS_MS, P_STEP_MS, P_STEPS, P_WAIT_END_MS, P_WAIT_MID_MS, PROFILE_FIELDS,
+  barrierViews, P_OPTIM_MS, P_OTHER_MS, P_PARAMS_MS, P_ROWS, P_ROWS_MS, P_STEP_MS, P_STEPS, P_WAIT_END_MS, P_WAIT_MID_MS, PROFILE_FIELDS,
 } from "../common/barrier.js";
 import { StepAttemptError, StepFailedError } from "./errors.js";
 import { faultsFromEnv } from "../common/faults.js";
@@ -96,6 +96,8 @@ export interface WorkerProfile {
   wait_end_ms: number;
   other_ms: number;
   step_ms: number;
+  /** mean batch rows this worker took ROWS of (under the row cut they follow its speed: common/row-split.ts) */
+  rows: number;
 }
 
 /** What the arena is sized from (the trainer checks it fits before a run directory is made). */
@@ -340,6 +342,7 @@ export class Engine {
       return {
         worker, steps: f(P_STEPS), rows_ms: f(P_ROWS_MS) / n, wait_mid_ms: f(P_WAIT_MID_MS) / n, params_ms: f(P_PARAMS_MS) / n,
         optim_ms: f(P_OPTIM_MS) / n, wait_end_ms: f(P_WAIT_END_MS) / n, other_ms: f(P_OTHER_MS) / n, step_ms: f(P_STEP_MS) / n,
+        rows: f(P_ROWS) / n,
       };
     });
   }

@@ -9,9 +9,10 @@ import { batchWords, type BatchSource } from "../common/batches.js";
 import {
   BATCH, CMD, CMD_EXIT, CMD_RUN, CONSUMED, COUNT, DONE, END_BARRIER, EPOCH_FIRST, EXITED, FIRST_STEP, FIXED_ROWS, FIXED_START, HALT,
   MID_BARRIER, OUTCOME, OUTCOME_NON_FINITE, PARAMS_CLAIMS, OUTCOME_STOPPED, RING_CORRECT, RING_FIELDS, RING_GRAD_NORM_SQ, RING_KERNEL_MS, RING_LOSS_SUM,
-  RING_NON_FINITE, RING_ROWS, RING_STEP, RING_WALL_MS, SEQ, GENERATION, WAIT_WORDS, SKIP_BARRIER, SKIP_NON_FINITE, STOP, TRAIN_ROWS, type BarrierViews,
+  R_ROW_END, RING_NON_FINITE, RING_ROWS, RING_STEP, RING_WALL_MS, SEQ, resultOffset, GENERATION, WAIT_WORDS, SKIP_BARRIER, SKIP_NON_FINITE, STOP, TRAIN_ROWS, type BarrierViews,
 } from "../common/barrier.js";
 import { RING_STEPS } from "../../arena/layout.js";
+import { evenEnd } from "../common/row-split.js";
 import { PhaseTimeoutError, StepAttemptError } from "./errors.js";
 import type { LoopTask, StepCut } from "../common/protocol.js";
 
@@ -110,6 +111,8 @@ export class StepLoop {
     const { ctrl } = this.views;
     for (const [i, v] of fields) Atomics.store(ctrl, i, v);
     for (const i of [STOP, HALT, MID_BARRIER, END_BARRIER, SKIP_BARRIER, DONE, CONSUMED, EXITED, OUTCOME, PARAMS_CLAIMS]) Atomics.store(ctrl, i, 0);
+    // each command's row cut starts from even shares (row-split.ts); SEQ's store below publishes them
+    for (const parity of [0, 1]) for (let w = 0; w < this.workers; w++) this.views.results[resultOffset(parity, w, this.workers) + R_ROW_END] = evenEnd(w, this.workers);
     Atomics.store(ctrl, CMD, cmd);
     Atomics.add(ctrl, SEQ, 1);
     Atomics.notify(ctrl, SEQ);

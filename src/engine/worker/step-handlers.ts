@@ -25,13 +25,13 @@ import { backwardRows, denseSteps, forward, weightGrad, type DenseStep, type Par
 import { optimStepHyper, slotPositions } from "../../optim/optimizers.js";
 import { learningRateAt } from "../../optim/schedule.js";
 import { FaultInjector } from "../common/faults.js";
-import { paramChunks, paramPlan, splitRange, updateCostFor, type ParamSegment } from "../common/plan.js";
+import { paramChunks, paramPlan, updateCostFor, type ParamSegment } from "../common/plan.js";
 import type { EvalResult, EvalTask, WorkerInit } from "../common/protocol.js";
 import { makeFeatureStep } from "./feature-step.js";
 
 export interface StepHandlers {
-  /** ROWS of step `step` for worker `worker` of `workers`; returns the rows it got right */
-  rows(step: number, batchStart: number, nRows: number, worker: number, workers: number): { correct: number; kernelMs: number };
+  /** ROWS of step `step`, rows [r0, r1) of its nRows, by worker `worker` (common/row-split.ts chose them); returns the rows it got right */
+  rows(step: number, batchStart: number, nRows: number, r0: number, r1: number, worker: number): { correct: number; kernelMs: number };
   /**
    * PARAMS of step `step` (a batch of nRows rows) by worker `worker` of `workers`: the chunks
    * (paramChunks) that claim() hands it, until it returns −1. optimMs: the part in optimizerStep
@@ -195,9 +195,8 @@ export function makeStepHandlers<F, U8, U32, F64>(
   });
 
   return {
-    rows(step, batchStart, nRows, worker, workers) {
+    rows(step, batchStart, _nRows, r0, r1, worker) {
       const t0 = performance.now();
-      const [r0, r1] = splitRange(nRows, workers, worker);
       const B = r1 - r0;
       if (B === 0) return { correct: 0, kernelMs: 0 };
       const fault = injector?.claim(step, "rows", worker) ?? null;

@@ -17,11 +17,13 @@ import { batchOf } from "../common/batches.js";
 import {
   BATCH, CMD, CMD_EXIT, CONSUMED, COUNT, DONE, END_BARRIER, EPOCH_FIRST, EXITED, FIRST_STEP, FIXED_ROWS, FIXED_START, HALT, MID_BARRIER,
   OUTCOME, OUTCOME_COMPLETE, OUTCOME_NON_FINITE, OUTCOME_STOPPED, P_OPTIM_MS, P_OTHER_MS, P_PARAMS_MS, P_ROWS_MS, P_STEP_MS, P_STEPS,
-  P_WAIT_END_MS, P_WAIT_MID_MS, PARAMS_CLAIMS, PROFILE_FIELDS, R_CORRECT, R_PARAMS_MS, R_ROWS_MS, RING_CORRECT, RING_FIELDS,
+  P_ROWS, P_WAIT_END_MS, P_WAIT_MID_MS, PARAMS_CLAIMS, PROFILE_FIELDS, R_CORRECT, R_PARAMS_MS, R_ROW_END, R_ROWS_MS, RING_CORRECT, RING_FIELDS,
   RING_GRAD_NORM_SQ, RING_KERNEL_MS, RING_LOSS_SUM, RING_NON_FINITE, RING_ROWS, RING_STEP, RING_WALL_MS, SEQ, SKIP_BARRIER, SKIP_NON_FINITE,
   STOP, TRAIN_ROWS, GENERATION, resultOffset, type BarrierViews,
 } from "../common/barrier.js";
 import { RING_STEPS } from "../../arena/layout.js";
+import { RowBalancer, rowRange } from "../common/row-split.js";
+import { splitRange } from "../common/plan.js";
 import type { LoopResult, LoopTask } from "../common/protocol.js";
 import type { StepHandlers } from "./step-handlers.js";
 
@@ -129,6 +131,9 @@ function* runCommand(handlers: StepHandlers, views: BarrierViews, task: LoopTask
   let skips = 0;
   // uses of MID_BARRIER in this command: one per step (row cut), or the feature cut's (the same count in every worker)
   let midUses = 0;
+  // The row cut's rows per worker, read from the ends of the step's parity (row-split.ts); worker 0 moves them.
+  const ends = (parity: number) => Array.from({ length: workers }, (_, w) => results[resultOffset(parity, w, workers) + R_ROW_END]!);
+  const balancer = worker === 0 && task.cut !== "features" && workers > 1 ? new RowBalancer(workers) : null;
   for (let i = 0; i < count; i++) {
     const step = first + i;
     if (i >= RING_STEPS) yield { consumed: i - RING_STEPS + 1 };
@@ -139,6 +144,10 @@ function* runCommand(handlers: StepHandlers, views: BarrierViews, task: LoopTask
     // layer with the feature cut's barriers (common/feature-plan.ts), whose waits count as "wait mid".
     let r: { correct: number; kernelMs: number }, pr: { kernelMs: number; optimMs: number };
     let waitMid = 0;
+    // this step's rows of every worker: the row cut's moving split, or the feature cut's even rows (its tail and gather)
+    const stepEnds = task.cut === "features" ? null : ends(step & 1);
+    const rangeOf = (w: number) => (stepEnds ? rowRange(stepEnds, workers, w, rows) : splitRange(rows, workers, w));
+    const [r0, r1] = rangeOf(worker);
     if (task.cut === "features") {
       const sync = () => {
         const s0 = performance.now();
@@ -149,7 +158,7 @@ function* runCommand(handlers: StepHandlers, views: BarrierViews, task: LoopTask
       r = { correct: f.correct, kernelMs: f.rowsMs };
       pr = { kernelMs: f.paramsMs, optimMs: f.optimMs };
     } else {
-      r = handlers.rows(step, batchStart, rows, worker, workers);
+      r = handlers.rows(step, batchStart, rows, r0, r1, worker);
       // PARAMS reads every row's activations and gradients: all ROWS work must be done first.
       const m0 = performance.now();
       barrier(ctrl, MID_BARRIER, workers, ++midUses, spinMs, generation);
@@ -167,6 +176,7 @@ function* runCommand(handlers: StepHandlers, views: BarrierViews, task: LoopTask
     barrier(ctrl, END_BARRIER, workers, i + 1, spinMs, generation);
     const t4 = performance.now();
     profile[P_ROWS_MS]! += r.kernelMs;
+    profile[P_ROWS]! += r1 - r0;
     profile[P_WAIT_MID_MS]! += waitMid;
     profile[P_PARAMS_MS]! += pr.kernelMs - pr.optimMs;
     profile[P_OPTIM_MS]! += pr.optimMs;
@@ -190,6 +200,11 @@ function* runCommand(handlers: StepHandlers, views: BarrierViews, task: LoopTask
       ring[e + RING_GRAD_NORM_SQ] = gradNormSq;
       ring[e + RING_KERNEL_MS] = rowsMs + paramsMs;
       ring[e + RING_NON_FINITE] = nonFinite ? 1 : 0;
+      if (balancer) {
+        // the ends for step + 2 (this parity), from this step's rows and ROWS times
+        const next = balancer.next(Array.from({ length: workers }, (_, w) => rangeOf(w)[1] - rangeOf(w)[0]), Array.from({ length: workers }, (_, w) => results[resultOffset(step & 1, w, workers) + R_ROWS_MS]!));
+        next.forEach((end, w) => (results[resultOffset(step & 1, w, workers) + R_ROW_END] = end));
+      }
     }
     if (nonFinite && !skipNonFinite) {
       outcome = OUTCOME_NON_FINITE;
