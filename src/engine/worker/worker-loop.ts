@@ -202,7 +202,11 @@ function* runCommand(handlers: StepHandlers, views: BarrierViews, task: LoopTask
       ring[e + RING_NON_FINITE] = nonFinite ? 1 : 0;
       if (balancer) {
         // the ends for step + 2 (this parity), from this step's rows and ROWS times
-        const next = balancer.next(Array.from({ length: workers }, (_, w) => rangeOf(w)[1] - rangeOf(w)[0]), Array.from({ length: workers }, (_, w) => results[resultOffset(step & 1, w, workers) + R_ROWS_MS]!));
+        const counts = Array.from({ length: workers }, (_, w) => {
+          const [a, z] = rangeOf(w);
+          return z - a;
+        });
+        const next = balancer.next(counts, Array.from({ length: workers }, (_, w) => results[resultOffset(step & 1, w, workers) + R_ROWS_MS]!));
         next.forEach((end, w) => (results[resultOffset(step & 1, w, workers) + R_ROW_END] = end));
       }
     }
