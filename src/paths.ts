@@ -12,6 +12,8 @@ export const distDir = join(packageRoot, "dist");
 export const cliMainFile = join(distDir, "src", "cli", "main.js");
 export const stepWorkerFile = join(distDir, "workers", "step.worker.js");
 export const sessionWorkerFile = join(distDir, "workers", "session.worker.js");
+/** The two threads of `dptrain bench --profile`'s core round-trip probe (src/bench/core-round-trip.ts). */
+export const pingWorkerFile = join(distDir, "workers", "ping.worker.js");
 export const wasmKernelsFile = join(distDir, "kernels.wasm");
 /** The native kernels' Node-API addon, built by node-gyp at npm ci (src/kernels/native/binding.gyp). */
 export const nativeAddonDefault = join(packageRoot, "src", "kernels", "native", "build", "Release", "dptrain_native.node");

@@ -12,6 +12,7 @@ import { cliMainFile } from "../paths.js";
 import { renderSvg } from "../report/charts.js";
 import { defaultRunDir } from "../run/run-dir.js";
 import { resolvedConfig } from "../run/machine.js";
+import { coreRoundTripNs } from "./core-round-trip.js";
 import type { EngineBenchResult } from "./engine-bench.js";
 import { machine } from "./machine.js";
 
@@ -69,13 +70,20 @@ export interface ScalingReport {
   kernels_label: string;
   weights_identical: boolean;
   runs: ScalingRun[];
+  /** --profile: the median of each round's core round trip (core-round-trip.ts), ns; null where it could not be measured */
+  core_round_trip_ns?: number | null;
+  core_round_trip_ns_runs?: (number | null)[];
 }
 
 export async function scalingBench(flags: ScalingFlags): Promise<ScalingReport> {
   const { config, kernels } = resolvedConfig(loadConfig(flags.config, flags.set).config);
   const rounds = new Map<number, EngineBenchResult[]>(flags.threads.map((t) => [t, []]));
   const attainable = new Map<number, number[]>(flags.threads.map((t) => [t, []]));
+  // how far apart the cores are, once a round (a VM's vCPUs can move between rounds)
+  const roundTrips: (number | null)[] = [];
+  const probeCores = flags.profile === true && flags.threads.some((t) => t > 1);
   for (let round = 0; round < flags.repeat; round++) {
+    if (probeCores) roundTrips.push(await coreRoundTripNs());
     for (const t of flags.threads) {
       rounds.get(t)!.push(await runChild(flags, t));
       if (flags.profile && t > 1) attainable.get(t)!.push(await sideBySide(flags, t));
@@ -98,6 +106,11 @@ export async function scalingBench(flags: ScalingFlags): Promise<ScalingReport> 
     machine: m, config: { name: config.name, model: config.model.type, batchSize: config.train.batchSize, kernels: config.engine.kernels, isa: kernels.isa, warmup: flags.warmup, warmupMs: flags.warmupMs, repeat: flags.repeat },
     kernels_label: kernels.label, weights_identical: identical, runs,
   };
+  const measuredTrips = roundTrips.filter((x): x is number => x !== null);
+  if (probeCores) {
+    report.core_round_trip_ns = measuredTrips.length ? median(measuredTrips) : null;
+    report.core_round_trip_ns_runs = roundTrips;
+  }
   const dir = flags.out ?? defaultRunDir("bench");
   mkdirSync(dir, { recursive: true });
   writeFileAtomic(join(dir, "bench.json"), JSON.stringify(report, null, 2) + "\n");
@@ -109,7 +122,8 @@ export async function scalingBench(flags: ScalingFlags): Promise<ScalingReport> 
       threads, batchSize, steps, warmup_steps, samples_per_s, speedup, efficiency, kernel_fraction, weights_sha256, peak_rss_mb, samples_per_s_runs,
       ...(flags.profile ? { profile, side_by_side_samples_per_s } : {}),
     }));
-    process.stdout.write(`${JSON.stringify({ machine: m, runs: picked })}\n`);
+    const trips = probeCores ? { core_round_trip_ns: report.core_round_trip_ns, core_round_trip_ns_runs: roundTrips } : {};
+    process.stdout.write(`${JSON.stringify({ machine: m, runs: picked, ...trips })}\n`);
     return report;
   }
   const lines = [
@@ -123,6 +137,7 @@ export async function scalingBench(flags: ScalingFlags): Promise<ScalingReport> 
     ].join("  ")),
     `weights bitwise identical across thread counts and rounds (${all.length} runs): ${identical ? "yes" : "NO"} (sha256 ${runs[0]!.weights_sha256.slice(0, 12)}…)`,
     ...(flags.profile ? profileLines(runs) : []),
+    ...(probeCores ? [roundTripLine(roundTrips)] : []),
     `wrote ${join(dir, "bench.json")} and ${join(dir, flags.profile ? "speedup.svg, profile.svg" : "speedup.svg")}`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
@@ -161,6 +176,14 @@ function profileLines(runs: ProfiledRun[]): string[] {
     lines.push(`${String(r.threads).padEnd(7)}  side by side ${r.side_by_side_samples_per_s.toFixed(0).padStart(7)} samples/s   engine ${r.samples_per_s.toFixed(0).padStart(7)} = ${((r.samples_per_s / r.side_by_side_samples_per_s) * 100).toFixed(0)}%`);
   }
   return lines;
+}
+
+/** The core round trip of each round, and what it says. */
+function roundTripLine(trips: (number | null)[]): string {
+  const measured = trips.filter((x): x is number => x !== null);
+  if (!measured.length) return "core to core: not measured (fewer than 2 cores, or no answer in time)";
+  const each = trips.map((x) => (x === null ? "–" : x.toFixed(0))).join(", ");
+  return `core to core: ${median(measured).toFixed(0)} ns per round trip between two spinning threads (rounds: ${each}); the engine pays for lines one worker writes and another reads, side by side does not`;
 }
 
 /** A stacked bar per (thread count, worker): its ms per step in each phase. */

@@ -177,6 +177,10 @@ describe("dptrain predict --image and bench --json", () => {
     }
     expect(one.side_by_side_samples_per_s).toBe(one.samples_per_s);
     expect(two.side_by_side_samples_per_s).toBeGreaterThan(0);
+    // one core round trip per round (src/bench/core-round-trip.ts), on these 2 cores a number
+    expect(report.core_round_trip_ns_runs).toHaveLength(1);
+    expect(report.core_round_trip_ns).toBeGreaterThan(0);
+    expect(JSON.parse(readFileSync(join(out, "bench.json"), "utf8")).core_round_trip_ns).toBe(report.core_round_trip_ns);
     expect(readFileSync(join(out, "profile.svg"), "utf8")).toMatch(/^<svg/);
   }, 90_000);
 });
