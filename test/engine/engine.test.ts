@@ -163,6 +163,28 @@ describe("phase profile (bench --profile)", () => {
     expect(rows[1]!).toBeLessThan(16);
   });
 
+  it("the feature cut gives a slower worker a smaller share of the outputs and rows, and the weights keep their bits", async () => {
+    const B = 64;
+    const batches = { epochFirstStep: 0, batchSize: B, trainRows: harness.data().train.count };
+    const hashes: string[] = [];
+    let rows: number[] = [];
+    for (const workers of [1, 2]) {
+      // worker 1 stalls 8 ms at the start of each step's ROWS (one "slow" fault per step)
+      const faults = workers === 1 ? [] : Array.from({ length: 30 }, (_, step) => ({ step, phase: "rows" as const, task: 1, kind: "slow" as const, at: 0.08 }));
+      const e = engine(seedMlp, { workers, kernels: "wasm", batchSize: B, cut: "features", faults });
+      e.writeEpochOrder(0);
+      e.resetProfile();
+      await e.runSteps({ first: 0, count: 30, batches, skipNonFinite: false }, () => true);
+      hashes.push(createHash("sha256").update(e.paramsBuffer(30)).digest("hex"));
+      rows = e.phaseProfile().map((p) => p.rows);
+      await e.close();
+    }
+    expect(hashes[1]).toBe(hashes[0]);
+    // the gather's and the tail's rows follow the same ends as every layer's outputs
+    expect(rows[0]! + rows[1]!).toBeCloseTo(B, 9);
+    expect(rows[1]!).toBeLessThan(24);
+  }, 60_000);
+
   it("an optimizer other than SGD shows its own time", async () => {
     const B = 32;
     const adam = ConfigSchema.parse({ optim: { type: "adam" } }).optim;

@@ -31,6 +31,33 @@ describe("featureRange", () => {
     }
   }
 
+  it("given the step's ends, shares follow them: even ends give the even ranges, others each worker's fraction, aligned, every output once", () => {
+    for (const n of [10, 120, 240, 320, 520]) {
+      for (const workers of [2, 3, 4]) {
+        const even = Array.from({ length: workers }, (_, w) => (w + 1) / workers);
+        for (let w = 0; w < workers; w++) expect(featureRange(n, workers, w, even)).toEqual(featureRange(n, workers, w));
+      }
+    }
+    const ends = [0.25, 1];
+    expect([0, 1].map((w) => featureRange(520, 2, w, ends))).toEqual([[0, 132], [132, 520]]);
+    expect([0, 1].map((w) => featureRange(120, 2, w, ends))).toEqual([[0, 32], [32, 120]]);
+    for (const e of [[0.1, 0.55, 1], [0, 0.5, 1], [0.3, 0.3, 1]]) {
+      let next = 0;
+      for (let w = 0; w < 3; w++) {
+        const [o0, o1] = featureRange(240, 3, w, e);
+        expect(o0).toBe(next);
+        expect(o1).toBeGreaterThanOrEqual(o0);
+        if (o1 < 240) expect(o1 % FEATURE_ALIGN).toBe(0);
+        expect(Math.abs(o1 - e[w]! * 240)).toBeLessThanOrEqual(FEATURE_ALIGN / 2);
+        next = o1;
+      }
+      expect(next).toBe(240);
+    }
+    // ends that are not increasing fractions ending at 1 give the even ranges (row-split.ts validEnds)
+    expect([0, 1].map((w) => featureRange(520, 2, w, [0.9, 0.5]))).toEqual([[0, 260], [260, 520]]);
+    expect(featurePlan(seedMlp, 2, [0.25, 1])[1]!.map((s) => [s.o0, s.o1])).toEqual([[132, 520], [80, 320], [60, 240], [32, 120], [4, 10]]);
+  });
+
   it("featurePlan gives each worker its range of every layer", () => {
     const plan = featurePlan(seedMlp, 2);
     expect(plan.map((layers) => layers.map((s) => [s.dense.name, s.o0, s.o1]))).toEqual([

@@ -15,6 +15,7 @@ import { denseSteps, type DenseStep } from "../../model/graph.js";
 import type { Layer, ModelSpec } from "../../model/spec.js";
 import { paramRowBases, type ParamSegment } from "./plan.js";
 import type { StepCut } from "./protocol.js";
+import { validEnds } from "./row-split.js";
 
 /**
  * Output ranges start on multiples of this, cut at the nearest such multiple to an even share:
@@ -26,9 +27,15 @@ import type { StepCut } from "./protocol.js";
  */
 export const FEATURE_ALIGN = 4;
 
-/** Worker w's outputs [o0, o1) of a layer of n outputs among `workers`. */
-export function featureRange(n: number, workers: number, w: number): [number, number] {
-  const cut = (i: number) => (i >= workers ? n : Math.min(n, Math.round((i * n) / workers / FEATURE_ALIGN) * FEATURE_ALIGN));
+/**
+ * Worker w's outputs [o0, o1) of a layer of n outputs among `workers`: even shares, or, given
+ * the step's ends (row-split.ts: fractions, moved toward each worker's speed), each worker's
+ * fraction of the outputs, cut at multiples of FEATURE_ALIGN as well.
+ */
+export function featureRange(n: number, workers: number, w: number, ends: ArrayLike<number> | null = null): [number, number] {
+  const at = ends === null ? null : validEnds(ends, workers);
+  const fraction = (i: number) => (at === null ? (i * n) / workers : at[i - 1]! * n);
+  const cut = (i: number) => (i <= 0 ? 0 : i >= workers ? n : Math.min(n, Math.round(fraction(i) / FEATURE_ALIGN) * FEATURE_ALIGN));
   return [cut(w), cut(w + 1)];
 }
 
@@ -82,13 +89,13 @@ const weights = (d: DenseStep) => d.OC * d.C;
 /** One dense layer's share of one worker under the feature cut: outputs [o0, o1), which are also the parameter rows it updates. */
 export type FeatureShare = ParamSegment;
 
-/** plan[w][l]: worker w's outputs of dense layer l (possibly empty), for `workers` workers. */
-export function featurePlan(spec: ModelSpec, workers: number): FeatureShare[][] {
+/** plan[w][l]: worker w's outputs of dense layer l (possibly empty), for `workers` workers (and the step's ends: featureRange). */
+export function featurePlan(spec: ModelSpec, workers: number, ends: ArrayLike<number> | null = null): FeatureShare[][] {
   const dense = denseSteps(spec);
   const bases = paramRowBases(dense);
   return Array.from({ length: workers }, (_, w) =>
     dense.map((d, l) => {
-      const [o0, o1] = featureRange(d.OC, workers, w);
+      const [o0, o1] = featureRange(d.OC, workers, w, ends);
       return { dense: d, o0, o1, rowBase: bases[l]! };
     }),
   );

@@ -10,7 +10,8 @@ import type { ParamViews, Workspace } from "../../model/graph.js";
 import type { ModelSpec } from "../../model/spec.js";
 import type { FaultInjector } from "../common/faults.js";
 import { featureLayerCount, featurePlan, leadingFlatten, type FeatureShare } from "../common/feature-plan.js";
-import { splitRange, type ParamSegment } from "../common/plan.js";
+import type { ParamSegment } from "../common/plan.js";
+import { rowRange } from "../common/row-split.js";
 
 /** What the step reads from the handlers that build it (step-handlers.ts names each). */
 export interface FeatureStepContext<F, U8, U32, F64> {
@@ -43,10 +44,12 @@ export interface FeatureStepContext<F, U8, U32, F64> {
  * layers' input gradients (each reads all the columns the one before wrote): 1 + T + 1 +
  * max(0, T − 2). The first layer's PARAMS reads only the columns its worker wrote, so none
  * follows the last input gradient; the step's end barrier (worker-loop.ts) comes after PARAMS.
- * Its buffers are bound once per worker count:
- * per worker, per dense layer and per parity of θ, the worker's outputs of the forward call
- * and its columns of the backward call, as pointers (or views) that start at its first output
- * or column, rows ldOut / ld apart.
+ * Each worker's share of the outputs, of the gather's and of the tail's rows follows the step's
+ * ends (row-split.ts: worker 0 moves them toward each worker's speed; every worker of a step
+ * reads the same). Its buffers are bound once per set of output ranges the ends give (they move
+ * in steps of FEATURE_ALIGN outputs, so a run meets few): per worker, per dense layer and per
+ * parity of θ, the worker's outputs of the forward call and its columns of the backward call, as
+ * pointers (or views) that start at its first output or column, rows ldOut / ld apart.
  */
 export function makeFeatureStep<F, U8, U32, F64>(c: FeatureStepContext<F, U8, U32, F64>) {
   const { k, bind, spec, layout, injector, memory, params, wholeBatch, workspaceRows, entryOf, gatherTrain, gatherStart, paramsRunner, rowSqView } = c;
@@ -55,7 +58,7 @@ export function makeFeatureStep<F, U8, U32, F64>(c: FeatureStepContext<F, U8, U3
   const last = wsp.widths.length - 1;
   const shift = (r: Region, floats: number, length: number): F => bind.f32({ offset: r.offset + floats * 4, length, type: "f32" });
   const R = wsp.rows;
-  const bound = new Map<number, ReturnType<typeof bindWorker>[]>();
+  const bound = new Map<string, ReturnType<typeof bindWorker>[]>();
   function bindWorker(shares: FeatureShare[]) {
     return shares.map((share, l) => {
       const { dense: d, o0, o1 } = share;
@@ -79,24 +82,39 @@ export function makeFeatureStep<F, U8, U32, F64>(c: FeatureStepContext<F, U8, U3
       };
     });
   }
-  const layersOf = (workers: number, worker: number) => {
-    let made = bound.get(workers);
-    if (!made) bound.set(workers, (made = featurePlan(spec, workers).map(bindWorker)));
+  // Bound layers by output ranges. Ends that keep moving could give many sets over a long run:
+  // past BOUND_SETS the cache starts again (binding a set is a few views per layer).
+  const BOUND_SETS = 64;
+  // the last step's ends and what they gave: most steps have the same ends as the one before
+  let lastEnds: number[] = [];
+  let lastMade: ReturnType<typeof bindWorker>[] = [];
+  const layersOf = (workers: number, worker: number, ends: ArrayLike<number>) => {
+    if (lastEnds.length === workers && lastEnds.every((e, w) => e === ends[w])) return lastMade[worker]!;
+    const plan = featurePlan(spec, workers, ends);
+    const key = `${workers}:${plan.map((layers) => layers.map((s) => s.o1).join(",")).join(";")}`;
+    let made = bound.get(key);
+    if (!made) {
+      if (bound.size >= BOUND_SETS) bound.clear();
+      bound.set(key, (made = plan.map(bindWorker)));
+    }
+    lastEnds = Array.from(ends);
+    lastMade = made;
     return made[worker]!;
   };
   const T = featureLayerCount(spec);
   const flatten = leadingFlatten(spec);
-  return (step: number, batchStart: number, nRows: number, worker: number, workers: number, sync: () => void) => {
-    const layers = layersOf(workers, worker);
+  return (step: number, batchStart: number, nRows: number, worker: number, workers: number, ends: ArrayLike<number>, sync: () => void) => {
+    const layers = layersOf(workers, worker, ends);
     const p = step & 1;
     const theta = params[p]!;
     const L = layers.length;
-    const [r0, r1] = splitRange(nRows, workers, worker);
+    const [r0, r1] = rowRange(ends, workers, worker, nRows);
     const B = r1 - r0;
+    // from before the fault's claim, so a "slow" fault's stall counts as ROWS (as under the row cut)
+    let t = performance.now();
     const fault = injector?.claim(step, "rows", worker) ?? null;
     const failAt = fault && fault.kind !== "nan" ? Math.floor(fault.at * 3) : -1;
     let rowsMs = 0, paramsMs = 0;
-    let t = performance.now();
     const lap = () => {
       const now = performance.now();
       const ms = now - t;

@@ -40,10 +40,11 @@ export interface StepHandlers {
   params(step: number, nRows: number, worker: number, workers: number, claim: () => number): { kernelMs: number; optimMs: number };
   /**
    * A whole step under the feature cut (common/feature-plan.ts), ROWS and PARAMS interleaved:
-   * worker `worker` of `workers` computes its outputs of every layer for all nRows rows, calling
-   * sync() at each of the step's barriers (makeFeatureStep says which).
+   * worker `worker` of `workers` computes its share (from the step's ends, row-split.ts) of every
+   * layer's outputs for all nRows rows, calling sync() at each of the step's barriers
+   * (makeFeatureStep says which).
    */
-  features(step: number, batchStart: number, nRows: number, worker: number, workers: number, sync: () => void): { correct: number; rowsMs: number; paramsMs: number; optimMs: number };
+  features(step: number, batchStart: number, nRows: number, worker: number, workers: number, ends: ArrayLike<number>, sync: () => void): { correct: number; rowsMs: number; paramsMs: number; optimMs: number };
   /** how many PARAMS chunks a step has with `workers` workers */
   paramChunkCount(workers: number): number;
   sums(step: number, nRows: number): { lossSum: number; gradNormSq: number };
@@ -248,8 +249,8 @@ export function makeStepHandlers<F, U8, U32, F64>(
       return { kernelMs: performance.now() - t0, optimMs: runner.optimMs() };
     },
 
-    features(step, batchStart, nRows, worker, workers, sync) {
-      return featureStep(step, batchStart, nRows, worker, workers, sync);
+    features(step, batchStart, nRows, worker, workers, ends, sync) {
+      return featureStep(step, batchStart, nRows, worker, workers, ends, sync);
     },
 
     paramChunkCount: (workers) => chunksFor(workers).length,

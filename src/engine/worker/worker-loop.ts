@@ -22,8 +22,7 @@ import {
   STOP, TRAIN_ROWS, GENERATION, resultOffset, type BarrierViews,
 } from "../common/barrier.js";
 import { RING_STEPS } from "../../arena/layout.js";
-import { RowBalancer, rowRange } from "../common/row-split.js";
-import { splitRange } from "../common/plan.js";
+import { FEATURE_HOLD_ROWS, RowBalancer, rowRange } from "../common/row-split.js";
 import type { LoopResult, LoopTask } from "../common/protocol.js";
 import type { StepHandlers } from "./step-handlers.js";
 
@@ -131,9 +130,16 @@ function* runCommand(handlers: StepHandlers, views: BarrierViews, task: LoopTask
   let skips = 0;
   // uses of MID_BARRIER in this command: one per step (row cut), or the feature cut's (the same count in every worker)
   let midUses = 0;
-  // The row cut's rows per worker, read from the ends of the step's parity (row-split.ts); worker 0 moves them.
-  const ends = (parity: number) => Array.from({ length: workers }, (_, w) => results[resultOffset(parity, w, workers) + R_ROW_END]!);
-  const balancer = worker === 0 && task.cut !== "features" && workers > 1 ? new RowBalancer(workers) : null;
+  // Each worker's rows (and, under the feature cut, its share of every layer's outputs), read from
+  // the ends of the step's parity (row-split.ts); worker 0 moves them.
+  const stepEnds = new Float64Array(workers);
+  const readEnds = (parity: number) => {
+    for (let w = 0; w < workers; w++) stepEnds[w] = results[resultOffset(parity, w, workers) + R_ROW_END]!;
+  };
+  const balancer = worker === 0 && workers > 1 ? new RowBalancer(workers) : null;
+  const balanceRows = new Float64Array(workers), balanceMs = new Float64Array(workers);
+  // worker 0's last decided ends (the feature cut holds them; the row cut decides every step)
+  const decided = new Float64Array(workers);
   for (let i = 0; i < count; i++) {
     const step = first + i;
     if (i >= RING_STEPS) yield { consumed: i - RING_STEPS + 1 };
@@ -144,9 +150,9 @@ function* runCommand(handlers: StepHandlers, views: BarrierViews, task: LoopTask
     // layer with the feature cut's barriers (common/feature-plan.ts), whose waits count as "wait mid".
     let r: { correct: number; kernelMs: number }, pr: { kernelMs: number; optimMs: number };
     let waitMid = 0;
-    // this step's rows of every worker: the row cut's moving split, or the feature cut's even rows (its tail and gather)
-    const stepEnds = task.cut === "features" ? null : ends(step & 1);
-    const rangeOf = (w: number) => (stepEnds ? rowRange(stepEnds, workers, w, rows) : splitRange(rows, workers, w));
+    // this step's rows of every worker (the feature cut's gather and tail rows)
+    readEnds(step & 1);
+    const rangeOf = (w: number) => rowRange(stepEnds, workers, w, rows);
     const [r0, r1] = rangeOf(worker);
     if (task.cut === "features") {
       const sync = () => {
@@ -154,7 +160,7 @@ function* runCommand(handlers: StepHandlers, views: BarrierViews, task: LoopTask
         barrier(ctrl, MID_BARRIER, workers, ++midUses, spinMs, generation);
         waitMid += performance.now() - s0;
       };
-      const f = handlers.features(step, batchStart, rows, worker, workers, sync);
+      const f = handlers.features(step, batchStart, rows, worker, workers, stepEnds, sync);
       r = { correct: f.correct, kernelMs: f.rowsMs };
       pr = { kernelMs: f.paramsMs, optimMs: f.optimMs };
     } else {
@@ -201,13 +207,30 @@ function* runCommand(handlers: StepHandlers, views: BarrierViews, task: LoopTask
       ring[e + RING_KERNEL_MS] = rowsMs + paramsMs;
       ring[e + RING_NON_FINITE] = nonFinite ? 1 : 0;
       if (balancer) {
-        // the ends for step + 2 (this parity), from this step's rows and ROWS times
-        const counts = Array.from({ length: workers }, (_, w) => {
+        // the ends for step + 2 (this parity), from this step's rows and kernel times: ROWS under
+        // the row cut (its PARAMS is claimed in chunks), ROWS and PARAMS under the feature cut
+        // (whose shares of the outputs, and so of PARAMS, follow the rows' ends)
+        for (let w = 0; w < workers; w++) {
+          const o = resultOffset(step & 1, w, workers);
           const [a, z] = rangeOf(w);
-          return z - a;
-        });
-        const next = balancer.next(counts, Array.from({ length: workers }, (_, w) => results[resultOffset(step & 1, w, workers) + R_ROWS_MS]!));
-        next.forEach((end, w) => (results[resultOffset(step & 1, w, workers) + R_ROW_END] = end));
+          balanceRows[w] = z - a;
+          balanceMs[w] = results[o + R_ROWS_MS]! + (task.cut === "features" ? results[o + R_PARAMS_MS]! : 0);
+        }
+        const next = balancer.next(balanceRows, balanceMs);
+        // The feature cut keeps the ends it last decided while no worker's rows would move by more
+        // than FEATURE_HOLD_ROWS: moving ends move every layer's output ranges, and who owns those
+        // weight rows, so they move only for an imbalance worth it (docs/benchmarks.md). Both
+        // parities get the decided ends, so from the step after next every step has the same
+        // ranges (where each parity kept its own, ownership went back and forth every step).
+        if (i === 0) decided.set(stepEnds);
+        let move = task.cut !== "features";
+        for (let w = 0; !move && w < workers; w++) {
+          const [a, z] = rowRange(next, workers, w, rows);
+          const [a0, z0] = rowRange(decided, workers, w, rows);
+          move = Math.abs(z - a - (z0 - a0)) > FEATURE_HOLD_ROWS;
+        }
+        if (move) decided.set(next);
+        for (let w = 0; w < workers; w++) results[resultOffset(step & 1, w, workers) + R_ROW_END] = decided[w]!;
       }
     }
     if (nonFinite && !skipNonFinite) {
