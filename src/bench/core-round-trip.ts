@@ -11,11 +11,13 @@ import { pingWorkerFile } from "../paths.js";
 import { GO, PING_INTS, type PingInit, type PingResult } from "./ping-protocol.js";
 
 export interface RoundTripOptions {
-  /** round trips per timed round (default 20,000: ~20 ms at 1 µs) */
+  /** round trips per timed round, at most (default 20,000: ~20 ms at 1 µs) */
   trips?: number;
+  /** a round ends after this long whatever its trips (default 100 ms; a loaded machine makes few) */
+  roundMs?: number;
   /** timed rounds after one untimed (default 5) */
   rounds?: number;
-  /** give up after this long without an answer (default 2,000 ms) */
+  /** give up when nothing moves for this long (default 2,000 ms) */
   timeoutMs?: number;
 }
 
@@ -23,12 +25,14 @@ export interface RoundTripOptions {
  * The median ns per round trip over the timed rounds, or null where it cannot be measured: fewer
  * than 2 cores (two spinning threads on one core measure the scheduler), or no answer in time.
  * JavaScript's loop adds its own few hundred ns to the hardware's figure, the same on any machine.
+ * On a loaded machine a trip can wait for a time slice: the figure then says so (ms, not ns),
+ * and each round still ends after roundMs.
  */
 export async function coreRoundTripNs(options: RoundTripOptions = {}): Promise<number | null> {
   if (availableParallelism() < 2) return null;
-  const { trips = 20_000, rounds = 5, timeoutMs = 2_000 } = options;
+  const { trips = 20_000, roundMs = 100, rounds = 5, timeoutMs = 2_000 } = options;
   const buffer = new SharedArrayBuffer(PING_INTS * 4);
-  const start = (role: PingInit["role"]) => new Worker(pingWorkerFile, { workerData: { buffer, role, trips, rounds: rounds + 1, timeoutMs } satisfies PingInit });
+  const start = (role: PingInit["role"]) => new Worker(pingWorkerFile, { workerData: { buffer, role, trips, roundMs, rounds: rounds + 1, timeoutMs } satisfies PingInit });
   const workers = [start("ping"), start("pong")];
   try {
     // both up before either spins: a spinning pinger could keep the ponger's thread from starting

@@ -17,10 +17,12 @@ export interface PingInit {
   buffer: SharedArrayBuffer;
   /** "ping" stores a number and spins until it comes back; "pong" copies PING to PONG until PING is −1 */
   role: "ping" | "pong";
-  /** round trips per timed round */
+  /** round trips per timed round, at most */
   trips: number;
+  /** a round ends after this long even if it made fewer trips (a loaded machine) */
+  roundMs: number;
   rounds: number;
-  /** a worker that waits this long for the other gives up (a core taken away, a thread that never started) */
+  /** a worker that sees nothing move for this long gives up (the other thread is gone or never ran) */
   timeoutMs: number;
 }
 
