@@ -5,7 +5,8 @@
 //
 // barrier region (i32): the command and counter words below, then from byte 128
 // (BARRIER_HEADER_INTS), per step parity p and worker w, RESULT_FIELDS f64: correct, rowsMs, paramsMs,
-// and the end of the worker's rows as a fraction of the batch under the row cut (row-split.ts).
+// and the end of the worker's rows as a fraction of the batch (row-split.ts; under the feature cut it also
+// cuts every layer's outputs).
 // stepRing (f64): per finished step (ring slot = step index in the command mod RING_STEPS), RING_FIELDS.
 // profile (f64): per worker, PROFILE_FIELDS sums over the steps it ran since the last reset.
 import { BARRIER_HEADER_INTS, BARRIER_RESULT_FIELDS, PROFILE_FIELDS, RING_FIELDS, type Region } from "../../arena/layout.js";
@@ -90,7 +91,7 @@ export const P_OPTIM_MS = 4;
 export const P_WAIT_END_MS = 5;
 export const P_OTHER_MS = 6;
 export const P_STEP_MS = 7;
-/** the batch rows the worker computed ROWS of (the row cut's split moves with each worker's speed) */
+/** the batch rows the worker computed ROWS of (the split moves with each worker's speed) */
 export const P_ROWS = 8;
 export { PROFILE_FIELDS };
 

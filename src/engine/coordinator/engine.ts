@@ -96,7 +96,7 @@ export interface WorkerProfile {
   wait_end_ms: number;
   other_ms: number;
   step_ms: number;
-  /** mean batch rows this worker took ROWS of (under the row cut they follow its speed: common/row-split.ts) */
+  /** mean batch rows this worker took ROWS of (they follow its speed: common/row-split.ts) */
   rows: number;
 }
 

@@ -111,7 +111,7 @@ export class StepLoop {
     const { ctrl } = this.views;
     for (const [i, v] of fields) Atomics.store(ctrl, i, v);
     for (const i of [STOP, HALT, MID_BARRIER, END_BARRIER, SKIP_BARRIER, DONE, CONSUMED, EXITED, OUTCOME, PARAMS_CLAIMS]) Atomics.store(ctrl, i, 0);
-    // each command's row cut starts from even shares (row-split.ts); SEQ's store below publishes them
+    // each command starts from even shares (row-split.ts); SEQ's store below publishes them
     for (const parity of [0, 1]) for (let w = 0; w < this.workers; w++) this.views.results[resultOffset(parity, w, this.workers) + R_ROW_END] = evenEnd(w, this.workers);
     Atomics.store(ctrl, CMD, cmd);
     Atomics.add(ctrl, SEQ, 1);

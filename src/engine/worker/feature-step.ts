@@ -46,10 +46,10 @@ export interface FeatureStepContext<F, U8, U32, F64> {
  * follows the last input gradient; the step's end barrier (worker-loop.ts) comes after PARAMS.
  * Each worker's share of the outputs, of the gather's and of the tail's rows follows the step's
  * ends (row-split.ts: worker 0 moves them toward each worker's speed; every worker of a step
- * reads the same). Its buffers are bound once per set of output ranges the ends give (they move
- * in steps of FEATURE_ALIGN outputs, so a run meets few): per worker, per dense layer and per
- * parity of θ, the worker's outputs of the forward call and its columns of the backward call, as
- * pointers (or views) that start at its first output or column, rows ldOut / ld apart.
+ * reads the same). Its buffers are bound again only when the ends change (worker 0 holds them
+ * while the split is near right): per dense layer and per parity of θ, this worker's outputs of
+ * the forward call and its columns of the backward call, as pointers (or views) that start at its
+ * first output or column, rows ldOut / ld apart.
  */
 export function makeFeatureStep<F, U8, U32, F64>(c: FeatureStepContext<F, U8, U32, F64>) {
   const { k, bind, spec, layout, injector, memory, params, wholeBatch, workspaceRows, entryOf, gatherTrain, gatherStart, paramsRunner, rowSqView } = c;
@@ -58,7 +58,6 @@ export function makeFeatureStep<F, U8, U32, F64>(c: FeatureStepContext<F, U8, U3
   const last = wsp.widths.length - 1;
   const shift = (r: Region, floats: number, length: number): F => bind.f32({ offset: r.offset + floats * 4, length, type: "f32" });
   const R = wsp.rows;
-  const bound = new Map<string, ReturnType<typeof bindWorker>[]>();
   function bindWorker(shares: FeatureShare[]) {
     return shares.map((share, l) => {
       const { dense: d, o0, o1 } = share;
@@ -82,24 +81,15 @@ export function makeFeatureStep<F, U8, U32, F64>(c: FeatureStepContext<F, U8, U3
       };
     });
   }
-  // Bound layers by output ranges. Ends that keep moving could give many sets over a long run:
-  // past BOUND_SETS the cache starts again (binding a set is a few views per layer).
-  const BOUND_SETS = 64;
-  // the last step's ends and what they gave: most steps have the same ends as the one before
+  // this worker's layers for the last step's ends: most steps have the same ends as the one before
   let lastEnds: number[] = [];
-  let lastMade: ReturnType<typeof bindWorker>[] = [];
+  let lastLayers: ReturnType<typeof bindWorker> = [];
   const layersOf = (workers: number, worker: number, ends: ArrayLike<number>) => {
-    if (lastEnds.length === workers && lastEnds.every((e, w) => e === ends[w])) return lastMade[worker]!;
-    const plan = featurePlan(spec, workers, ends);
-    const key = `${workers}:${plan.map((layers) => layers.map((s) => s.o1).join(",")).join(";")}`;
-    let made = bound.get(key);
-    if (!made) {
-      if (bound.size >= BOUND_SETS) bound.clear();
-      bound.set(key, (made = plan.map(bindWorker)));
+    if (lastEnds.length !== workers || lastEnds.some((e, w) => e !== ends[w])) {
+      lastLayers = bindWorker(featurePlan(spec, workers, ends)[worker]!);
+      lastEnds = Array.from(ends);
     }
-    lastEnds = Array.from(ends);
-    lastMade = made;
-    return made[worker]!;
+    return lastLayers;
   };
   const T = featureLayerCount(spec);
   const flatten = leadingFlatten(spec);
