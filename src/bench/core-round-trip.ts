@@ -8,6 +8,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { pingWorkerFile } from "../paths.js";
+import { median } from "./median.js";
 import { GO, PING_INTS, type PingInit, type PingResult } from "./ping-protocol.js";
 
 export interface RoundTripOptions {
@@ -49,8 +50,7 @@ export async function coreRoundTripNs(options: RoundTripOptions = {}): Promise<n
     Atomics.notify(go, GO);
     const r = await result;
     if (!r.ok) return null;
-    const timed = r.ns.slice(1).sort((x, y) => x - y);
-    return timed[Math.floor((timed.length - 1) / 2)]!;
+    return median(r.ns.slice(1));
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }

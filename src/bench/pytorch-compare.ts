@@ -14,7 +14,8 @@ import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { machine } from "./machine.js";
-import { median, runChild } from "./scaling-bench.js";
+import { median } from "./median.js";
+import { runChild } from "./scaling-bench.js";
 import { packageRoot } from "../paths.js";
 
 const CNN = process.argv[2] === "cnn";

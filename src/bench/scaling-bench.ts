@@ -15,6 +15,7 @@ import { resolvedConfig } from "../run/machine.js";
 import { coreRoundTripNs } from "./core-round-trip.js";
 import type { EngineBenchResult } from "./engine-bench.js";
 import { machine } from "./machine.js";
+import { median } from "./median.js";
 
 export interface ScalingFlags {
   config: string;
@@ -52,8 +53,6 @@ async function sideBySide(flags: Pick<ScalingFlags, "config" | "steps" | "warmup
   return runs.reduce((sum, r) => sum + r.samples_per_s, 0);
 }
 
-/** The median of xs (the lower middle for an even count). */
-export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 /** The run with the median samples/s (the lower middle for an even count), with every run's figure and the highest peak RSS. */
 function medianRun(rounds: EngineBenchResult[]): EngineBenchResult & { samples_per_s_runs: number[] } {
@@ -106,9 +105,9 @@ export async function scalingBench(flags: ScalingFlags): Promise<ScalingReport> 
     machine: m, config: { name: config.name, model: config.model.type, batchSize: config.train.batchSize, kernels: config.engine.kernels, isa: kernels.isa, warmup: flags.warmup, warmupMs: flags.warmupMs, repeat: flags.repeat },
     kernels_label: kernels.label, weights_identical: identical, runs,
   };
-  const measuredTrips = roundTrips.filter((x): x is number => x !== null);
   if (probeCores) {
-    report.core_round_trip_ns = measuredTrips.length ? median(measuredTrips) : null;
+    const measured = roundTrips.filter((x): x is number => x !== null);
+    report.core_round_trip_ns = measured.length ? median(measured) : null;
     report.core_round_trip_ns_runs = roundTrips;
   }
   const dir = flags.out ?? defaultRunDir("bench");
@@ -137,7 +136,7 @@ export async function scalingBench(flags: ScalingFlags): Promise<ScalingReport> 
     ].join("  ")),
     `weights bitwise identical across thread counts and rounds (${all.length} runs): ${identical ? "yes" : "NO"} (sha256 ${runs[0]!.weights_sha256.slice(0, 12)}…)`,
     ...(flags.profile ? profileLines(runs) : []),
-    ...(probeCores ? [roundTripLine(roundTrips)] : []),
+    ...(probeCores ? [roundTripLine(report.core_round_trip_ns ?? null, roundTrips)] : []),
     `wrote ${join(dir, "bench.json")} and ${join(dir, flags.profile ? "speedup.svg, profile.svg" : "speedup.svg")}`,
   ];
   process.stdout.write(`${lines.join("\n")}\n`);
@@ -178,12 +177,11 @@ function profileLines(runs: ProfiledRun[]): string[] {
   return lines;
 }
 
-/** The core round trip of each round, and what it says. */
-function roundTripLine(trips: (number | null)[]): string {
-  const measured = trips.filter((x): x is number => x !== null);
-  if (!measured.length) return "core to core: not measured (fewer than 2 cores, or no answer in time)";
+/** The core round trip (the median of the rounds' `trips`), and what it says. */
+function roundTripLine(ns: number | null, trips: (number | null)[]): string {
+  if (ns === null) return "core to core: not measured (fewer than 2 cores, or no answer in time)";
   const each = trips.map((x) => (x === null ? "–" : x.toFixed(0))).join(", ");
-  return `core to core: ${median(measured).toFixed(0)} ns per round trip between two spinning threads (rounds: ${each}); the engine pays for lines one worker writes and another reads, side by side does not`;
+  return `core to core: ${ns.toFixed(0)} ns per round trip between two spinning threads (rounds: ${each}); the engine pays for lines one worker writes and another reads, side by side does not`;
 }
 
 /** A stacked bar per (thread count, worker): its ms per step in each phase. */

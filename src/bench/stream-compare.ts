@@ -12,7 +12,7 @@ import { encodeNpy } from "../data/npy.js";
 import { packageRoot } from "../paths.js";
 import { benchEngine } from "./engine-bench.js";
 import { machine } from "./machine.js";
-import { median } from "./scaling-bench.js";
+import { median } from "./median.js";
 
 const STEPS = Number(process.env.BENCH_STEPS ?? 600);
 const WARMUP = 30;

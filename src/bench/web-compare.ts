@@ -11,7 +11,7 @@ import { benchEngine } from "./engine-bench.js";
 import { PAGE_SCALING } from "./measure-engine.js";
 import { machine } from "./machine.js";
 import { launchChromium, PageDriver } from "./page-driver.js";
-import { median } from "./scaling-bench.js";
+import { median } from "./median.js";
 
 /** What the page's scaling test runs (its warm-up: 20 steps, PAGE_SCALING.warmupMs at least). */
 const STEPS = PAGE_SCALING.steps;
